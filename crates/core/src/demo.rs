@@ -1,0 +1,273 @@
+//! The demo campaign "爱达州·通川购" and synthetic ledgers of any size (deterministic).
+//!
+//! Used by `fairdraw-verify demo`, the server's `--demo`, benchmarks and tests, so that anyone can
+//! try the whole chain at any size. Synthetic data is generated from a ChaCha20 stream keyed by a
+//! caller-chosen seed, so the same seed always gives the same campaign.
+
+use crate::civil::CivilDate;
+use crate::entropy::{PublicEntropy, PublicNumbers};
+use crate::hash::Hash32;
+use crate::ledger::{LEAF_VERSION, Leaf, Ledger, TicketId};
+use crate::money::Fen;
+use crate::phone::PhoneNumber;
+use crate::receipt::{participant_pseudonym, receipt_fingerprint};
+use crate::record::{ConductError, DrawInputs, DrawRecord, conduct_draw};
+use crate::rules::{
+    ALGORITHM_CHACHA20, CampaignRules, Caps, DrawRules, EntriesPerReceipt, EntropySpec, Merchant,
+    Prize, PublicNumbersSpec, RULES_VERSION,
+};
+use crate::sampler::DrawStream;
+use crate::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
+use crate::tree_head::TreeHead;
+use ed25519_dalek::SigningKey;
+use std::num::NonZeroU64;
+
+const MERCHANTS: [&str; 30] = [
+    "达州百货大楼",
+    "通川区万达广场",
+    "西外好又多超市",
+    "朝阳路苏宁易购",
+    "凤凰山家电城",
+    "达州国美电器",
+    "通川红旗连锁",
+    "翠屏路永辉超市",
+    "莲湖茂业百货",
+    "达州王府井购物中心",
+    "南外步步高",
+    "达州新华书店",
+    "通川五交化",
+    "金龙大道汽贸城",
+    "达州华润万家",
+    "北外家具城",
+    "通川眼镜城",
+    "朝阳中路金店",
+    "达州母婴生活馆",
+    "通川体育用品",
+    "达州老字号灯影牛肉",
+    "西圣街茶叶行",
+    "达州电脑城",
+    "大西街服装城",
+    "通川钟表行",
+    "达州药房连锁",
+    "南门口鞋城",
+    "凤凰大道建材",
+    "达州农特产品馆",
+    "通川数码广场",
+];
+
+/// The demo rules, modelled on the real campaign: 500 yuan, six cars in three draws of two,
+/// 30 merchants, five receipts a day per person. The campaign window starts on `start` and
+/// lasts 81 days (10 December to the end of February when `start` is 10 December).
+pub fn demo_rules(server_key: [u8; 32], start: CivilDate) -> CampaignRules {
+    let day =
+        |n: i64| CivilDate::from_days_since_epoch(start.days_since_epoch() + n).unwrap_or(start);
+    let car = || Prize {
+        name: "一汽-大众帕萨特轿车一辆 (a Volkswagen Passat)".into(),
+    };
+    let draw = |name: &str, from: i64, to: i64| DrawRules {
+        name: name.into(),
+        entry_start: day(from),
+        entry_end: day(to),
+        prizes: vec![car(), car()],
+        alternates: 5,
+        seed_parties: vec!["organizer".into(), "notary".into()],
+        entropy: EntropySpec {
+            drand: None,
+            public_numbers: Some(PublicNumbersSpec {
+                sources: vec![format!(
+                    "中国福利彩票双色球：{} 之后第一期开奖的全部 7 个号码 (China Welfare Lottery Shuangseqiu: all 7 numbers of the first draw after {})",
+                    day(to),
+                    day(to)
+                )],
+            }),
+        },
+        algorithm: ALGORITHM_CHACHA20.into(),
+    };
+    CampaignRules {
+        version: RULES_VERSION,
+        id: format!("dazhou-{}", start.year()),
+        name_zh: "爱达州·通川购 年终消费抽奖".into(),
+        name_en: "Love Dazhou · Shop Tongchuan year-end draw".into(),
+        organizer: "达州市通川区商务局 (Tongchuan District Bureau of Commerce)".into(),
+        threshold_fen: Fen::from_yuan(500),
+        entry_start: start,
+        entry_end: day(80),
+        merchants: MERCHANTS
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Merchant {
+                id: format!("M{:03}", i + 1),
+                name: (*name).into(),
+            })
+            .collect(),
+        caps: Caps {
+            per_day: Some(5),
+            per_campaign: Some(60),
+            per_merchant: Some(20),
+        },
+        entries_per_receipt: EntriesPerReceipt::One,
+        draws: vec![
+            draw("第一期", 0, 21),
+            draw("第二期", 22, 52),
+            draw("第三期", 53, 80),
+        ],
+        server_key,
+    }
+}
+
+/// A deterministic random source for synthetic data.
+struct Gen(DrawStream);
+
+impl Gen {
+    fn below(&mut self, n: u64) -> u64 {
+        NonZeroU64::new(n).map_or(0, |n| self.0.uniform_below(n))
+    }
+    fn bytes<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for chunk in out.chunks_mut(8) {
+            let w = self.0.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&w[..chunk.len()]);
+        }
+        out
+    }
+}
+
+/// `n` synthetic entries for draw `draw_index` of `rules`: about one person per four entries,
+/// amounts skewed towards the threshold, dates spread over the draw window, entry times in
+/// order. Pseudonyms and fingerprints are keyed with `pseudonym_key`.
+pub fn demo_ledger(
+    rules: &CampaignRules,
+    draw_index: u32,
+    n: u64,
+    seed: &Hash32,
+    pseudonym_key: &[u8; 32],
+) -> Ledger {
+    let mut g = Gen(DrawStream::new(seed));
+    let Some(draw) = rules.draw(draw_index) else {
+        return Ledger::default();
+    };
+    let people = (n / 4).max(1);
+    let days = (draw.entry_end.days_since_epoch() - draw.entry_start.days_since_epoch() + 1) as u64;
+    let window_ms = days * 86_400_000;
+    let mut ledger = Ledger::default();
+    ledger.leaves.reserve(n as usize);
+    ledger.hashes.reserve(n as usize);
+    for index in 0..n {
+        let person = g.below(people);
+        let phone_digits = format!(
+            "1{}{:09}",
+            3 + person % 7,
+            (person * 7_919 + 13_579) % 1_000_000_000
+        );
+        let phone = PhoneNumber::parse(&phone_digits).unwrap_or_else(|_| {
+            PhoneNumber::parse("13800000000").unwrap_or_else(|_| unreachable!("valid constant"))
+        });
+        // Entries arrive in time order across the window.
+        let entered_at_ms = draw.entry_start.china_start_ms() + index * window_ms / n.max(1);
+        let entered_day = CivilDate::china_date_at(entered_at_ms).unwrap_or(draw.entry_start);
+        let back = g.below(3) as i64;
+        let date = CivilDate::from_days_since_epoch(entered_day.days_since_epoch() - back)
+            .filter(|d| *d >= draw.entry_start)
+            .unwrap_or(entered_day);
+        let extra = match g.below(10) {
+            0..=5 => g.below(50_000),
+            6..=8 => g.below(250_000),
+            _ => g.below(2_000_000),
+        };
+        let amount = Fen(rules.threshold_fen.0 + extra);
+        let merchant = &rules.merchants[g.below(rules.merchants.len() as u64) as usize];
+        let ticket: [u8; 16] = g.bytes();
+        let receipt = format!("receipt:{}:{:08}", merchant.id, index);
+        ledger.push(Leaf {
+            v: LEAF_VERSION,
+            index,
+            ticket_id: TicketId(ticket),
+            participant: participant_pseudonym(pseudonym_key, &phone),
+            fingerprint: receipt_fingerprint(pseudonym_key, &receipt),
+            phone_masked: phone.masked(),
+            merchant_id: merchant.id.clone(),
+            amount_fen: amount,
+            date,
+            weight: rules.weight_for(amount),
+            entered_at_ms,
+        });
+    }
+    ledger
+}
+
+/// A complete synthetic draw: rules, ledger of `n` entries, freeze, two seed parties, public
+/// numbers, and the record. Everything is derived from `seed`.
+pub fn demo_draw(n: u64, seed: &Hash32) -> Result<(DrawRecord, Ledger), ConductError> {
+    let mut g = Gen(DrawStream::new(&Hash32::sha256(&seed.0)));
+    let signing = SigningKey::from_bytes(&g.bytes());
+    let start = CivilDate::new(2026, 12, 10).unwrap_or_else(|| unreachable!("valid date"));
+    let rules = demo_rules(signing.verifying_key().to_bytes(), start);
+    let draw_index = 0;
+    let draw = &rules.draws[0];
+    let ledger = demo_ledger(&rules, draw_index, n, seed, &g.bytes());
+    let close = draw.closes_at_ms();
+    let head = TreeHead {
+        campaign_id: rules.id.clone(),
+        draw_index,
+        tree_size: ledger.size(),
+        root: ledger.root(),
+        timestamp_ms: close + 60_000,
+    }
+    .sign(&signing);
+    let rules_hash = rules.hash();
+    let mut commitments = Vec::new();
+    let mut reveals = Vec::new();
+    for (i, party) in draw.seed_parties.iter().enumerate() {
+        let secret = SeedSecret(g.bytes());
+        commitments.push(SeedCommitment {
+            party: party.clone(),
+            commitment: commitment(&rules_hash, draw_index, party, &secret),
+            published_at_ms: close - 86_400_000 + i as u64 * 3_600_000,
+        });
+        reveals.push(Reveal {
+            party: party.clone(),
+            secret,
+        });
+    }
+    let mut balls: Vec<String> = Vec::new();
+    while balls.len() < 6 {
+        let b = format!("{:02}", 1 + g.below(33));
+        if !balls.contains(&b) {
+            balls.push(b);
+        }
+    }
+    balls.push(format!("{:02}", 1 + g.below(16)));
+    let numbers = PublicNumbers::from_values(vec![balls.join(" ")])
+        .map_err(|e| ConductError::Algorithm(e.to_string()))?;
+    let entropy = PublicEntropy {
+        drand: None,
+        public_numbers: Some(numbers),
+    };
+    let record = conduct_draw(&DrawInputs {
+        rules: &rules,
+        draw_index,
+        ledger: &ledger,
+        tree_head: &head,
+        commitments: &commitments,
+        reveals: &reveals,
+        entropy: &entropy,
+    })?;
+    Ok((record, ledger))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_draw_verifies() {
+        let (record, ledger) = demo_draw(500, &Hash32([4; 32])).expect("demo");
+        let report = crate::verify::verify_record(&record, &ledger);
+        assert!(report.all_passed(), "{:#?}", report.failed());
+        assert_eq!(record.winners.len(), 2);
+        assert_eq!(record.alternates.len(), 5);
+        // Same seed, same draw.
+        let (again, _) = demo_draw(500, &Hash32([4; 32])).expect("demo");
+        assert_eq!(again, record);
+    }
+}
