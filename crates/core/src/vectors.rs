@@ -1,1 +1,378 @@
-//! Vector runner.
+//! Test vectors as JSON files any language can read (SPEC.md §12), and their runner.
+//!
+//! A vector is `{"kind", "description", "source", "input", "expected"}` or, for a negative
+//! case, `{…, "expected_error": "CODE"}`. [`evaluate`] computes a kind's output from its input;
+//! [`run_vector`] compares that with the file. The same runner serves the native tests, the
+//! browser tests (wasm) and `fairdraw-verify vectors`, so all three agree by construction of
+//! the check, not by trust.
+
+use crate::civil::CivilDate;
+use crate::draw::{Entrant, select_chacha20, select_rfc3797};
+use crate::entropy::{PublicEntropy, verify_quicknet};
+use crate::hash::Hash32;
+use crate::ledger::{Leaf, Ledger};
+use crate::merkle;
+use crate::message::Coded;
+use crate::money::Fen;
+use crate::receipt::FapiaoQr;
+use crate::record::DrawRecord;
+use crate::rfc3797;
+use crate::rules::{ALGORITHM_CHACHA20, ALGORITHM_RFC3797, CampaignRules};
+use crate::sampler::DrawStream;
+use crate::seed::{Reveal, SeedInputs, SeedSecret, commitment, derive_seed, seed_input_bytes};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::num::NonZeroU64;
+
+/// A failed evaluation: a stable code (compared with `expected_error`) and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VectorError {
+    /// Stable code.
+    pub code: String,
+    /// What happened.
+    pub message: String,
+}
+
+fn fail(code: &str, message: impl Into<String>) -> VectorError {
+    VectorError {
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn input<T: for<'de> Deserialize<'de>>(v: &Value) -> Result<T, VectorError> {
+    T::deserialize(v).map_err(|e| fail("BAD_VECTOR_INPUT", e.to_string()))
+}
+
+fn hashes(v: &[String]) -> Result<Vec<Hash32>, VectorError> {
+    v.iter()
+        .map(|h| Hash32::from_hex(h).map_err(|e| fail("BAD_HEX", e.to_string())))
+        .collect()
+}
+
+fn leaf_hashes(leaves_hex: &[String]) -> Result<Vec<Hash32>, VectorError> {
+    leaves_hex
+        .iter()
+        .map(|h| {
+            hex::decode(h)
+                .map(|b| merkle::leaf_hash(&b))
+                .map_err(|e| fail("BAD_HEX", e.to_string()))
+        })
+        .collect()
+}
+
+fn hex_list(v: &[Hash32]) -> Value {
+    Value::Array(v.iter().map(|h| Value::String(h.to_hex())).collect())
+}
+
+fn parse_u64(s: &str) -> Result<u64, VectorError> {
+    s.parse()
+        .map_err(|_| fail("BAD_VECTOR_INPUT", format!("{s:?} is not a u64")))
+}
+
+#[derive(Deserialize)]
+struct LeavesIn {
+    leaves_hex: Vec<String>,
+    #[serde(default)]
+    index: Option<u64>,
+    #[serde(default)]
+    first: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct InclusionIn {
+    leaf_hash: String,
+    index: u64,
+    size: u64,
+    proof: Vec<String>,
+    root: String,
+}
+
+#[derive(Deserialize)]
+struct ConsistencyIn {
+    first: u64,
+    second: u64,
+    first_root: String,
+    second_root: String,
+    proof: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct SamplerIn {
+    seed: Hash32,
+    /// Decimal string: JSON numbers lose precision above 2^53 in many languages.
+    n: String,
+    count: u32,
+}
+
+#[derive(Deserialize)]
+struct DrawIn {
+    algorithm: String,
+    #[serde(default)]
+    seed: Option<Hash32>,
+    #[serde(default)]
+    key: Option<String>,
+    entrants: Vec<EntrantIn>,
+    prizes: u32,
+    alternates: u32,
+}
+
+#[derive(Deserialize)]
+struct EntrantIn {
+    participant: Hash32,
+    weight: u32,
+}
+
+#[derive(Deserialize)]
+struct SeedIn {
+    rules_hash: Hash32,
+    draw_index: u32,
+    tree_size: u64,
+    root: Hash32,
+    reveals: Vec<Reveal>,
+    entropy: PublicEntropy,
+}
+
+#[derive(Deserialize)]
+struct RecordIn {
+    record: Value,
+    ledger: Vec<Value>,
+}
+
+/// Computes the output of a vector `kind` from its `input`.
+pub fn evaluate(kind: &str, input_value: &Value) -> Result<Value, VectorError> {
+    let text = || {
+        input_value
+            .get("text")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match kind {
+        "money_parse" => Fen::parse(&text())
+            .map(|f| json!({ "fen": f.0, "display": f.to_string() }))
+            .map_err(|e| fail(e.code(), e.message_en())),
+        "fapiao_qr" => FapiaoQr::parse(&text())
+            .map(|q| {
+                json!({
+                    "number": q.number.to_string(),
+                    "amount_fen": q.amount.0,
+                    "amount_includes_tax": q.amount_includes_tax,
+                    "date": q.date.to_string(),
+                })
+            })
+            .map_err(|e| fail(e.code(), e.message_en())),
+        "date" => CivilDate::parse(&text())
+            .map(|d| json!({ "date": d.to_string(), "china_start_ms": d.china_start_ms() }))
+            .map_err(|e| fail("DATE_MALFORMED", e.to_string())),
+        "merkle_root" => {
+            let i: LeavesIn = input(input_value)?;
+            let hashes = leaf_hashes(&i.leaves_hex)?;
+            Ok(json!({ "size": hashes.len(), "root": merkle::root_of(&hashes).to_hex() }))
+        }
+        "inclusion_proof" => {
+            let i: LeavesIn = input(input_value)?;
+            let hashes = leaf_hashes(&i.leaves_hex)?;
+            let proof = merkle::inclusion_proof(&hashes, i.index.unwrap_or(0))
+                .map_err(|e| fail(e.code(), e.to_string()))?;
+            Ok(json!({ "proof": hex_list(&proof) }))
+        }
+        "consistency_proof" => {
+            let i: LeavesIn = input(input_value)?;
+            let hashes = leaf_hashes(&i.leaves_hex)?;
+            let proof = merkle::consistency_proof(&hashes, i.first.unwrap_or(0))
+                .map_err(|e| fail(e.code(), e.to_string()))?;
+            Ok(json!({ "proof": hex_list(&proof) }))
+        }
+        "verify_inclusion" => {
+            let i: InclusionIn = input(input_value)?;
+            let leaf =
+                Hash32::from_hex(&i.leaf_hash).map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            let root = Hash32::from_hex(&i.root).map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            merkle::verify_inclusion(&leaf, i.index, i.size, &hashes(&i.proof)?, &root)
+                .map(|()| json!({ "ok": true }))
+                .map_err(|e| fail(e.code(), e.to_string()))
+        }
+        "verify_consistency" => {
+            let i: ConsistencyIn = input(input_value)?;
+            let a = Hash32::from_hex(&i.first_root).map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            let b = Hash32::from_hex(&i.second_root).map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            merkle::verify_consistency(i.first, i.second, &a, &b, &hashes(&i.proof)?)
+                .map(|()| json!({ "ok": true }))
+                .map_err(|e| fail(e.code(), e.to_string()))
+        }
+        "chacha20" => {
+            let i: SamplerIn = input(input_value)?;
+            let mut s = DrawStream::new(&i.seed);
+            let words: Vec<String> = (0..i.count)
+                .map(|_| format!("{:08x}", s.next_u32()))
+                .collect();
+            let mut s = DrawStream::new(&i.seed);
+            let u64s: Vec<String> = (0..i.count / 2)
+                .map(|_| format!("{:016x}", s.next_u64()))
+                .collect();
+            Ok(json!({ "u32_words": words, "u64_words": u64s }))
+        }
+        "sampler" => {
+            let i: SamplerIn = input(input_value)?;
+            let n = NonZeroU64::new(parse_u64(&i.n)?)
+                .ok_or_else(|| fail("ZERO_RANGE", "n must be at least 1"))?;
+            let mut s = DrawStream::new(&i.seed);
+            let values: Vec<String> = (0..i.count)
+                .map(|_| s.uniform_below(n).to_string())
+                .collect();
+            Ok(json!({ "values": values, "words_used": s.words_used() }))
+        }
+        "drand_quicknet" => {
+            let round = input_value
+                .get("round")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let sig = input_value
+                .get("signature")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let sig = hex::decode(sig).map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            verify_quicknet(round, &sig)
+                .map(|r| json!({ "randomness": r.to_hex() }))
+                .map_err(|e| fail(e.code(), e.to_string()))
+        }
+        "rfc3797" => {
+            #[derive(Deserialize)]
+            struct In {
+                sources: Vec<String>,
+                pool: u64,
+                pick: u64,
+            }
+            let i: In = input(input_value)?;
+            let key = rfc3797::key_string(&i.sources)
+                .map_err(|e| fail("PUBLIC_NUMBERS_MALFORMED", e.to_string()))?;
+            let selected = rfc3797::select(&key, i.pool, i.pick);
+            let digests: Vec<String> = (0..selected.len())
+                .map(|d| rfc3797::draw_digest_hex(&key, d as u16))
+                .collect();
+            Ok(json!({ "key": key, "digests": digests, "selected": selected }))
+        }
+        "commitment" => {
+            #[derive(Deserialize)]
+            struct In {
+                rules_hash: Hash32,
+                draw_index: u32,
+                party: String,
+                secret: SeedSecret,
+            }
+            let i: In = input(input_value)?;
+            let c = commitment(&i.rules_hash, i.draw_index, &i.party, &i.secret);
+            Ok(json!({ "commitment": c.to_hex() }))
+        }
+        "seed" => {
+            let i: SeedIn = input(input_value)?;
+            let inputs = SeedInputs {
+                rules_hash: &i.rules_hash,
+                draw_index: i.draw_index,
+                tree_size: i.tree_size,
+                root: &i.root,
+                reveals: &i.reveals,
+                entropy: &i.entropy,
+            };
+            Ok(json!({
+                "input_hex": hex::encode(seed_input_bytes(&inputs)),
+                "seed": derive_seed(&inputs).to_hex(),
+            }))
+        }
+        "draw" => {
+            let i: DrawIn = input(input_value)?;
+            let entrants: Vec<Entrant> = i
+                .entrants
+                .iter()
+                .map(|e| Entrant {
+                    participant: e.participant,
+                    weight: e.weight,
+                })
+                .collect();
+            let sel = match i.algorithm.as_str() {
+                ALGORITHM_CHACHA20 => {
+                    let seed = i
+                        .seed
+                        .ok_or_else(|| fail("BAD_VECTOR_INPUT", "seed missing"))?;
+                    select_chacha20(&seed, &entrants, i.prizes, i.alternates)
+                }
+                ALGORITHM_RFC3797 => {
+                    let key = i
+                        .key
+                        .ok_or_else(|| fail("BAD_VECTOR_INPUT", "key missing"))?;
+                    select_rfc3797(&key, &entrants, i.prizes, i.alternates)
+                }
+                other => return Err(fail("UNKNOWN_ALGORITHM", other)),
+            }
+            .map_err(|e| fail("DRAW_FAILED", e.to_string()))?;
+            Ok(json!({
+                "winners": sel.winners,
+                "alternates": sel.alternates,
+                "draws_used": sel.draws_used,
+            }))
+        }
+        "rules_hash" => {
+            let rules: CampaignRules = input(input_value.get("rules").unwrap_or(&Value::Null))?;
+            Ok(json!({ "hash": rules.hash().to_hex(), "valid": rules.validate().is_ok() }))
+        }
+        "leaf" => {
+            let leaf: Leaf = input(input_value.get("leaf").unwrap_or(&Value::Null))?;
+            Ok(json!({
+                "bytes_hex": hex::encode(leaf.canonical_bytes()),
+                "leaf_hash": leaf.leaf_hash().to_hex(),
+            }))
+        }
+        "record" => {
+            let i: RecordIn = input(input_value)?;
+            let record: DrawRecord = DrawRecord::deserialize(&i.record)
+                .map_err(|e| fail("RECORD_MALFORMED", e.to_string()))?;
+            let mut ledger = Ledger::default();
+            for (n, v) in i.ledger.iter().enumerate() {
+                let leaf = crate::ledger::parse_leaf_line(&v.to_string(), n as u64)
+                    .map_err(|e| fail("LEDGER_MALFORMED", e.to_string()))?;
+                ledger.push(leaf);
+            }
+            let report = crate::verify::verify_record(&record, &ledger);
+            Ok(json!({ "failed_checks": report.failed(), "all_passed": report.all_passed() }))
+        }
+        other => Err(fail(
+            "UNKNOWN_KIND",
+            format!("unknown vector kind {other:?}"),
+        )),
+    }
+}
+
+/// Runs one vector file's text: `Ok(())` when the output (or error code) is what it expects.
+pub fn run_vector(text: &str) -> Result<(), String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let kind = v.get("kind").and_then(Value::as_str).ok_or("no \"kind\"")?;
+    let input_value = v.get("input").ok_or("no \"input\"")?;
+    let got = evaluate(kind, input_value);
+    match (
+        v.get("expected"),
+        v.get("expected_error").and_then(Value::as_str),
+        got,
+    ) {
+        (Some(want), None, Ok(got)) if *want == got => Ok(()),
+        (Some(want), None, Ok(got)) => Err(format!("expected {want}, got {got}")),
+        (Some(_), None, Err(e)) => Err(format!("expected success, got {}: {}", e.code, e.message)),
+        (None, Some(code), Err(e)) if e.code == code => Ok(()),
+        (None, Some(code), Err(e)) => Err(format!(
+            "expected error {code}, got {}: {}",
+            e.code, e.message
+        )),
+        (None, Some(code), Ok(got)) => Err(format!("expected error {code}, got {got}")),
+        _ => Err("a vector has exactly one of \"expected\" and \"expected_error\"".into()),
+    }
+}
+
+/// Runs many vectors; returns `(name, result)` for each, never stopping at the first failure.
+pub fn run_all<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<(String, Result<(), String>)> {
+    files
+        .into_iter()
+        .map(|(name, text)| (name.to_owned(), run_vector(text)))
+        .collect()
+}

@@ -1,0 +1,161 @@
+//! Property tests: tampering is always caught by the right check; the sampler is uniform.
+
+use fairdraw_core::demo::demo_draw;
+use fairdraw_core::hash::Hash32;
+use fairdraw_core::ledger::Ledger;
+use fairdraw_core::merkle::{
+    CompactTree, consistency_proof, inclusion_proof, leaf_hash, verify_consistency,
+    verify_inclusion,
+};
+use fairdraw_core::record::DrawRecord;
+use fairdraw_core::sampler::DrawStream;
+use fairdraw_core::verify::verify_record;
+use proptest::prelude::*;
+use std::num::NonZeroU64;
+use std::sync::OnceLock;
+
+fn demo() -> &'static (DrawRecord, Ledger) {
+    static DEMO: OnceLock<(DrawRecord, Ledger)> = OnceLock::new();
+    DEMO.get_or_init(|| demo_draw(60, &Hash32([0x17; 32])).expect("demo"))
+}
+
+fn rebuild(leaves: Vec<fairdraw_core::ledger::Leaf>) -> Ledger {
+    let mut l = Ledger::default();
+    for leaf in leaves {
+        l.push(leaf);
+    }
+    l
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any change to any field of any leaf changes the root, so `ledger.root` fails.
+    #[test]
+    fn any_leaf_change_fails_ledger_root(index in 0usize..60, field in 0u8..8, delta in 1u64..1000) {
+        let (record, ledger) = demo();
+        let mut leaves = ledger.leaves.clone();
+        let leaf = &mut leaves[index];
+        match field {
+            0 => leaf.amount_fen.0 += delta,
+            1 => leaf.weight += 1,
+            2 => leaf.entered_at_ms -= delta,
+            3 => leaf.participant.0[(delta % 32) as usize] ^= 1,
+            4 => leaf.fingerprint.0[(delta % 32) as usize] ^= 1,
+            5 => leaf.ticket_id.0[(delta % 16) as usize] ^= 1,
+            6 => leaf.phone_masked.push('0'),
+            _ => leaf.merchant_id = "M002".into(),
+        }
+        if leaves[index] == ledger.leaves[index] {
+            return Ok(()); // merchant_id may already be M002
+        }
+        let report = verify_record(record, &rebuild(leaves));
+        prop_assert!(report.failed().contains(&"ledger.root"), "{:?}", report.failed());
+    }
+
+    /// Flipping any bit of the record's seed, rules hash or a reveal fails the matching check.
+    #[test]
+    fn any_record_bit_flip_fails(which in 0u8..4, byte in 0usize..32, bit in 0u8..8) {
+        let (record, ledger) = demo();
+        let mut r = record.clone();
+        let expected = match which {
+            0 => { r.seed.0[byte] ^= 1 << bit; "seed" }
+            1 => { r.rules_hash.0[byte] ^= 1 << bit; "rules.hash" }
+            2 => { r.reveals[0].secret.0[byte] ^= 1 << bit; "commitment.0.reveal" }
+            _ => { r.tree_head.head.root.0[byte] ^= 1 << bit; "ledger.root" }
+        };
+        let report = verify_record(&r, ledger);
+        prop_assert!(report.failed().contains(&expected), "{expected} not in {:?}", report.failed());
+    }
+
+    /// Proofs from any tree verify, and a proof for one size never verifies another root.
+    #[test]
+    fn proofs_roundtrip(n in 1usize..200, i in 0usize..200, m in 1usize..200) {
+        let hashes: Vec<Hash32> = (0..n as u32).map(|k| leaf_hash(&k.to_be_bytes())).collect();
+        let mut t = CompactTree::new();
+        for h in &hashes { t.push_hash(*h); }
+        let root = t.root();
+        let i = (i % n) as u64;
+        let p = inclusion_proof(&hashes, i).expect("proof");
+        prop_assert!(verify_inclusion(&hashes[i as usize], i, n as u64, &p, &root).is_ok());
+        let m = (m % n) as u64 + 1;
+        let old = fairdraw_core::merkle::root_of(&hashes[..m as usize]);
+        let c = consistency_proof(&hashes, m).expect("proof");
+        prop_assert!(verify_consistency(m, n as u64, &old, &root, &c).is_ok());
+        if m < n as u64 {
+            prop_assert!(verify_consistency(m, n as u64, &root, &root, &c).is_err());
+        }
+    }
+
+    /// The verifier never panics on arbitrary JSON shaped like a record.
+    #[test]
+    fn vector_runner_never_panics(s in ".{0,200}") {
+        let _ = fairdraw_core::vectors::run_vector(&s);
+        let _ = fairdraw_core::ledger::parse_leaf_line(&s, 0);
+    }
+}
+
+/// Pearson's chi-square over `buckets` for many deterministic seeds. With k − 1 degrees of
+/// freedom the statistic has mean k − 1 and sd √(2(k − 1)); 6 sd above the mean happens by
+/// chance less than once in a billion, so a failure means bias, not bad luck.
+fn chi_square(n: u64, draws_per_seed: u64, seeds: u32) -> (f64, f64) {
+    let mut counts = vec![0u64; n as usize];
+    let nz = NonZeroU64::new(n).expect("n ≥ 1");
+    for s in 0..seeds {
+        let mut stream = DrawStream::new(&Hash32::sha256(&s.to_be_bytes()));
+        for _ in 0..draws_per_seed {
+            counts[stream.uniform_below(nz) as usize] += 1;
+        }
+    }
+    let total = (draws_per_seed * u64::from(seeds)) as f64;
+    let expected = total / n as f64;
+    let stat = counts
+        .iter()
+        .map(|c| (*c as f64 - expected).powi(2) / expected)
+        .sum();
+    let dof = (n - 1) as f64;
+    (stat, dof + 6.0 * (2.0 * dof).sqrt())
+}
+
+#[test]
+fn sampler_is_uniform_for_small_n() {
+    for n in [2u64, 3, 5, 6, 7, 10, 12, 37, 100] {
+        let (stat, limit) = chi_square(n, 2_000, 100);
+        assert!(
+            stat < limit,
+            "n = {n}: chi-square {stat:.1} exceeds {limit:.1}"
+        );
+    }
+}
+
+#[test]
+fn chi_square_detects_a_biased_sampler() {
+    // The naive `x % n` for n = 3 · 2^62 is visibly biased: values below 2^62 come twice as
+    // often. Bucket by value / 2^62 (0, 1, 2); the test above would have to reject this.
+    let n = 3u64 << 62;
+    let mut counts = [0u64; 3];
+    let mut stream = DrawStream::new(&Hash32([9; 32]));
+    for _ in 0..30_000 {
+        counts[((stream.next_u64() % n) >> 62) as usize] += 1;
+    }
+    let expected = 10_000.0;
+    let stat: f64 = counts
+        .iter()
+        .map(|c| (*c as f64 - expected).powi(2) / expected)
+        .sum();
+    assert!(
+        stat > 2.0 + 6.0 * 2.0,
+        "naive modulo looked uniform: {stat}"
+    );
+    // …while the rejection sampler on the same n is not.
+    let mut counts = [0u64; 3];
+    let nz = NonZeroU64::new(n).expect("n");
+    for _ in 0..30_000 {
+        counts[(stream.uniform_below(nz) >> 62) as usize] += 1;
+    }
+    let stat: f64 = counts
+        .iter()
+        .map(|c| (*c as f64 - expected).powi(2) / expected)
+        .sum();
+    assert!(stat < 2.0 + 6.0 * 2.0, "rejection sampler biased: {stat}");
+}
