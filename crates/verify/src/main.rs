@@ -1,1 +1,381 @@
-fn main() {}
+//! `fairdraw-verify`: the auditor's command-line verifier. It depends on fairdraw-core, clap,
+//! serde_json and indicatif only, so its whole dependency tree can be read.
+//!
+//! Exit codes: 0 every check passed, 1 a check failed, 2 an input could not be read or parsed.
+#![forbid(unsafe_code)]
+
+use clap::{Parser, Subcommand};
+use fairdraw_core::hash::Hash32;
+use fairdraw_core::ledger::{Ledger, parse_leaf_line};
+use fairdraw_core::merkle;
+use fairdraw_core::record::DrawRecord;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "fairdraw-verify",
+    version,
+    about = "Re-run a fairdraw draw from its record and ledger, bit for bit"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify a draw record against the published ledger and print the checklist.
+    Check {
+        /// The draw record (JSON).
+        record: PathBuf,
+        /// The ledger (JSONL, one leaf a line).
+        #[arg(long)]
+        ledger: PathBuf,
+        /// Print the checklist as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the tree size and RFC 6962 root of a ledger or of raw leaves.
+    Root {
+        /// The ledger (JSONL).
+        #[arg(
+            long,
+            conflicts_with = "hex_leaves",
+            required_unless_present = "hex_leaves"
+        )]
+        ledger: Option<PathBuf>,
+        /// Raw leaves, one hex string per line (an empty line is an empty leaf).
+        #[arg(long)]
+        hex_leaves: Option<PathBuf>,
+    },
+    /// Print the inclusion proof of one leaf (JSON, as `verify-proof` reads it).
+    Prove {
+        /// The ledger (JSONL).
+        #[arg(long)]
+        ledger: PathBuf,
+        /// The leaf index (from 0).
+        #[arg(long)]
+        index: u64,
+    },
+    /// Check an inclusion proof: from a file written by `prove`, or from flags.
+    VerifyProof {
+        /// A proof file (JSON from `prove` or from the server's proof endpoint).
+        proof_file: Option<PathBuf>,
+        /// The leaf hash (hex).
+        #[arg(long, required_unless_present = "proof_file")]
+        leaf_hash: Option<String>,
+        /// The leaf index.
+        #[arg(long, required_unless_present = "proof_file")]
+        index: Option<u64>,
+        /// The tree size.
+        #[arg(long, required_unless_present = "proof_file")]
+        size: Option<u64>,
+        /// The root (hex).
+        #[arg(long, required_unless_present = "proof_file")]
+        root: Option<String>,
+        /// Proof hashes, comma-separated hex, leaf to root.
+        #[arg(long, value_delimiter = ',')]
+        proof: Vec<String>,
+    },
+    /// RFC 3797 selection: prints the key string, then the selected 1-based positions.
+    Rfc3797 {
+        /// Pool size.
+        #[arg(long)]
+        pool: u64,
+        /// How many to select.
+        #[arg(long)]
+        pick: u64,
+        /// One source's published values, in the announced order; repeat for each source.
+        #[arg(long = "source", required = true)]
+        sources: Vec<String>,
+    },
+    /// Write a realistic synthetic campaign: its ledger and a complete draw record.
+    Demo {
+        /// Number of entries.
+        #[arg(long)]
+        entries: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// 64 hex digits; the same seed writes the same campaign.
+        #[arg(
+            long,
+            default_value = "00000000000000000000000000000000000000000000000000000000000000d1"
+        )]
+        seed: String,
+    },
+    /// Run every test vector file under a directory and report each failure.
+    Vectors {
+        /// The vectors directory.
+        dir: PathBuf,
+    },
+}
+
+/// An input that could not be read or parsed: exit code 2, with where.
+struct InputError(String);
+
+fn input_err(path: &Path, what: impl std::fmt::Display) -> InputError {
+    InputError(format!("{}: {what}", path.display()))
+}
+
+fn progress(len: u64, what: &str) -> ProgressBar {
+    // Hidden automatically when stderr is not a terminal; shown only for large inputs.
+    if len < 8 << 20 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+fn read_ledger(path: &Path) -> Result<Ledger, InputError> {
+    let file = std::fs::File::open(path).map_err(|e| input_err(path, e))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = progress(len, "reading ledger");
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut ledger = Ledger::default();
+    let mut line = String::new();
+    let mut read = 0u64;
+    loop {
+        line.clear();
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| input_err(path, e))?;
+        if n == 0 {
+            break;
+        }
+        read += n as u64;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let leaf =
+            parse_leaf_line(line.trim_end(), ledger.size()).map_err(|e| input_err(path, e))?;
+        ledger.push(leaf);
+        if ledger.size() % 16_384 == 0 {
+            bar.set_position(read);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(ledger)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| input_err(path, e))?;
+    serde_json::from_str(&text).map_err(|e| input_err(path, e))
+}
+
+fn hash_arg(what: &str, s: &str) -> Result<Hash32, InputError> {
+    Hash32::from_hex(s).map_err(|e| InputError(format!("--{what}: {e}")))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, InputError> {
+    match cli.command {
+        Command::Check {
+            record,
+            ledger,
+            json,
+        } => {
+            let rec: DrawRecord = read_json(&record)?;
+            let led = read_ledger(&ledger)?;
+            let report = fairdraw_core::verify::verify_record(&rec, &led);
+            if json {
+                let out = json!({ "all_passed": report.all_passed(), "checks": report.checks });
+                println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            } else {
+                for c in &report.checks {
+                    println!(
+                        "{} {:<28} {}",
+                        if c.ok { "PASS" } else { "FAIL" },
+                        c.id,
+                        c.detail
+                    );
+                }
+                let failed = report.failed().len();
+                println!("{} passed, {} failed", report.checks.len() - failed, failed);
+            }
+            Ok(if report.all_passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Root { ledger, hex_leaves } => {
+            let (size, root) = match (ledger, hex_leaves) {
+                (Some(l), _) => {
+                    let led = read_ledger(&l)?;
+                    (led.size(), led.root())
+                }
+                (None, Some(h)) => {
+                    let text = std::fs::read_to_string(&h).map_err(|e| input_err(&h, e))?;
+                    let mut tree = merkle::CompactTree::new();
+                    // Every line is a leaf; only a final newline does not start another one.
+                    let body = text.strip_suffix('\n').unwrap_or(&text);
+                    if !text.is_empty() {
+                        for (i, line) in body.split('\n').enumerate() {
+                            let bytes = hex::decode(line.trim_end_matches('\r').trim())
+                                .map_err(|e| input_err(&h, format!("line {}: {e}", i + 1)))?;
+                            tree.push_leaf(&bytes);
+                        }
+                    }
+                    (tree.size(), tree.root())
+                }
+                (None, None) => return Err(InputError("give --ledger or --hex-leaves".into())),
+            };
+            println!("tree_size {size}");
+            println!("root {root}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Prove { ledger, index } => {
+            let led = read_ledger(&ledger)?;
+            let proof =
+                merkle::inclusion_proof(&led.hashes, index).map_err(|e| input_err(&ledger, e))?;
+            let out = json!({
+                "leaf_index": index,
+                "tree_size": led.size(),
+                "leaf_hash": led.hashes[index as usize],
+                "root": led.root(),
+                "proof": proof,
+            });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifyProof {
+            proof_file,
+            leaf_hash,
+            index,
+            size,
+            root,
+            proof,
+        } => {
+            let (leaf, index, size, root, path) = match proof_file {
+                Some(p) => {
+                    #[derive(serde::Deserialize)]
+                    struct ProofFile {
+                        leaf_hash: Hash32,
+                        leaf_index: u64,
+                        tree_size: u64,
+                        root: Hash32,
+                        proof: Vec<Hash32>,
+                    }
+                    let f: ProofFile = read_json(&p)?;
+                    (f.leaf_hash, f.leaf_index, f.tree_size, f.root, f.proof)
+                }
+                None => {
+                    let path = proof
+                        .iter()
+                        .map(|h| hash_arg("proof", h))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (
+                        hash_arg("leaf-hash", leaf_hash.as_deref().unwrap_or_default())?,
+                        index.unwrap_or_default(),
+                        size.unwrap_or_default(),
+                        hash_arg("root", root.as_deref().unwrap_or_default())?,
+                        path,
+                    )
+                }
+            };
+            match merkle::verify_inclusion(&leaf, index, size, &path, &root) {
+                Ok(()) => {
+                    println!("PASS leaf {index} is in the tree of size {size} with root {root}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("FAIL {}: {e}", e.code());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Rfc3797 {
+            pool,
+            pick,
+            sources,
+        } => {
+            let key = fairdraw_core::rfc3797::key_string(&sources)
+                .map_err(|e| InputError(format!("--source: {e}")))?;
+            println!("{key}");
+            for p in fairdraw_core::rfc3797::select(&key, pool, pick) {
+                println!("{p}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { entries, out, seed } => {
+            let seed = hash_arg("seed", &seed)?;
+            let (record, ledger) = fairdraw_core::demo::demo_draw(entries, &seed)
+                .map_err(|e| InputError(format!("demo: {e}")))?;
+            std::fs::create_dir_all(&out).map_err(|e| input_err(&out, e))?;
+            let ledger_path = out.join("ledger.jsonl");
+            let record_path = out.join("draw-record.json");
+            write_ledger(&ledger_path, &ledger)?;
+            let text =
+                serde_json::to_string_pretty(&record).map_err(|e| input_err(&record_path, e))?;
+            std::fs::write(&record_path, text + "\n").map_err(|e| input_err(&record_path, e))?;
+            println!("{}", ledger_path.display());
+            println!("{}", record_path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Vectors { dir } => {
+            let mut files = Vec::new();
+            collect_json(&dir, &mut files).map_err(|e| input_err(&dir, e))?;
+            files.sort();
+            let (mut passed, mut failed) = (0u64, 0u64);
+            for f in &files {
+                let text = std::fs::read_to_string(f).map_err(|e| input_err(f, e))?;
+                match fairdraw_core::vectors::run_vector(&text) {
+                    Ok(()) => passed += 1,
+                    Err(e) => {
+                        failed += 1;
+                        println!("FAIL {}: {e}", f.display());
+                    }
+                }
+            }
+            println!("vectors: {passed} passed, {failed} failed");
+            Ok(if failed == 0 && passed > 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+fn write_ledger(path: &Path, ledger: &Ledger) -> Result<(), InputError> {
+    use std::io::Write;
+    let file = std::fs::File::create(path).map_err(|e| input_err(path, e))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    for leaf in &ledger.leaves {
+        serde_json::to_writer(&mut w, leaf).map_err(|e| input_err(path, e))?;
+        w.write_all(b"\n").map_err(|e| input_err(path, e))?;
+    }
+    w.flush().map_err(|e| input_err(path, e))
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            collect_json(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(InputError(msg)) => {
+            eprintln!("fairdraw-verify: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
