@@ -1,0 +1,3 @@
+//! Shared UI pieces.
+pub mod checklist;
+pub mod lang_toggle;

@@ -1,0 +1,171 @@
+//! Plain-Rust state of the pages (no web-sys), so it is unit-tested natively.
+
+use fairdraw_core::civil::CivilDate;
+use fairdraw_core::ledger::Ledger;
+use fairdraw_core::record::DrawRecord;
+use fairdraw_core::rules::CampaignRules;
+use fairdraw_core::verify::{Report, verify_record};
+use std::rc::Rc;
+use yew::Reducible;
+
+/// The demo campaign's rules as the rules page shows them before a server is connected:
+/// the server key is all zeros until a real server publishes its own.
+pub fn demo_rules() -> CampaignRules {
+    let start = CivilDate::new(2026, 12, 10).unwrap_or_else(|| unreachable!("valid date"));
+    fairdraw_core::demo::demo_rules([0; 32], start)
+}
+
+/// What the rules page shows for a pasted rules JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesCheck {
+    /// Parsed and valid: the hash.
+    Valid {
+        /// The rules hash (hex).
+        hash: String,
+    },
+    /// Parsed, but the rules cannot run.
+    Invalid {
+        /// The hash of what was given (hex).
+        hash: String,
+        /// The first problem.
+        problem: String,
+    },
+    /// Not rules JSON at all.
+    Unreadable(String),
+}
+
+/// Hashes and validates rules JSON as pasted.
+pub fn check_rules_json(text: &str) -> RulesCheck {
+    match serde_json::from_str::<CampaignRules>(text) {
+        Err(e) => RulesCheck::Unreadable(e.to_string()),
+        Ok(rules) => {
+            let hash = rules.hash().to_hex();
+            match rules.validate() {
+                Ok(()) => RulesCheck::Valid { hash },
+                Err(e) => RulesCheck::Invalid {
+                    hash,
+                    problem: e.to_string(),
+                },
+            }
+        }
+    }
+}
+
+/// The auditor's verify page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VerifyState {
+    /// The record's file name and text, once loaded.
+    pub record: Option<(String, String)>,
+    /// The ledger's file name and text, once loaded.
+    pub ledger: Option<(String, String)>,
+    /// The outcome of the last run.
+    pub outcome: Option<VerifyOutcome>,
+}
+
+/// A finished verification.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VerifyOutcome {
+    /// The checklist.
+    Report(Report),
+    /// An input could not be parsed: which one, and why.
+    InputError(String),
+}
+
+/// What happens on the verify page.
+#[derive(Debug, Clone)]
+pub enum VerifyAction {
+    /// A record file was loaded.
+    RecordLoaded(String, String),
+    /// A ledger file was loaded.
+    LedgerLoaded(String, String),
+    /// Run the checks.
+    Run,
+    /// Start again.
+    Clear,
+}
+
+/// Parses both inputs and verifies; never panics.
+pub fn run_verification(record_text: &str, ledger_text: &str) -> VerifyOutcome {
+    let record: DrawRecord = match serde_json::from_str(record_text) {
+        Ok(r) => r,
+        Err(e) => return VerifyOutcome::InputError(format!("record: {e}")),
+    };
+    match Ledger::from_jsonl(ledger_text, |_| {}) {
+        Ok(ledger) => VerifyOutcome::Report(verify_record(&record, &ledger)),
+        Err(e) => VerifyOutcome::InputError(e.to_string()),
+    }
+}
+
+impl Reducible for VerifyState {
+    type Action = VerifyAction;
+
+    fn reduce(self: Rc<Self>, action: VerifyAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            VerifyAction::RecordLoaded(name, text) => {
+                next.record = Some((name, text));
+                next.outcome = None;
+            }
+            VerifyAction::LedgerLoaded(name, text) => {
+                next.ledger = Some((name, text));
+                next.outcome = None;
+            }
+            VerifyAction::Run => {
+                if let (Some((_, r)), Some((_, l))) = (&next.record, &next.ledger) {
+                    next.outcome = Some(run_verification(r, l));
+                }
+            }
+            VerifyAction::Clear => next = VerifyState::default(),
+        }
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairdraw_core::hash::Hash32;
+
+    #[test]
+    fn demo_rules_are_valid_and_hash_like_the_core() {
+        let rules = demo_rules();
+        let text = serde_json::to_string(&rules).expect("json");
+        assert_eq!(
+            check_rules_json(&text),
+            RulesCheck::Valid {
+                hash: rules.hash().to_hex()
+            }
+        );
+        assert!(matches!(check_rules_json("{"), RulesCheck::Unreadable(_)));
+        let mut broken = rules;
+        broken.draws.clear();
+        let text = serde_json::to_string(&broken).expect("json");
+        assert!(matches!(
+            check_rules_json(&text),
+            RulesCheck::Invalid { .. }
+        ));
+    }
+
+    #[test]
+    fn verify_reducer_runs_only_with_both_files() {
+        let (record, ledger) = fairdraw_core::demo::demo_draw(30, &Hash32([3; 32])).expect("demo");
+        let record_text = serde_json::to_string(&record).expect("json");
+        let state = Rc::new(VerifyState::default());
+        let state = state.reduce(VerifyAction::RecordLoaded("r.json".into(), record_text));
+        let state = state.reduce(VerifyAction::Run);
+        assert_eq!(state.outcome, None);
+        let state = state.reduce(VerifyAction::LedgerLoaded(
+            "l.jsonl".into(),
+            ledger.to_jsonl(),
+        ));
+        let state = state.reduce(VerifyAction::Run);
+        match &state.outcome {
+            Some(VerifyOutcome::Report(r)) => assert!(r.all_passed(), "{:?}", r.failed()),
+            other => panic!("expected a report, got {other:?}"),
+        }
+        let state = state.reduce(VerifyAction::LedgerLoaded("l.jsonl".into(), "{".into()));
+        let state = state.reduce(VerifyAction::Run);
+        assert!(matches!(state.outcome, Some(VerifyOutcome::InputError(_))));
+        assert_eq!(*state.reduce(VerifyAction::Clear), VerifyState::default());
+    }
+}

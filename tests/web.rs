@@ -1,0 +1,115 @@
+//! Browser tests (headless Chromium through wasm-bindgen-test): the shared vector files run in
+//! WebAssembly, and the pages render what the core computes.
+#![cfg(target_arch = "wasm32")]
+
+use fairdraw_core::hash::Hash32;
+use include_dir::{Dir, include_dir};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::HtmlElement;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+static VECTORS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/vectors");
+
+fn walk<'a>(dir: &'a Dir<'a>, out: &mut Vec<(String, &'a str)>) {
+    for f in dir.files() {
+        if let Some(text) = f.contents_utf8() {
+            out.push((f.path().display().to_string(), text));
+        }
+    }
+    for d in dir.dirs() {
+        walk(d, out);
+    }
+}
+
+#[wasm_bindgen_test]
+fn every_vector_passes_in_wasm() {
+    let mut files = Vec::new();
+    walk(&VECTORS, &mut files);
+    assert!(files.len() > 700, "only {} vectors embedded", files.len());
+    let results = fairdraw_core::vectors::run_all(files.iter().map(|(n, t)| (n.as_str(), *t)));
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {e}")))
+        .collect();
+    console_log!(
+        "wasm vectors: {} passed, {} failed",
+        results.len() - failures.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document")
+}
+
+/// Waits (yielding to the event loop, bounded) until `selector` matches.
+async fn element(selector: &str) -> HtmlElement {
+    for _ in 0..200 {
+        if let Ok(Some(e)) = document().query_selector(selector) {
+            return e.dyn_into().expect("html element");
+        }
+        gloo_timers::future::TimeoutFuture::new(5).await;
+    }
+    panic!("{selector} never appeared");
+}
+
+fn mount<C: yew::BaseComponent<Properties = ()>>() -> web_sys::Element {
+    let root = document().create_element("div").expect("div");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    yew::Renderer::<C>::with_root(root.clone()).render();
+    root
+}
+
+#[wasm_bindgen_test]
+async fn rules_page_shows_the_core_rules_hash() {
+    let root = mount::<fairdraw_web::app::App>();
+    let hash = element("#rules-hash").await;
+    assert_eq!(
+        hash.inner_text(),
+        fairdraw_web::state::demo_rules().hash().to_hex()
+    );
+    assert!(root.text_content().unwrap_or_default().contains("¥500.00"));
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn checklist_names_the_failing_check() {
+    use yew::prelude::*;
+    let (mut record, ledger) = fairdraw_core::demo::demo_draw(25, &Hash32([8; 32])).expect("demo");
+    record.seed.0[0] ^= 1;
+    let report = fairdraw_core::verify::verify_record(&record, &ledger);
+
+    #[derive(Properties, PartialEq)]
+    struct Wrap {
+        report: fairdraw_core::verify::Report,
+    }
+    #[function_component(Host)]
+    fn host(p: &Wrap) -> Html {
+        html! { <fairdraw_web::components::checklist::Checklist report={p.report.clone()} lang={fairdraw_web::i18n::Lang::En} /> }
+    }
+    let root = document().create_element("div").expect("div");
+    document()
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    yew::Renderer::<Host>::with_root_and_props(root.clone(), Wrap { report }).render();
+    let failed = element("li.fail[data-check]").await;
+    assert_eq!(failed.get_attribute("data-check").as_deref(), Some("seed"));
+    let summary = element("#verify-summary").await;
+    assert!(
+        summary.inner_text().contains("1 checks failed"),
+        "{}",
+        summary.inner_text()
+    );
+    root.remove();
+}
