@@ -591,6 +591,9 @@ fn all_vectors() -> BTreeMap<String, String> {
     out
 }
 
+/// Changes a record and/or its ledger.
+type Mutation = Box<dyn Fn(&mut Value, &mut Vec<Value>)>;
+
 type Add<'a> = dyn FnMut(&str, &str, &str, &str, Value) -> Value + 'a;
 
 /// A valid record and, for each field, a mutation that must fail on the named check.
@@ -607,7 +610,7 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
         "{name} record must verify: {}",
         v["expected"]
     );
-    let mut mutations: Vec<(&str, &str, Box<dyn Fn(&mut Value, &mut Vec<Value>)>)> = vec![
+    let mut mutations: Vec<(&str, &str, Mutation)> = vec![
         (
             "version",
             "record.version",

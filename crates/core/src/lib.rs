@@ -30,6 +30,7 @@ pub mod rfc3797;
 pub mod rules;
 pub mod sampler;
 pub mod seed;
+pub mod summary;
 pub mod tree_head;
 pub mod vectors;
 pub mod verify;

@@ -7,6 +7,7 @@ use crate::hash::Hash32;
 use crate::ledger::{Ledger, TicketId};
 use crate::rules::{ALGORITHM_CHACHA20, ALGORITHM_RFC3797, CampaignRules};
 use crate::seed::{Reveal, SeedCommitment, SeedInputs, derive_seed};
+use crate::summary::LedgerSummary;
 use crate::tree_head::SignedTreeHead;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -128,32 +129,21 @@ pub fn run_selection(
 pub(crate) fn placements_for(
     rules: &CampaignRules,
     draw: u32,
-    ledger: &Ledger,
+    ledger: &LedgerSummary,
     s: &Selection,
 ) -> (Vec<Placement>, Vec<Placement>) {
     let prizes = rules.draw(draw).map(|d| d.prizes.as_slice()).unwrap_or(&[]);
-    let place = |rank: usize, index: u64, prize: Option<String>| {
-        let leaf = &ledger.leaves[index as usize];
-        Placement {
-            rank: rank as u32,
-            prize,
-            leaf_index: index,
-            ticket_id: leaf.ticket_id,
-            participant: leaf.participant,
-            phone_masked: leaf.phone_masked.clone(),
-        }
-    };
     let winners = s
         .winners
         .iter()
         .enumerate()
-        .map(|(r, i)| place(r, *i, prizes.get(r).map(|p| p.name.clone())))
+        .map(|(r, i)| ledger.placement(r as u32, *i, prizes.get(r).map(|p| p.name.clone())))
         .collect();
     let alternates = s
         .alternates
         .iter()
         .enumerate()
-        .map(|(r, i)| place(r, *i, None))
+        .map(|(r, i)| ledger.placement(r as u32, *i, None))
         .collect();
     (winners, alternates)
 }
@@ -194,15 +184,16 @@ pub fn conduct_draw(i: &DrawInputs<'_>) -> Result<DrawRecord, ConductError> {
         entropy: i.entropy,
     });
     let prizes = u32::try_from(draw.prizes.len()).unwrap_or(u32::MAX);
+    let summary = LedgerSummary::of(i.ledger, None);
     let selection = run_selection(
         &draw.algorithm,
         &seed,
         i.entropy,
-        &entrants(i.ledger),
+        &summary.entrants,
         prizes,
         draw.alternates,
     )?;
-    let (winners, alternates) = placements_for(i.rules, i.draw_index, i.ledger, &selection);
+    let (winners, alternates) = placements_for(i.rules, i.draw_index, &summary, &selection);
     Ok(DrawRecord {
         version: RECORD_VERSION,
         rules: i.rules.clone(),

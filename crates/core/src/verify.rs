@@ -5,10 +5,10 @@
 
 use crate::entropy::quicknet_round_time_ms;
 use crate::ledger::Ledger;
-use crate::record::{DrawRecord, RECORD_VERSION, entrants, placements_for, run_selection};
+use crate::record::{DrawRecord, RECORD_VERSION, placements_for, run_selection};
 use crate::seed::{SeedInputs, commitment, derive_seed};
+use crate::summary::{LedgerSummary, ScanRules};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,8 +61,22 @@ fn short(h: &impl std::fmt::Display) -> String {
     }
 }
 
-/// Checks a record against the published ledger.
+/// The rules a ledger of this record is checked against, if the record names a real draw.
+pub fn scan_rules(record: &DrawRecord) -> Option<ScanRules<'_>> {
+    record.rules.draw(record.draw_index).map(|draw| ScanRules {
+        rules: &record.rules,
+        draw,
+        frozen_at_ms: record.tree_head.head.timestamp_ms,
+    })
+}
+
+/// Checks a record against the published ledger held in memory.
 pub fn verify_record(record: &DrawRecord, ledger: &Ledger) -> Report {
+    verify_summary(record, &LedgerSummary::of(ledger, scan_rules(record)))
+}
+
+/// Checks a record against a ledger scanned with [`scan_rules`] of the same record.
+pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
     let mut r = Report::default();
     let rules = &record.rules;
     let head = &record.tree_head.head;
@@ -138,14 +152,13 @@ pub fn verify_record(record: &DrawRecord, ledger: &Ledger) -> Report {
 
     r.add(
         "ledger.size",
-        ledger.size() == head.tree_size,
+        ledger.size == head.tree_size,
         format!(
             "the ledger has {} entries, the tree head says {}",
-            ledger.size(),
-            head.tree_size
+            ledger.size, head.tree_size
         ),
     );
-    let root = ledger.root();
+    let root = ledger.root;
     r.add(
         "ledger.root",
         root == head.root,
@@ -158,7 +171,7 @@ pub fn verify_record(record: &DrawRecord, ledger: &Ledger) -> Report {
             )
         },
     );
-    check_entries(&mut r, record, ledger);
+    check_entries(&mut r, ledger);
 
     // Commitments: one per party in the rules, in order, published before the window closed,
     // each opened by its reveal.
@@ -326,7 +339,7 @@ pub fn verify_record(record: &DrawRecord, ledger: &Ledger) -> Report {
         &draw.algorithm,
         &seed,
         entropy,
-        &entrants(ledger),
+        &ledger.entrants,
         prizes,
         draw.alternates,
     ) {
@@ -378,56 +391,26 @@ fn compare(
     }
 }
 
-fn check_entries(r: &mut Report, record: &DrawRecord, ledger: &Ledger) {
-    let rules = &record.rules;
-    let Some(draw) = rules.draw(record.draw_index) else {
-        return;
-    };
-    let mut bad = 0u64;
-    let mut first: Option<String> = None;
-    let mut fingerprints = HashSet::with_capacity(ledger.leaves.len());
-    let mut tickets = HashSet::with_capacity(ledger.leaves.len());
-    let mut dupes = 0u64;
-    let mut first_dupe: Option<u64> = None;
-    for leaf in &ledger.leaves {
-        let problem = if leaf.amount_fen < rules.threshold_fen {
-            Some("below the threshold")
-        } else if leaf.date < draw.entry_start || leaf.date > draw.entry_end {
-            Some("dated outside the draw's window")
-        } else if rules.merchant(&leaf.merchant_id).is_none() {
-            Some("not from a participating merchant")
-        } else if leaf.weight != rules.weight_for(leaf.amount_fen) {
-            Some("weight differs from the rules")
-        } else if leaf.entered_at_ms >= record.tree_head.head.timestamp_ms {
-            Some("entered after the freeze")
-        } else {
-            None
-        };
-        if let Some(p) = problem {
-            bad += 1;
-            first.get_or_insert_with(|| format!("leaf {}: {p}", leaf.index));
-        }
-        if !fingerprints.insert(leaf.fingerprint) || !tickets.insert(leaf.ticket_id) {
-            dupes += 1;
-            first_dupe.get_or_insert(leaf.index);
-        }
-    }
+fn check_entries(r: &mut Report, ledger: &LedgerSummary) {
     r.add(
         "ledger.eligibility",
-        bad == 0,
-        match first {
-            None => format!("all {} entries meet the rules", ledger.size()),
-            Some(f) => format!("{bad} entries break the rules; first: {f}"),
+        ledger.breaches == 0,
+        match &ledger.first_breach {
+            None => format!("all {} entries meet the rules", ledger.size),
+            Some(f) => format!("{} entries break the rules; first: {f}", ledger.breaches),
         },
     );
+    let repeats = ledger.repeated_fingerprints + ledger.repeated_tickets;
     r.add(
         "ledger.unique",
-        dupes == 0,
-        match first_dupe {
-            None => "no receipt fingerprint or ticket id appears twice".to_owned(),
-            Some(i) => {
-                format!("{dupes} repeated receipt fingerprints or ticket ids; first at leaf {i}")
-            }
+        repeats == 0,
+        if repeats == 0 {
+            "no receipt fingerprint or ticket id appears twice".to_owned()
+        } else {
+            format!(
+                "{} repeated receipt fingerprints, {} repeated ticket ids",
+                ledger.repeated_fingerprints, ledger.repeated_tickets
+            )
         },
     );
 }

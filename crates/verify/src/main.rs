@@ -6,9 +6,11 @@
 
 use clap::{Parser, Subcommand};
 use fairdraw_core::hash::Hash32;
-use fairdraw_core::ledger::{Ledger, parse_leaf_line};
+use fairdraw_core::ledger::{Leaf, Ledger, parse_leaf_line};
 use fairdraw_core::merkle;
 use fairdraw_core::record::DrawRecord;
+use fairdraw_core::summary::LedgerScanner;
+use fairdraw_core::verify::{scan_rules, verify_summary};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
@@ -136,14 +138,15 @@ fn progress(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-fn read_ledger(path: &Path) -> Result<Ledger, InputError> {
+/// Streams a JSONL ledger, checking each leaf's index, into `sink`: the whole ledger is never
+/// held in memory.
+fn scan_ledger(path: &Path, mut sink: impl FnMut(Leaf)) -> Result<u64, InputError> {
     let file = std::fs::File::open(path).map_err(|e| input_err(path, e))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress(len, "reading ledger");
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut ledger = Ledger::default();
     let mut line = String::new();
-    let mut read = 0u64;
+    let (mut read, mut count) = (0u64, 0u64);
     loop {
         line.clear();
         let n = reader
@@ -156,15 +159,14 @@ fn read_ledger(path: &Path) -> Result<Ledger, InputError> {
         if line.trim().is_empty() {
             continue;
         }
-        let leaf =
-            parse_leaf_line(line.trim_end(), ledger.size()).map_err(|e| input_err(path, e))?;
-        ledger.push(leaf);
-        if ledger.size() % 16_384 == 0 {
+        sink(parse_leaf_line(line.trim_end(), count).map_err(|e| input_err(path, e))?);
+        count += 1;
+        if count % 16_384 == 0 {
             bar.set_position(read);
         }
     }
     bar.finish_and_clear();
-    Ok(ledger)
+    Ok(count)
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, InputError> {
@@ -184,8 +186,11 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
             json,
         } => {
             let rec: DrawRecord = read_json(&record)?;
-            let led = read_ledger(&ledger)?;
-            let report = fairdraw_core::verify::verify_record(&rec, &led);
+            let mut scanner = LedgerScanner::new(scan_rules(&rec));
+            scanner
+                .reserve(usize::try_from(rec.tree_head.head.tree_size.min(1 << 26)).unwrap_or(0));
+            scan_ledger(&ledger, |leaf| scanner.push(&leaf))?;
+            let report = verify_summary(&rec, &scanner.finish());
             if json {
                 let out = json!({ "all_passed": report.all_passed(), "checks": report.checks });
                 println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -210,8 +215,9 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
         Command::Root { ledger, hex_leaves } => {
             let (size, root) = match (ledger, hex_leaves) {
                 (Some(l), _) => {
-                    let led = read_ledger(&l)?;
-                    (led.size(), led.root())
+                    let mut tree = merkle::CompactTree::new();
+                    scan_ledger(&l, |leaf| tree.push_hash(leaf.leaf_hash()))?;
+                    (tree.size(), tree.root())
                 }
                 (None, Some(h)) => {
                     let text = std::fs::read_to_string(&h).map_err(|e| input_err(&h, e))?;
@@ -234,14 +240,15 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Prove { ledger, index } => {
-            let led = read_ledger(&ledger)?;
+            let mut hashes = Vec::new();
+            scan_ledger(&ledger, |leaf| hashes.push(leaf.leaf_hash()))?;
             let proof =
-                merkle::inclusion_proof(&led.hashes, index).map_err(|e| input_err(&ledger, e))?;
+                merkle::inclusion_proof(&hashes, index).map_err(|e| input_err(&ledger, e))?;
             let out = json!({
                 "leaf_index": index,
-                "tree_size": led.size(),
-                "leaf_hash": led.hashes[index as usize],
-                "root": led.root(),
+                "tree_size": hashes.len(),
+                "leaf_hash": hashes[index as usize],
+                "root": merkle::root_of(&hashes),
                 "proof": proof,
             });
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: formatting, lints, native tests (core, verifier CLI,
+# web app state), the vector files (current, and passing natively, in headless Chromium and
+# through the CLI), the browser tests, and the release build of the web app.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+. scripts/setup.sh
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "vector files match the implementation"
+cargo run --quiet --locked -p fairdraw-core --example gen_vectors -- vectors --check
+
+step "native tests"
+cargo test --workspace --locked
+
+step "browser tests (headless Chromium, wasm)"
+# A separate target directory: the wasm and native builds would otherwise evict each other.
+CARGO_TARGET_DIR=target-wasm WASM_BINDGEN_TEST_TIMEOUT=600 \
+  cargo test --locked --target wasm32-unknown-unknown --test web
+
+step "web app release build"
+trunk build --release --offline
+ls -l dist
+
+echo
+echo "all test steps passed"
