@@ -17,7 +17,9 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 fn now_ms() -> f64 {
     #[cfg(target_arch = "wasm32")]
     {
-        web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.now())
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -36,7 +38,9 @@ fn report(line: &str) {
 }
 
 fn entries() -> u64 {
-    option_env!("FAIRDRAW_SPEED_ENTRIES").and_then(|s| s.parse().ok()).unwrap_or(200_000)
+    option_env!("FAIRDRAW_SPEED_ENTRIES")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000)
 }
 
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
@@ -71,7 +75,11 @@ fn verify_speed() {
     let verify_ms = now_ms() - t1;
     assert!(report_.all_passed(), "{:?}", report_.failed());
 
-    let platform = if cfg!(target_arch = "wasm32") { "wasm32 (headless Chromium)" } else { "native x86_64" };
+    let platform = if cfg!(target_arch = "wasm32") {
+        "wasm32 (headless Chromium)"
+    } else {
+        "native x86_64"
+    };
     report(&format!(
         "speed {platform}: {n} entries, {} MB JSONL: verify from text {verify_ms:.0} ms; raw SHA-256 same messages {sha_ms:.0} ms (x{:.2}); acc {}",
         text.len() / 1_000_000,

@@ -115,15 +115,23 @@ impl WeightTree {
     }
 }
 
-fn check_entrants(entrants: &[Entrant]) -> Result<usize, DrawError> {
+/// Checks the entrants and returns `min(wanted, distinct participants)`: the number of places
+/// that can be filled. Stops counting people once `wanted` are found.
+fn places(entrants: &[Entrant], wanted: u64) -> Result<u64, DrawError> {
     if entrants.is_empty() {
         return Err(DrawError::EmptyLedger);
     }
     if let Some(i) = entrants.iter().position(|e| e.weight == 0) {
         return Err(DrawError::ZeroWeight { index: i as u64 });
     }
-    let people: BTreeSet<&Hash32> = entrants.iter().map(|e| &e.participant).collect();
-    Ok(people.len())
+    let mut people = std::collections::HashSet::new();
+    for e in entrants {
+        if people.len() as u64 >= wanted {
+            break;
+        }
+        people.insert(e.participant);
+    }
+    Ok((people.len() as u64).min(wanted))
 }
 
 fn split(picks: Vec<u64>, prizes: u32) -> (Vec<u64>, Vec<u64>) {
@@ -142,8 +150,7 @@ pub fn select_chacha20(
     prizes: u32,
     alternates: u32,
 ) -> Result<Selection, DrawError> {
-    let people = check_entrants(entrants)?;
-    let wanted = (u64::from(prizes) + u64::from(alternates)).min(people as u64);
+    let wanted = places(entrants, u64::from(prizes) + u64::from(alternates))?;
     let mut cumulative = Vec::with_capacity(entrants.len());
     let mut running = 0u64;
     for e in entrants {
@@ -179,8 +186,7 @@ pub fn select_rfc3797(
     prizes: u32,
     alternates: u32,
 ) -> Result<Selection, DrawError> {
-    let people = check_entrants(entrants)?;
-    let wanted = (u64::from(prizes) + u64::from(alternates)).min(people as u64);
+    let wanted = places(entrants, u64::from(prizes) + u64::from(alternates))?;
     let weights: Vec<u32> = entrants.iter().map(|e| e.weight).collect();
     let mut tree = WeightTree::new(&weights);
     let mut holders = BTreeSet::new();

@@ -22,6 +22,13 @@ impl Encoder {
         e
     }
 
+    /// An empty encoding with room for `n` bytes.
+    pub fn with_capacity(n: usize) -> Self {
+        Encoder {
+            buf: Vec::with_capacity(n),
+        }
+    }
+
     /// One byte.
     pub fn u8(&mut self, v: u8) -> &mut Self {
         self.buf.push(v);

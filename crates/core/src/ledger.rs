@@ -4,7 +4,7 @@
 use crate::civil::CivilDate;
 use crate::encode::Encoder;
 use crate::hash::{Hash32, hex_array};
-use crate::merkle::{CompactTree, leaf_hash};
+use crate::merkle::CompactTree;
 use crate::money::Fen;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -65,7 +65,13 @@ pub struct Leaf {
 impl Leaf {
     /// The canonical leaf bytes hashed into the tree.
     pub fn canonical_bytes(&self) -> Vec<u8> {
-        let mut e = Encoder::default();
+        let mut e = Encoder::with_capacity(160);
+        self.encode(&mut e);
+        e.into_bytes()
+    }
+
+    /// Appends the canonical leaf bytes to an encoder.
+    pub fn encode(&self, e: &mut Encoder) {
         e.u8(self.v)
             .fixed(&self.ticket_id.0)
             .hash(&self.participant)
@@ -76,12 +82,14 @@ impl Leaf {
             .u32(self.date.yyyymmdd())
             .u32(self.weight)
             .u64(self.entered_at_ms);
-        e.into_bytes()
     }
 
     /// `SHA-256(0x00 ‖ canonical bytes)`.
     pub fn leaf_hash(&self) -> Hash32 {
-        leaf_hash(&self.canonical_bytes())
+        let mut e = Encoder::with_capacity(160);
+        e.u8(crate::merkle::LEAF_PREFIX);
+        self.encode(&mut e);
+        e.sha256()
     }
 }
 

@@ -12,6 +12,7 @@ use crate::ledger::{Leaf, Ledger, TicketId};
 use crate::merkle::CompactTree;
 use crate::record::Placement;
 use crate::rules::{CampaignRules, DrawRules};
+use std::collections::HashSet;
 
 /// The rules a scan checks each leaf against.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +29,7 @@ pub struct ScanRules<'a> {
 #[derive(Debug, Default)]
 pub struct LedgerScanner<'a> {
     rules: Option<ScanRules<'a>>,
+    merchants: HashSet<&'a str>,
     tree: CompactTree,
     entrants: Vec<Entrant>,
     tickets: Vec<TicketId>,
@@ -41,8 +43,12 @@ pub struct LedgerScanner<'a> {
 impl<'a> LedgerScanner<'a> {
     /// A scanner checking each leaf against `rules` (or against nothing, with `None`).
     pub fn new(rules: Option<ScanRules<'a>>) -> Self {
+        let merchants = rules
+            .map(|r| r.rules.merchants.iter().map(|m| m.id.as_str()).collect())
+            .unwrap_or_default();
         LedgerScanner {
             rules,
+            merchants,
             ..Default::default()
         }
     }
@@ -58,7 +64,12 @@ impl<'a> LedgerScanner<'a> {
 
     /// Takes the next leaf (the caller has checked its index).
     pub fn push(&mut self, leaf: &Leaf) {
-        self.tree.push_leaf(&leaf.canonical_bytes());
+        self.push_hashed(leaf, leaf.leaf_hash());
+    }
+
+    /// Takes the next leaf whose leaf hash the caller has already computed.
+    pub fn push_hashed(&mut self, leaf: &Leaf, leaf_hash: Hash32) {
+        self.tree.push_hash(leaf_hash);
         self.entrants.push(Entrant {
             participant: leaf.participant,
             weight: leaf.weight,
@@ -68,8 +79,8 @@ impl<'a> LedgerScanner<'a> {
         self.phone_ends
             .push(u32::try_from(self.phones.len()).unwrap_or(u32::MAX));
         self.fingerprints.push(leaf.fingerprint);
-        if let Some(ctx) = self.rules {
-            if let Some(problem) = breach(&ctx, leaf) {
+        if let Some(ctx) = &self.rules {
+            if let Some(problem) = breach(ctx, &self.merchants, leaf) {
                 self.breaches += 1;
                 self.first_breach
                     .get_or_insert_with(|| format!("leaf {}: {problem}", leaf.index));
@@ -79,15 +90,9 @@ impl<'a> LedgerScanner<'a> {
 
     /// Finishes the scan.
     pub fn finish(mut self) -> LedgerSummary {
-        self.fingerprints.sort_unstable();
-        let repeated_fingerprints = self
-            .fingerprints
-            .windows(2)
-            .filter(|w| w[0] == w[1])
-            .count() as u64;
+        let repeated_fingerprints = repeats(&mut self.fingerprints, |h| h.0);
         let mut tickets = self.tickets.clone();
-        tickets.sort_unstable();
-        let repeated_tickets = tickets.windows(2).filter(|w| w[0] == w[1]).count() as u64;
+        let repeated_tickets = repeats(&mut tickets, |t| t.0);
         LedgerSummary {
             size: self.tree.size(),
             root: self.tree.root(),
@@ -103,13 +108,42 @@ impl<'a> LedgerScanner<'a> {
     }
 }
 
-fn breach(ctx: &ScanRules<'_>, leaf: &Leaf) -> Option<&'static str> {
+/// Extra occurrences of values in `v` (reordering it). Keyed hashes and random ticket ids are
+/// uniform, so sorting by an 8-byte prefix is nearly a full sort at a fraction of the cost; runs
+/// of equal prefix are then compared in full.
+fn repeats<T: Ord, const N: usize>(v: &mut [T], bytes: impl Fn(&T) -> [u8; N]) -> u64 {
+    let prefix = |t: &T| {
+        let b = bytes(t);
+        let mut p = [0u8; 8];
+        p.copy_from_slice(&b[..8]);
+        u64::from_be_bytes(p)
+    };
+    v.sort_unstable_by_key(|t| prefix(t));
+    let mut extra = 0u64;
+    let mut start = 0;
+    while start < v.len() {
+        let p = prefix(&v[start]);
+        let mut end = start + 1;
+        while end < v.len() && prefix(&v[end]) == p {
+            end += 1;
+        }
+        if end - start > 1 {
+            let run = &mut v[start..end];
+            run.sort_unstable();
+            extra += run.windows(2).filter(|w| w[0] == w[1]).count() as u64;
+        }
+        start = end;
+    }
+    extra
+}
+
+fn breach(ctx: &ScanRules<'_>, merchants: &HashSet<&str>, leaf: &Leaf) -> Option<&'static str> {
     let (rules, draw) = (ctx.rules, ctx.draw);
     if leaf.amount_fen < rules.threshold_fen {
         Some("below the threshold")
     } else if leaf.date < draw.entry_start || leaf.date > draw.entry_end {
         Some("dated outside the draw's window")
-    } else if rules.merchant(&leaf.merchant_id).is_none() {
+    } else if !merchants.contains(leaf.merchant_id.as_str()) {
         Some("not from a participating merchant")
     } else if leaf.weight != rules.weight_for(leaf.amount_fen) {
         Some("weight differs from the rules")
@@ -147,8 +181,8 @@ impl LedgerSummary {
     pub fn of(ledger: &Ledger, rules: Option<ScanRules<'_>>) -> Self {
         let mut s = LedgerScanner::new(rules);
         s.reserve(ledger.leaves.len());
-        for leaf in &ledger.leaves {
-            s.push(leaf);
+        for (leaf, hash) in ledger.leaves.iter().zip(&ledger.hashes) {
+            s.push_hashed(leaf, *hash);
         }
         s.finish()
     }

@@ -1,0 +1,109 @@
+//! `fairdraw-server --data DIR --listen ADDR [--demo]`.
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+use fairdraw_server::routes::organizer::ensure_organizer;
+use fairdraw_server::state::{AppState, Keys, LoginLimiter, SystemClock, write_secret};
+use fairdraw_server::store::SqliteStore;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "fairdraw-server",
+    version,
+    about = "fairdraw: campaigns, receipts, the signed ledger and the draw"
+)]
+struct Args {
+    /// Data directory: the SQLite file and the server's keys.
+    #[arg(long, default_value = "./fairdraw-data")]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Create the demo campaign (open today, with synthetic entries) if it is absent.
+    #[arg(long)]
+    demo: bool,
+    /// The organizer password, used only at first start. Without it, one is generated and
+    /// written to DATA/organizer-password (readable by the owner only).
+    #[arg(long, env = "FAIRDRAW_ORGANIZER_PASSWORD", hide_env_values = true)]
+    organizer_password: Option<String>,
+    /// The built web app to serve (Trunk's dist/).
+    #[arg(long, default_value = "dist")]
+    dist: PathBuf,
+    /// Mark cookies Secure (when served behind https).
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.data)?;
+    let keys = Keys::load_or_create(&args.data)?;
+    let store = SqliteStore::open(&args.data.join("fairdraw.sqlite3"))?;
+    let state = AppState {
+        store: Arc::new(store),
+        keys: Arc::new(keys),
+        clock: Arc::new(SystemClock),
+        logins: Arc::new(LoginLimiter::default()),
+        secure_cookies: args.secure_cookies,
+        dist: args
+            .dist
+            .join("index.html")
+            .exists()
+            .then_some(args.dist.clone()),
+        campaigns: Arc::default(),
+    };
+    let password = match args.organizer_password {
+        Some(p) => p,
+        None => {
+            let file = args.data.join("organizer-password");
+            match std::fs::read_to_string(&file) {
+                Ok(p) => p.trim().to_owned(),
+                Err(_) => {
+                    let p = hex::encode(&fairdraw_server::state::random_32()?[..12]);
+                    write_secret(&file, &p)?;
+                    p
+                }
+            }
+        }
+    };
+    let now = state.now_ms();
+    let set = state.store.write_wait(move |c| {
+        ensure_organizer(c, &password, now).map_err(|e| {
+            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e.message_en)))
+        })
+    })?;
+    if set {
+        tracing::info!(file = %args.data.join("organizer-password").display(), "organizer password set (if generated, it is in this file)");
+    }
+    if args.demo {
+        match fairdraw_server::demo::ensure_demo(&state).await {
+            Ok(Some(id)) => tracing::info!(%id, "demo campaign created"),
+            Ok(None) => tracing::info!("demo campaign already present"),
+            Err(e) => tracing::error!(code = e.code, "demo campaign not created"),
+        }
+    }
+    match &state.dist {
+        Some(d) => tracing::info!(dist = %d.display(), "serving the web app"),
+        None => tracing::warn!(dist = %args.dist.display(), "no built web app there; API only"),
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(addr = %args.listen, public_key = %hex::encode(state.keys.signing.verifying_key().to_bytes()), "listening");
+    axum::serve(
+        listener,
+        fairdraw_server::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

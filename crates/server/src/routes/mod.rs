@@ -1,0 +1,3 @@
+//! HTTP routes, grouped by who calls them.
+pub mod organizer;
+pub mod public;

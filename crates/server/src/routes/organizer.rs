@@ -1,0 +1,689 @@
+//! Organizer API: login, campaign setup, commitments, freeze, records, winners, audit log.
+//! Every route but login sits behind [`crate::auth::require_organizer`].
+
+use crate::auth::{
+    SESSION_COOKIE, SESSION_MS, hash_password, session_token, token_hash, verify_password,
+};
+use crate::db;
+use crate::error::{ApiResult, AppError};
+use crate::extract::ApiJson;
+use crate::routes::public::{campaign_json, load, read, results};
+use crate::state::{AppState, random_32};
+use crate::store::{JobOutcome, Store};
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fairdraw_core::hash::Hash32;
+use fairdraw_core::ledger::{Ledger, parse_leaf_line};
+use fairdraw_core::record::DrawRecord;
+use fairdraw_core::rules::{CampaignRules, Merchant};
+use fairdraw_core::seed::SeedCommitment;
+use fairdraw_core::tree_head::TreeHead;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Runs a write job and waits for its durable result.
+pub async fn write<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Connection, &AppState) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<ApiResult<T>>();
+    let st = state.clone();
+    state
+        .store
+        .write(Box::new(move |conn, _effects| {
+            let result = f(conn, &st);
+            JobOutcome {
+                keep: result.is_ok(),
+                finish: Box::new(move |committed| {
+                    let _ = tx.send(if committed {
+                        result
+                    } else {
+                        Err(AppError::internal("commit failed"))
+                    });
+                }),
+            }
+        }))
+        .map_err(|_| AppError::internal("the writer has stopped"))?;
+    rx.await
+        .map_err(|_| AppError::internal("the write was not answered"))?
+}
+
+fn lifecycle(code: &'static str, zh: &str, en: &str) -> AppError {
+    AppError::conflict(code, zh, en)
+}
+
+/// The body of a login.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    password: String,
+}
+
+fn client_key(req_headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
+    addr.map(|a| a.ip().to_string())
+        .or_else(|| {
+            req_headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "local".into())
+}
+
+/// `POST /api/organizer/login`.
+pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
+    let addr = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let client = client_key(req.headers(), addr);
+    if !state.logins.allow(&client, state.now_ms()) {
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "LOGIN_RATE_LIMITED",
+            "登录尝试过于频繁，请一分钟后再试。",
+            "Too many login attempts; try again in a minute.",
+        ));
+    }
+    let ApiJson(body) = ApiJson::<Login>::from_request_ok(req, &state).await?;
+    let stored = read(&state, |c| {
+        c.query_row(
+            "SELECT password_hash FROM organizer WHERE id = 1",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()
+    })
+    .await?;
+    let password = body.password;
+    let ok = match stored {
+        Some(hash) => tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(AppError::internal)?,
+        None => false,
+    };
+    if !ok {
+        return Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "LOGIN_FAILED",
+            "密码不正确。",
+            "Wrong password.",
+        ));
+    }
+    let token = hex::encode(random_32().map_err(AppError::internal)?);
+    let hash = token_hash(&token);
+    let expires = state.now_ms() + SESSION_MS;
+    write(&state, move |c, st| {
+        c.execute(
+            "DELETE FROM sessions WHERE expires_at_ms <= ?1",
+            params![st.now_ms() as i64],
+        )?;
+        c.execute(
+            "INSERT INTO sessions (token_hash, expires_at_ms) VALUES (?1, ?2)",
+            params![hash, expires as i64],
+        )?;
+        db::audit(c, st.now_ms(), "organizer.login", &json!({}))?;
+        Ok(())
+    })
+    .await?;
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        SESSION_MS / 1000
+    );
+    let mut resp = Json(json!({ "logged_in": true, "expires_at_ms": expires })).into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
+    );
+    Ok(resp)
+}
+
+impl<T: serde::de::DeserializeOwned> ApiJson<T> {
+    /// Extracts from a request already taken apart by a handler.
+    pub async fn from_request_ok(req: Request, state: &AppState) -> ApiResult<Self> {
+        <ApiJson<T> as axum::extract::FromRequest<AppState>>::from_request(req, state).await
+    }
+}
+
+/// `POST /api/organizer/logout`.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(token) = session_token(&headers) {
+        let hash = token_hash(&token);
+        write(&state, move |c, _| {
+            Ok(c.execute("DELETE FROM sessions WHERE token_hash = ?1", params![hash])?)
+        })
+        .await?;
+    }
+    let mut resp = Json(json!({ "logged_in": false })).into_response();
+    let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(AppError::internal)?,
+    );
+    Ok(resp)
+}
+
+/// `GET /api/organizer/session`: reachable only with a session.
+pub async fn session() -> Json<Value> {
+    Json(json!({ "logged_in": true }))
+}
+
+fn validated(mut rules: CampaignRules, state: &AppState) -> ApiResult<CampaignRules> {
+    // The server signs; its key is part of the rules, whatever the request said.
+    rules.server_key = state.keys.signing.verifying_key().to_bytes();
+    rules.validate().map_err(|e| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "RULES_INVALID",
+            format!("活动规则有误（{}）：{}", e.field, e.problem),
+            format!("Invalid rules ({}): {}", e.field, e.problem),
+        )
+    })?;
+    Ok(rules)
+}
+
+/// Inserts a draft campaign.
+pub fn insert_draft(c: &Connection, rules: &CampaignRules, now_ms: u64) -> ApiResult<()> {
+    let json = serde_json::to_string(rules).map_err(AppError::internal)?;
+    let n = c.execute(
+        "INSERT OR IGNORE INTO campaigns (id, rules_json, state, created_at_ms) VALUES (?1, ?2, 'draft', ?3)",
+        params![rules.id, json, now_ms as i64],
+    )?;
+    if n == 0 {
+        return Err(lifecycle(
+            "CAMPAIGN_EXISTS",
+            "已有同名活动。",
+            "A campaign with that id exists.",
+        ));
+    }
+    db::audit(c, now_ms, "campaign.create", &json!({ "id": rules.id }))?;
+    Ok(())
+}
+
+/// `POST /api/organizer/campaigns`: a new draft.
+pub async fn create_campaign(
+    State(state): State<AppState>,
+    ApiJson(rules): ApiJson<CampaignRules>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let rules = validated(rules, &state)?;
+    let id = rules.id.clone();
+    write(&state, move |c, st| insert_draft(c, &rules, st.now_ms())).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(campaign_json(&state, &id, true).await?),
+    ))
+}
+
+/// `GET /api/organizer/campaigns/{id}`: drafts included.
+pub async fn get_campaign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    campaign_json(&state, &id, true).await.map(Json)
+}
+
+fn replace_draft(
+    c: &Connection,
+    id: &str,
+    rules: &CampaignRules,
+    now: u64,
+    action: &str,
+) -> ApiResult<()> {
+    let row = db::campaign(c, id)?.ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
+    if row.state != "draft" {
+        return Err(lifecycle(
+            "RULES_FROZEN",
+            "活动已开始，规则不可再改。",
+            "The campaign is open; its rules can no longer change.",
+        ));
+    }
+    if rules.id != id {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "RULES_INVALID",
+            "规则中的活动编号不能更改。",
+            "The rules' id cannot change.",
+        )
+        .field("id"));
+    }
+    let json = serde_json::to_string(rules).map_err(AppError::internal)?;
+    c.execute(
+        "UPDATE campaigns SET rules_json = ?2 WHERE id = ?1",
+        params![id, json],
+    )?;
+    db::audit(
+        c,
+        now,
+        action,
+        &json!({ "id": id, "rules_hash": rules.hash() }),
+    )?;
+    Ok(())
+}
+
+/// `PUT /api/organizer/campaigns/{id}`: edit a draft.
+pub async fn update_campaign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(rules): ApiJson<CampaignRules>,
+) -> ApiResult<Json<Value>> {
+    let rules = validated(rules, &state)?;
+    let key = id.clone();
+    write(&state, move |c, st| {
+        replace_draft(c, &key, &rules, st.now_ms(), "campaign.edit")
+    })
+    .await?;
+    state.forget_campaign(&id);
+    campaign_json(&state, &id, true).await.map(Json)
+}
+
+/// Parses merchants from CSV: `id,name` per line; a header line starting with `id` is skipped.
+pub fn parse_merchants_csv(text: &str) -> ApiResult<Vec<Merchant>> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || (n == 0 && line.to_ascii_lowercase().starts_with("id,")) {
+            continue;
+        }
+        let (id, name) = line.split_once(',').ok_or_else(|| {
+            AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "CSV_MALFORMED",
+                format!("第 {} 行应为“编号,名称”。", n + 1),
+                format!("Line {} should be `id,name`.", n + 1),
+            )
+        })?;
+        out.push(Merchant {
+            id: id.trim().to_owned(),
+            name: name.trim().trim_matches('"').to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// `POST /api/organizer/campaigns/{id}/merchants`: replace a draft's merchants from CSV.
+pub async fn import_merchants(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: String,
+) -> ApiResult<Json<Value>> {
+    let merchants = parse_merchants_csv(&body)?;
+    let (row, _) = load(&state, &id, true).await?;
+    let mut rules = row.rules.clone();
+    rules.merchants = merchants;
+    let rules = validated(rules, &state)?;
+    let key = id.clone();
+    write(&state, move |c, st| {
+        replace_draft(c, &key, &rules, st.now_ms(), "campaign.merchants")
+    })
+    .await?;
+    state.forget_campaign(&id);
+    campaign_json(&state, &id, true).await.map(Json)
+}
+
+/// Opens a draft campaign (used by the route and by `--demo`).
+pub fn open_campaign_in(c: &Connection, id: &str, now: u64) -> ApiResult<()> {
+    let row = db::campaign(c, id)?.ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
+    if row.state != "draft" {
+        return Err(lifecycle(
+            "ALREADY_OPEN",
+            "活动已经开始。",
+            "The campaign is already open.",
+        ));
+    }
+    let hash = row.rules.hash();
+    c.execute(
+        "UPDATE campaigns SET state = 'open', rules_hash = ?2, opened_at_ms = ?3 WHERE id = ?1",
+        params![id, hash.to_hex(), now as i64],
+    )?;
+    for i in 0..row.rules.draws.len() {
+        c.execute(
+            "INSERT INTO draws (campaign_id, draw_index, state) VALUES (?1, ?2, 'collecting')",
+            params![id, i as u32],
+        )?;
+    }
+    db::audit(
+        c,
+        now,
+        "campaign.open",
+        &json!({ "id": id, "rules_hash": hash }),
+    )?;
+    Ok(())
+}
+
+/// `POST /api/organizer/campaigns/{id}/open`: rules become immutable and their hash public.
+pub async fn open_campaign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let key = id.clone();
+    write(&state, move |c, st| open_campaign_in(c, &key, st.now_ms())).await?;
+    state.forget_campaign(&id);
+    campaign_json(&state, &id, true).await.map(Json)
+}
+
+/// The body of a commitment.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitmentBody {
+    party: String,
+    commitment: Hash32,
+}
+
+/// `POST …/draws/{n}/commitments`: only the commitment is sent; the secret stays with its holder.
+pub async fn add_commitment(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+    ApiJson(body): ApiJson<CommitmentBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let key = id.clone();
+    let saved = write(&state, move |c, st| {
+        let now = st.now_ms();
+        let row = db::campaign(c, &key)?.ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
+        if row.state != "open" {
+            return Err(lifecycle("CAMPAIGN_NOT_OPEN", "活动开始（规则固定）后才能提交承诺。", "Commit after the campaign opens and its rules are fixed."));
+        }
+        let draw = row.rules.draw(n).ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?;
+        if !draw.seed_parties.contains(&body.party) {
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "UNKNOWN_PARTY", "规则中没有这个种子参与方。", "The rules name no such seed party.").field("party"));
+        }
+        if now >= draw.closes_at_ms() {
+            return Err(lifecycle("COMMIT_AFTER_CLOSE", "本期登记已截止，不能再提交承诺。", "Entries have closed; commitments can no longer be made."));
+        }
+        let n_ins = c.execute(
+            "INSERT OR IGNORE INTO commitments (campaign_id, draw_index, party, commitment, published_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, n, body.party, body.commitment.to_hex(), now as i64],
+        )?;
+        if n_ins == 0 {
+            return Err(lifecycle("ALREADY_COMMITTED", "该参与方已提交过承诺。", "That party has already committed."));
+        }
+        db::audit(c, now, "draw.commit", &json!({ "campaign": key, "draw": n, "party": body.party, "commitment": body.commitment }))?;
+        Ok(SeedCommitment { party: body.party, commitment: body.commitment, published_at_ms: now })
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!(saved))))
+}
+
+/// `POST …/draws/{n}/freeze`: sign the tree head; no entry joins this draw afterwards.
+pub async fn freeze(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+) -> ApiResult<Json<Value>> {
+    let key = id.clone();
+    let sth = write(&state, move |c, st| {
+        let now = st.now_ms();
+        let row = db::campaign(c, &key)?.ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
+        let draw_rules = row.rules.draw(n).ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?.clone();
+        let draw = db::draw(c, &key, n)?.ok_or_else(|| lifecycle("CAMPAIGN_NOT_OPEN", "活动尚未开始。", "The campaign is not open."))?;
+        if draw.state != "collecting" {
+            return Err(lifecycle("ALREADY_FROZEN", "本期名单已经冻结。", "This draw's ledger is already frozen."));
+        }
+        if now < draw_rules.closes_at_ms() {
+            return Err(lifecycle("WINDOW_STILL_OPEN", "本期登记尚未截止，不能冻结。", "This draw's entry window is still open."));
+        }
+        let made = db::commitments(c, &key, n, &draw_rules.seed_parties)?;
+        if made.len() != draw_rules.seed_parties.len() {
+            return Err(lifecycle("COMMITMENTS_MISSING", "还有种子参与方未提交承诺。", "Not every seed party has committed."));
+        }
+        // The writer applies earlier commits to the in-memory ledger before running this job,
+        // and entries check the draw's state inside their own transaction, so this is exact.
+        let (size, root) = st.ledger_root(&key, n)?;
+        let sth = TreeHead { campaign_id: key.clone(), draw_index: n, tree_size: size, root, timestamp_ms: now }.sign(&st.keys.signing);
+        let json = serde_json::to_string(&sth).map_err(AppError::internal)?;
+        c.execute("UPDATE draws SET state = 'frozen', tree_head_json = ?3 WHERE campaign_id = ?1 AND draw_index = ?2", params![key, n, json])?;
+        db::audit(c, now, "draw.freeze", &json!({ "campaign": key, "draw": n, "tree_size": size, "root": root }))?;
+        Ok(sth)
+    })
+    .await?;
+    Ok(Json(json!({ "signed_tree_head": sth })))
+}
+
+/// Loads a draw's ledger from the database.
+pub fn load_ledger(c: &Connection, id: &str, n: u32, size: u64) -> ApiResult<Ledger> {
+    let mut stmt = c.prepare("SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index < ?3 ORDER BY leaf_index")?;
+    let mut rows = stmt.query(params![id, n, size as i64])?;
+    let mut ledger = Ledger::default();
+    while let Some(r) = rows.next()? {
+        let text: String = r.get(0)?;
+        ledger.push(parse_leaf_line(&text, ledger.size()).map_err(AppError::internal)?);
+    }
+    Ok(ledger)
+}
+
+/// `POST …/draws/{n}/record`: the core verifies the record against this server's ledger, rules,
+/// freeze and commitments before it is accepted.
+pub async fn submit_record(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+    ApiJson(record): ApiJson<DrawRecord>,
+) -> ApiResult<Json<Value>> {
+    let (row, draws) = load(&state, &id, false).await?;
+    let draw = draws
+        .iter()
+        .find(|d| d.index == n)
+        .ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?;
+    let Some(sth) = draw.tree_head.clone() else {
+        return Err(lifecycle(
+            "NOT_FROZEN",
+            "名单冻结后才能提交抽奖记录。",
+            "Freeze the ledger before submitting the record.",
+        ));
+    };
+    if draw.state != "frozen" {
+        return Err(lifecycle(
+            "ALREADY_DRAWN",
+            "本期已提交过抽奖记录。",
+            "This draw already has a record.",
+        ));
+    }
+    let parties = row
+        .rules
+        .draws
+        .get(n as usize)
+        .map(|d| d.seed_parties.clone())
+        .unwrap_or_default();
+    let key = id.clone();
+    let size = sth.head.tree_size;
+    let (ledger, commitments) = read(&state, move |c| {
+        let l = load_ledger(c, &key, n, size).map_err(|e| {
+            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e.message_en)))
+        })?;
+        Ok((l, db::commitments(c, &key, n, &parties)?))
+    })
+    .await?;
+    let mismatch = |what: &str| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "RECORD_MISMATCH",
+            format!("抽奖记录中的{what}与服务器不一致。"),
+            format!("The record's {what} differ from the server's."),
+        )
+    };
+    if record.rules != row.rules {
+        return Err(mismatch("rules"));
+    }
+    if record.draw_index != n || record.tree_head != sth {
+        return Err(mismatch("tree head"));
+    }
+    if record.commitments != commitments {
+        return Err(mismatch("commitments"));
+    }
+    let report = tokio::task::spawn_blocking({
+        let record = record.clone();
+        move || fairdraw_core::verify::verify_record(&record, &ledger)
+    })
+    .await
+    .map_err(AppError::internal)?;
+    if !report.all_passed() {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "RECORD_FAILS_VERIFICATION",
+            format!("抽奖记录未通过验证：{}", report.failed().join(", ")),
+            format!(
+                "The record fails verification: {}",
+                report.failed().join(", ")
+            ),
+        ));
+    }
+    let key = id.clone();
+    write(&state, move |c, st| {
+        let json = serde_json::to_string(&record).map_err(AppError::internal)?;
+        let changed = c.execute("UPDATE draws SET state = 'drawn', record_json = ?3 WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'frozen'", params![key, n, json])?;
+        if changed == 0 {
+            return Err(lifecycle("ALREADY_DRAWN", "本期已提交过抽奖记录。", "This draw already has a record."));
+        }
+        db::audit(c, st.now_ms(), "draw.record", &json!({ "campaign": key, "draw": n, "seed": record.seed,
+            "winners": record.winners.iter().map(|w| w.leaf_index).collect::<Vec<_>>() }))?;
+        Ok(())
+    })
+    .await?;
+    Ok(Json(json!({ "state": "drawn", "checks": report.checks })))
+}
+
+/// `POST …/draws/{n}/publish`: masked winners and the record become public.
+pub async fn publish(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+) -> ApiResult<Json<Value>> {
+    let key = id.clone();
+    write(&state, move |c, st| {
+        let changed = c.execute("UPDATE draws SET state = 'published' WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'drawn'", params![key, n])?;
+        if changed == 0 {
+            return Err(lifecycle("NOT_DRAWN", "请先提交并验证抽奖记录。", "Submit a verified record first."));
+        }
+        db::audit(c, st.now_ms(), "draw.publish", &json!({ "campaign": key, "draw": n }))?;
+        Ok(())
+    })
+    .await?;
+    Ok(Json(json!({ "state": "published" })))
+}
+
+/// The body of a forfeit.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForfeitBody {
+    rank: u32,
+}
+
+/// `POST …/draws/{n}/forfeit`: a winner did not claim; the next alternate steps in.
+pub async fn forfeit(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+    ApiJson(body): ApiJson<ForfeitBody>,
+) -> ApiResult<Json<Value>> {
+    let key = id.clone();
+    let view = write(&state, move |c, st| {
+        let draw = db::draw(c, &key, n)?.ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?;
+        let record = match (draw.state.as_str(), draw.record) {
+            ("drawn" | "published", Some(r)) => r,
+            _ => return Err(lifecycle("NOT_DRAWN", "开奖后才能处理弃奖。", "Forfeits come after the draw.")),
+        };
+        if body.rank as usize >= record.winners.len() {
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "NO_SUCH_WINNER", "没有这个名次的中奖者。", "No winner has that rank.").field("rank"));
+        }
+        let already = db::forfeits(c, &key, n)?;
+        if already.len() >= record.alternates.len() && !already.contains(&body.rank) {
+            return Err(lifecycle("NO_ALTERNATE_LEFT", "候补名单已用完。", "No alternate is left."));
+        }
+        let ins = c.execute("INSERT OR IGNORE INTO forfeits (campaign_id, draw_index, rank, at_ms) VALUES (?1, ?2, ?3, ?4)", params![key, n, body.rank, st.now_ms() as i64])?;
+        if ins == 0 {
+            return Err(lifecycle("ALREADY_FORFEITED", "该中奖者已登记为弃奖。", "That winner is already marked as forfeited."));
+        }
+        db::audit(c, st.now_ms(), "draw.forfeit", &json!({ "campaign": key, "draw": n, "rank": body.rank }))?;
+        Ok(results(&record, &db::forfeits(c, &key, n)?))
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// `GET …/draws/{n}/contacts`: winners and alternates with phone and receipt, for prize claims.
+pub async fn contacts(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+) -> ApiResult<Response> {
+    let key = id.clone();
+    let csv = read(&state, move |c| {
+        let draw = db::draw(c, &key, n)?;
+        let Some(record) = draw.and_then(|d| d.record) else {
+            return Ok(None);
+        };
+        let forfeited = db::forfeits(c, &key, n)?;
+        let mut out =
+            String::from("role,rank,prize,leaf_index,ticket_id,phone,receipt,forfeited\n");
+        let rows = record
+            .winners
+            .iter()
+            .map(|w| ("winner", w, forfeited.contains(&w.rank)))
+            .chain(record.alternates.iter().map(|a| ("alternate", a, false)));
+        for (role, p, f) in rows {
+            let (phone, receipt): (String, String) = c.query_row(
+                "SELECT phone, receipt FROM entries WHERE campaign_id = ?1 AND ticket_id = ?2",
+                params![key, p.ticket_id.0.as_slice()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            out.push_str(&format!(
+                "{role},{},{},{},{},{phone},{receipt},{f}\n",
+                p.rank,
+                csv_field(p.prize.as_deref().unwrap_or("")),
+                p.leaf_index,
+                p.ticket_id.to_hex()
+            ));
+        }
+        Ok(Some(out))
+    })
+    .await?;
+    let csv = csv.ok_or_else(|| {
+        lifecycle(
+            "NOT_DRAWN",
+            "开奖后才能导出联系方式。",
+            "Contacts exist after the draw.",
+        )
+    })?;
+    let key = id.clone();
+    write(&state, move |c, st| {
+        Ok(db::audit(
+            c,
+            st.now_ms(),
+            "draw.export_contacts",
+            &json!({ "campaign": key, "draw": n }),
+        )?)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `GET /api/organizer/audit`: the hash-chained log and whether the chain holds.
+pub async fn audit(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let log = read(&state, db::audit_log).await?;
+    Ok(Json(
+        json!({ "chain_ok": db::audit_chain_ok(&log), "entries": log }),
+    ))
+}
+
+/// Sets the organizer password at first start.
+pub fn ensure_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<bool> {
+    let exists: Option<i64> = c
+        .query_row("SELECT id FROM organizer WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    if exists.is_some() {
+        return Ok(false);
+    }
+    let hash = hash_password(password)?;
+    c.execute(
+        "INSERT INTO organizer (id, password_hash) VALUES (1, ?1)",
+        params![hash],
+    )?;
+    db::audit(c, now, "organizer.password_set", &json!({}))?;
+    Ok(true)
+}

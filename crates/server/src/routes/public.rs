@@ -1,0 +1,667 @@
+//! Public API: campaigns, receipt intake, tickets, the ledger and its proofs, records.
+
+use crate::db::{self, CampaignRow, DrawRow};
+use crate::error::{ApiResult, AppError};
+use crate::extract::ApiJson;
+use crate::state::{AppState, random_16};
+use crate::store::{Effect, JobOutcome, Store, next_leaf_index};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use fairdraw_core::civil::CivilDate;
+use fairdraw_core::hash::Hash32;
+use fairdraw_core::ledger::{LEAF_VERSION, Leaf, TicketId};
+use fairdraw_core::merkle;
+use fairdraw_core::receipt::{
+    PersonUsage, ReceiptInput, Rejection, check_caps, participant_pseudonym, receipt_fingerprint,
+    validate_form,
+};
+use fairdraw_core::tree_head::{TicketPromise, TreeHead};
+use rusqlite::{OptionalExtension, params};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Runs a read on the blocking pool.
+pub async fn read<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+) -> ApiResult<T> {
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.read(f))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::from)
+}
+
+/// An open (or, for the organizer, any) campaign and its draws.
+pub async fn load(
+    state: &AppState,
+    id: &str,
+    include_drafts: bool,
+) -> ApiResult<(CampaignRow, Vec<DrawRow>)> {
+    let key = id.to_owned();
+    let found = read(state, move |c| {
+        Ok((db::campaign(c, &key)?, db::draws(c, &key)?))
+    })
+    .await?;
+    match found {
+        (Some(row), draws) if include_drafts || row.state == "open" => Ok((row, draws)),
+        _ => Err(AppError::not_found("该活动", "campaign")),
+    }
+}
+
+fn draw_view(
+    row: &CampaignRow,
+    d: Option<&DrawRow>,
+    index: u32,
+    commitments: Value,
+    forfeits: &[u32],
+    size: u64,
+) -> Value {
+    let Some(rules) = row.rules.draw(index) else {
+        return Value::Null;
+    };
+    let state = d.map_or("collecting", |d| d.state.as_str());
+    let mut v = json!({
+        "index": index,
+        "name": rules.name,
+        "state": if row.state == "open" { state } else { "draft" },
+        "entry_start": rules.entry_start,
+        "entry_end": rules.entry_end,
+        "closes_at_ms": rules.closes_at_ms(),
+        "prizes": rules.prizes,
+        "alternates": rules.alternates,
+        "seed_parties": rules.seed_parties,
+        "entropy": rules.entropy,
+        "algorithm": rules.algorithm,
+        "commitments": commitments,
+        "entries": size,
+        "tree_head": d.and_then(|d| d.tree_head.clone()),
+    });
+    if let Some(record) = d
+        .filter(|d| d.state == "published")
+        .and_then(|d| d.record.as_ref())
+    {
+        v["record"] = json!(record);
+        v["results"] = results(record, forfeits);
+    }
+    v
+}
+
+/// Winners with forfeits applied: each forfeited prize goes to the next alternate in rank order.
+pub fn results(record: &fairdraw_core::record::DrawRecord, forfeits: &[u32]) -> Value {
+    let mut next_alternate = 0usize;
+    let winners: Vec<Value> = record
+        .winners
+        .iter()
+        .map(|w| {
+            let forfeited = forfeits.contains(&w.rank);
+            let mut v = json!({ "rank": w.rank, "prize": w.prize, "leaf_index": w.leaf_index,
+                "ticket_id": w.ticket_id, "phone_masked": w.phone_masked, "forfeited": forfeited });
+            if forfeited {
+                if let Some(a) = record.alternates.get(next_alternate) {
+                    v["replaced_by"] = json!({ "alternate_rank": a.rank, "leaf_index": a.leaf_index,
+                        "ticket_id": a.ticket_id, "phone_masked": a.phone_masked });
+                    next_alternate += 1;
+                }
+            }
+            v
+        })
+        .collect();
+    json!({ "winners": winners, "alternates": record.alternates })
+}
+
+/// The public view of a campaign.
+pub async fn campaign_json(state: &AppState, id: &str, include_drafts: bool) -> ApiResult<Value> {
+    let (row, draws) = load(state, id, include_drafts).await?;
+    let key = id.to_owned();
+    let parties: Vec<Vec<String>> = row
+        .rules
+        .draws
+        .iter()
+        .map(|d| d.seed_parties.clone())
+        .collect();
+    let extras = read(state, move |c| {
+        let mut out = Vec::new();
+        for (i, p) in parties.iter().enumerate() {
+            out.push((
+                db::commitments(c, &key, i as u32, p)?,
+                db::forfeits(c, &key, i as u32)?,
+            ));
+        }
+        Ok(out)
+    })
+    .await?;
+    let sizes: Vec<u64> = {
+        let map = state.store.ledgers().read().map_err(AppError::internal)?;
+        (0..row.rules.draws.len() as u32)
+            .map(|i| {
+                map.get(&(id.to_owned(), i))
+                    .map_or(0, |l| l.hashes.len() as u64)
+            })
+            .collect()
+    };
+    let draws_json: Vec<Value> = (0..row.rules.draws.len() as u32)
+        .map(|i| {
+            let (c, f) = &extras[i as usize];
+            draw_view(
+                &row,
+                draws.iter().find(|d| d.index == i),
+                i,
+                json!(c),
+                f,
+                sizes[i as usize],
+            )
+        })
+        .collect();
+    Ok(json!({
+        "id": row.rules.id,
+        "state": row.state,
+        "name_zh": row.rules.name_zh,
+        "name_en": row.rules.name_en,
+        "rules": row.rules,
+        "rules_hash": (row.state == "open").then(|| row.rules.hash()),
+        "opened_at_ms": row.opened_at_ms,
+        "merchants": row.rules.merchants,
+        "server_key": hex::encode(state.keys.signing.verifying_key().to_bytes()),
+        "draws": draws_json,
+    }))
+}
+
+/// `GET /api/server-key`.
+pub async fn server_key(State(state): State<AppState>) -> Json<Value> {
+    Json(
+        json!({ "public_key": hex::encode(state.keys.signing.verifying_key().to_bytes()), "algorithm": "ed25519" }),
+    )
+}
+
+/// `GET /api/campaigns`.
+pub async fn list_campaigns(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    let rows = read(&state, |c| {
+        let ids = db::campaign_ids(c)?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(row) = db::campaign(c, &id)? {
+                if row.state == "open" {
+                    out.push(json!({ "id": id, "name_zh": row.rules.name_zh, "name_en": row.rules.name_en,
+                        "state": row.state, "rules_hash": row.rules.hash(),
+                        "entry_start": row.rules.entry_start, "entry_end": row.rules.entry_end }));
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(Json(json!({ "campaigns": rows })))
+}
+
+/// `GET /api/campaigns/{id}`.
+pub async fn get_campaign(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    campaign_json(&state, &id, false).await.map(Json)
+}
+
+/// The body of `POST /api/campaigns/{id}/entries`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRequest {
+    merchant_id: String,
+    #[serde(default)]
+    receipt_number: String,
+    #[serde(default)]
+    qr: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    amount: String,
+    phone: String,
+    consent: bool,
+}
+
+/// Why the writer refused an entry.
+enum Refusal {
+    Rejected(Rejection),
+    DrawClosed,
+}
+
+fn rejection_status(r: &Rejection) -> StatusCode {
+    match r {
+        Rejection::Duplicate => StatusCode::CONFLICT,
+        Rejection::CapPerDay { .. }
+        | Rejection::CapPerCampaign { .. }
+        | Rejection::CapPerMerchant { .. } => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+fn rejection_error(r: &Rejection) -> AppError {
+    let e = AppError::coded(rejection_status(r), r);
+    match r.field() {
+        Some(f) => e.field(f),
+        None => e,
+    }
+}
+
+/// `POST /api/campaigns/{id}/entries`: validate, then append durably and hand out a ticket.
+pub async fn submit_entry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<EntryRequest>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let row = state.campaign_cached(&id).await?;
+    if row.state != "open" {
+        return Err(AppError::not_found("该活动", "campaign"));
+    }
+    if !req.consent {
+        return Err(rejection_error(&Rejection::ConsentMissing));
+    }
+    let now = state.now_ms();
+    let today =
+        CivilDate::china_date_at(now).ok_or_else(|| AppError::internal("clock out of range"))?;
+    let input = ReceiptInput {
+        merchant_id: req.merchant_id,
+        receipt_number: req.receipt_number,
+        qr: req.qr,
+        date: req.date,
+        amount: req.amount,
+        phone: req.phone,
+    };
+    let eligible = validate_form(&row.rules, &input, today).map_err(|r| rejection_error(&r))?;
+    let participant = participant_pseudonym(&state.keys.pseudonym, &eligible.phone);
+    let fingerprint = receipt_fingerprint(&state.keys.pseudonym, &eligible.dedupe_key);
+    let ticket = TicketId(random_16().map_err(AppError::internal)?);
+    let leaf_template = Leaf {
+        v: LEAF_VERSION,
+        index: 0,
+        ticket_id: ticket,
+        participant,
+        fingerprint,
+        phone_masked: eligible.phone.masked(),
+        merchant_id: eligible.merchant_id.clone(),
+        amount_fen: eligible.amount,
+        date: eligible.date,
+        weight: eligible.weight,
+        entered_at_ms: now,
+    };
+    let draw_index = eligible.draw_index;
+    let (tx, rx) = tokio::sync::oneshot::channel::<Result<Leaf, Refusal>>();
+    let rules = row.rules.clone();
+    let campaign_id = id.clone();
+    let phone = eligible.phone.as_str().to_owned();
+    let receipt = eligible.receipt.to_string();
+    let day = today.yyyymmdd();
+    state
+        .store
+        .write(Box::new(move |conn, effects| {
+            let outcome = (|| -> rusqlite::Result<Result<Leaf, Refusal>> {
+                let draw_state: Option<String> = conn
+                    .query_row(
+                        "SELECT state FROM draws WHERE campaign_id = ?1 AND draw_index = ?2",
+                        params![campaign_id, draw_index],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if draw_state.as_deref() != Some("collecting") {
+                    return Ok(Err(Refusal::DrawClosed));
+                }
+                let count = |sql: &str, extra: &dyn rusqlite::ToSql| -> rusqlite::Result<u32> {
+                    conn.query_row(sql, params![campaign_id, participant.0.as_slice(), extra], |r| r.get(0))
+                };
+                let usage = PersonUsage {
+                    today: count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND entry_day = ?3", &day)?,
+                    campaign: count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND ?3 = ?3", &0)?,
+                    at_merchant: count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND merchant_id = ?3", &leaf_template.merchant_id)?,
+                };
+                if let Err(r) = check_caps(&rules, usage) {
+                    return Ok(Err(Refusal::Rejected(r)));
+                }
+                let mut leaf = leaf_template;
+                leaf.index = next_leaf_index(conn, &campaign_id, draw_index)?;
+                let leaf_hash = leaf.leaf_hash();
+                let leaf_json = serde_json::to_string(&leaf).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                // The UNIQUE constraint decides duplicates, even between concurrent submissions.
+                let inserted = conn.execute(
+                    "INSERT OR IGNORE INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    params![campaign_id, draw_index, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(),
+                        leaf.participant.0.as_slice(), leaf_json, leaf_hash.0.as_slice(), phone, receipt, leaf.merchant_id,
+                        day, leaf.entered_at_ms as i64],
+                )?;
+                if inserted == 0 {
+                    return Ok(Err(Refusal::Rejected(Rejection::Duplicate)));
+                }
+                effects.push(Effect::AppendLeaf { campaign_id: campaign_id.clone(), draw_index, leaf_hash });
+                Ok(Ok(leaf))
+            })();
+            match outcome {
+                Ok(result) => {
+                    let keep = result.is_ok();
+                    JobOutcome {
+                        keep,
+                        finish: Box::new(move |committed| {
+                            // A failed commit stores nothing: the caller gets a 500, not a ticket.
+                            if committed {
+                                let _ = tx.send(result);
+                            }
+                        }),
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(%e, "entry job failed");
+                    JobOutcome { keep: false, finish: Box::new(move |_| drop(tx)) }
+                }
+            }
+        }))
+        .map_err(|_| AppError::internal("the writer has stopped"))?;
+    let leaf = match rx.await {
+        Ok(Ok(leaf)) => leaf,
+        Ok(Err(Refusal::Rejected(r))) => return Err(rejection_error(&r)),
+        Ok(Err(Refusal::DrawClosed)) => {
+            return Err(AppError::conflict(
+                "DRAW_FROZEN",
+                "本期抽奖已截止登记。",
+                "Entries for this draw are closed.",
+            ));
+        }
+        Err(_) => return Err(AppError::internal("the entry was not stored")),
+    };
+    let leaf_hash = leaf.leaf_hash();
+    let promise = TicketPromise::sign(
+        &state.keys.signing,
+        &id,
+        draw_index,
+        leaf.index,
+        leaf_hash,
+        leaf.entered_at_ms,
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "ticket_id": leaf.ticket_id,
+            "campaign_id": id,
+            "draw_index": draw_index,
+            "leaf_index": leaf.index,
+            "leaf": leaf,
+            "leaf_hash": leaf_hash,
+            "promise": promise,
+        })),
+    ))
+}
+
+fn parse_ticket(s: &str) -> ApiResult<TicketId> {
+    TicketId::from_hex(s).ok_or_else(|| AppError::not_found("该奖券", "ticket"))
+}
+
+/// `GET /api/campaigns/{id}/tickets/{ticket_id}`: the ticket id is the capability.
+pub async fn ticket_status(
+    State(state): State<AppState>,
+    Path((id, ticket)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let ticket = parse_ticket(&ticket)?;
+    let key = id.clone();
+    let found = read(&state, move |c| {
+        c.query_row(
+            "SELECT draw_index, leaf_json FROM entries WHERE campaign_id = ?1 AND ticket_id = ?2",
+            params![key, ticket.0.as_slice()],
+            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)),
+        )
+        .optional()
+    })
+    .await?;
+    let Some((draw_index, leaf_json)) = found else {
+        return Err(AppError::not_found("该奖券", "ticket"));
+    };
+    let leaf: Leaf = serde_json::from_str(&leaf_json).map_err(AppError::internal)?;
+    let (_, draws) = load(&state, &id, false).await?;
+    let draw = draws.iter().find(|d| d.index == draw_index);
+    let leaf_hash = leaf.leaf_hash();
+    let promise = TicketPromise::sign(
+        &state.keys.signing,
+        &id,
+        draw_index,
+        leaf.index,
+        leaf_hash,
+        leaf.entered_at_ms,
+    );
+    let mut v = json!({ "ticket_id": ticket, "campaign_id": id, "draw_index": draw_index, "leaf_index": leaf.index,
+        "leaf": leaf, "leaf_hash": leaf_hash, "promise": promise, "status": "waiting_for_freeze" });
+    if let Some(th) = draw.and_then(|d| d.tree_head.clone()) {
+        let hashes = state.ledger_prefix(&id, draw_index, th.head.tree_size)?;
+        let proof = merkle::inclusion_proof(&hashes, leaf.index).map_err(AppError::internal)?;
+        v["status"] = json!("in_frozen_ledger");
+        v["tree_head"] = json!(th);
+        v["inclusion_proof"] = json!(proof);
+    }
+    if let Some(record) = draw
+        .filter(|d| d.state == "published")
+        .and_then(|d| d.record.as_ref())
+    {
+        if let Some(w) = record.winners.iter().find(|w| w.ticket_id == ticket) {
+            v["status"] = json!("won");
+            v["prize_rank"] = json!(w.rank);
+            v["prize"] = json!(w.prize);
+        } else if let Some(a) = record.alternates.iter().find(|a| a.ticket_id == ticket) {
+            v["status"] = json!("alternate");
+            v["alternate_rank"] = json!(a.rank);
+        } else {
+            v["status"] = json!("not_selected");
+        }
+    }
+    Ok(Json(v))
+}
+
+fn frozen_or_current(draw: Option<&DrawRow>, current: u64) -> u64 {
+    draw.and_then(|d| d.tree_head.as_ref())
+        .map_or(current, |t| t.head.tree_size)
+}
+
+/// `GET …/draws/{n}/ledger`: the public leaves as JSON Lines (up to the freeze, once frozen).
+pub async fn ledger(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+) -> ApiResult<impl IntoResponse> {
+    let (_, draws) = load(&state, &id, false).await?;
+    let current = state.ledger_size(&id, n);
+    let size = frozen_or_current(draws.iter().find(|d| d.index == n), current);
+    let body = read(&state, move |c| {
+        let mut stmt = c.prepare(
+            "SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index < ?3 ORDER BY leaf_index",
+        )?;
+        let mut out = String::with_capacity(size as usize * 320);
+        let mut rows = stmt.query(params![id, n, size as i64])?;
+        while let Some(r) = rows.next()? {
+            out.push_str(r.get_ref(0)?.as_str().unwrap_or_default());
+            out.push('\n');
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")],
+        body,
+    ))
+}
+
+/// `GET …/draws/{n}/tree-head`: the frozen head, or a freshly signed head of the ledger now.
+pub async fn tree_head(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+) -> ApiResult<Json<Value>> {
+    let (row, draws) = load(&state, &id, false).await?;
+    if row.rules.draw(n).is_none() {
+        return Err(AppError::not_found("该期抽奖", "draw"));
+    }
+    if let Some(th) = draws
+        .iter()
+        .find(|d| d.index == n)
+        .and_then(|d| d.tree_head.clone())
+    {
+        return Ok(Json(json!({ "frozen": true, "signed_tree_head": th })));
+    }
+    let (size, root) = state.ledger_root(&id, n)?;
+    let head = TreeHead {
+        campaign_id: id,
+        draw_index: n,
+        tree_size: size,
+        root,
+        timestamp_ms: state.now_ms(),
+    };
+    Ok(Json(
+        json!({ "frozen": false, "signed_tree_head": head.sign(&state.keys.signing) }),
+    ))
+}
+
+/// Query of the proof endpoint.
+#[derive(Debug, Deserialize)]
+pub struct SizeQuery {
+    size: Option<u64>,
+}
+
+/// `GET …/draws/{n}/proof/{index}?size=`: inclusion proof (default size: frozen, else current).
+pub async fn proof(
+    State(state): State<AppState>,
+    Path((id, n, index)): Path<(String, u32, u64)>,
+    Query(q): Query<SizeQuery>,
+) -> ApiResult<Json<Value>> {
+    let (_, draws) = load(&state, &id, false).await?;
+    let current = state.ledger_size(&id, n);
+    let size = q
+        .size
+        .unwrap_or_else(|| frozen_or_current(draws.iter().find(|d| d.index == n), current));
+    if size > current || index >= size {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "INDEX_OUT_OF_RANGE",
+            format!("序号 {index} 不在大小为 {size} 的名单中。"),
+            format!("Leaf {index} is not in a tree of size {size}."),
+        ));
+    }
+    let hashes = state.ledger_prefix(&id, n, size)?;
+    let (leaf_hash, proof, root) = tokio::task::spawn_blocking(move || {
+        let p = merkle::inclusion_proof(&hashes, index);
+        (hashes[index as usize], p, merkle::root_of(&hashes))
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let proof = proof.map_err(AppError::internal)?;
+    Ok(Json(
+        json!({ "leaf_index": index, "tree_size": size, "leaf_hash": leaf_hash, "root": root, "proof": proof }),
+    ))
+}
+
+/// Query of the consistency endpoint.
+#[derive(Debug, Deserialize)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: Option<u64>,
+}
+
+/// `GET …/draws/{n}/consistency?from=&to=`.
+pub async fn consistency(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+    Query(q): Query<ConsistencyQuery>,
+) -> ApiResult<Json<Value>> {
+    load(&state, &id, false).await?;
+    let current = state.ledger_size(&id, n);
+    let to = q.to.unwrap_or(current);
+    if q.from == 0 || q.from > to || to > current {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "BAD_SIZES",
+            "无法在这两个大小之间证明一致性。",
+            format!("Cannot prove consistency from {} to {to}.", q.from),
+        ));
+    }
+    let hashes = state.ledger_prefix(&id, n, to)?;
+    let from = q.from;
+    let out = tokio::task::spawn_blocking(move || {
+        let p = merkle::consistency_proof(&hashes, from);
+        (
+            p,
+            merkle::root_of(&hashes[..from as usize]),
+            merkle::root_of(&hashes),
+        )
+    })
+    .await
+    .map_err(AppError::internal)?;
+    let proof = out.0.map_err(AppError::internal)?;
+    Ok(Json(
+        json!({ "from": from, "to": to, "from_root": out.1, "to_root": out.2, "proof": proof }),
+    ))
+}
+
+/// `GET …/draws/{n}/record`: the published draw record.
+pub async fn record(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+) -> ApiResult<Json<Value>> {
+    let (_, draws) = load(&state, &id, false).await?;
+    draws
+        .into_iter()
+        .find(|d| d.index == n && d.state == "published")
+        .and_then(|d| d.record)
+        .map(|r| Json(json!(r)))
+        .ok_or_else(|| AppError::not_found("已公布的抽奖记录", "published record"))
+}
+
+impl AppState {
+    /// A campaign, from the in-memory cache or the database.
+    pub async fn campaign_cached(&self, id: &str) -> ApiResult<std::sync::Arc<CampaignRow>> {
+        if let Some(row) = self.campaigns.read().ok().and_then(|m| m.get(id).cloned()) {
+            return Ok(row);
+        }
+        let key = id.to_owned();
+        let row = read(self, move |c| db::campaign(c, &key))
+            .await?
+            .ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
+        let row = std::sync::Arc::new(row);
+        if let Ok(mut m) = self.campaigns.write() {
+            m.insert(id.to_owned(), row.clone());
+        }
+        Ok(row)
+    }
+
+    /// Forgets cached campaigns (after an organizer changes one).
+    pub fn forget_campaign(&self, id: &str) {
+        if let Ok(mut m) = self.campaigns.write() {
+            m.remove(id);
+        }
+    }
+
+    /// Number of leaves in a draw's ledger now.
+    pub fn ledger_size(&self, id: &str, n: u32) -> u64 {
+        self.store
+            .ledgers()
+            .read()
+            .ok()
+            .and_then(|m| m.get(&(id.to_owned(), n)).map(|l| l.hashes.len() as u64))
+            .unwrap_or(0)
+    }
+
+    /// The first `size` leaf hashes of a draw (copied out of the lock).
+    pub fn ledger_prefix(&self, id: &str, n: u32, size: u64) -> ApiResult<Vec<Hash32>> {
+        let map = self.store.ledgers().read().map_err(AppError::internal)?;
+        let hashes = map
+            .get(&(id.to_owned(), n))
+            .map(|l| l.hashes.as_slice())
+            .unwrap_or(&[]);
+        hashes
+            .get(..size as usize)
+            .map(<[Hash32]>::to_vec)
+            .ok_or_else(|| AppError::internal("ledger shorter than its tree head"))
+    }
+
+    /// Size and root of a draw's ledger now.
+    pub fn ledger_root(&self, id: &str, n: u32) -> ApiResult<(u64, Hash32)> {
+        let map = self.store.ledgers().read().map_err(AppError::internal)?;
+        Ok(map
+            .get(&(id.to_owned(), n))
+            .map_or((0, merkle::empty_root()), |l| {
+                (l.tree.size(), l.tree.root())
+            }))
+    }
+}

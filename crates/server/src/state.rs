@@ -1,0 +1,166 @@
+//! Shared state of the HTTP handlers: the store, the keys, the clock and the login limiter.
+
+use crate::store::SqliteStore;
+use ed25519_dalek::SigningKey;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Where "now" comes from: the system clock, or a clock a test sets.
+pub trait Clock: Send + Sync + 'static {
+    /// Unix milliseconds.
+    fn now_ms(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock tests move by hand.
+#[derive(Debug, Default)]
+pub struct ManualClock(pub AtomicU64);
+
+impl ManualClock {
+    /// A clock at `ms`.
+    pub fn at(ms: u64) -> Self {
+        ManualClock(AtomicU64::new(ms))
+    }
+    /// Moves to `ms`.
+    pub fn set(&self, ms: u64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The server's secrets, kept in the data directory and never logged.
+pub struct Keys {
+    /// Signs tree heads and ticket promises.
+    pub signing: SigningKey,
+    /// Keys participant pseudonyms and receipt fingerprints.
+    pub pseudonym: [u8; 32],
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Keys {{ public: {} }}",
+            hex::encode(self.signing.verifying_key().to_bytes())
+        )
+    }
+}
+
+/// 32 random bytes from the operating system.
+pub fn random_32() -> std::io::Result<[u8; 32]> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(b)
+}
+
+/// 16 random bytes (ticket ids).
+pub fn random_16() -> std::io::Result<[u8; 16]> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(b)
+}
+
+fn load_or_create(path: &Path) -> std::io::Result<[u8; 32]> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return fairdraw_core::hash::fixed_hex::<32>(&text)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())));
+    }
+    let key = random_32()?;
+    write_secret(path, &hex::encode(key))?;
+    Ok(key)
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+impl Keys {
+    /// Loads the keys from `dir`, generating them at first start.
+    pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
+        let signing = SigningKey::from_bytes(&load_or_create(&dir.join("signing.key"))?);
+        let pseudonym = load_or_create(&dir.join("pseudonym.key"))?;
+        Ok(Keys { signing, pseudonym })
+    }
+}
+
+/// Counts login attempts per client in fixed windows.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    windows: Mutex<HashMap<String, (u64, u32)>>,
+}
+
+/// Login attempts allowed per client per window.
+pub const LOGIN_ATTEMPTS: u32 = 10;
+/// The window, in ms.
+pub const LOGIN_WINDOW_MS: u64 = 60_000;
+
+impl LoginLimiter {
+    /// Records an attempt; false when the client is over the limit.
+    pub fn allow(&self, client: &str, now_ms: u64) -> bool {
+        let Ok(mut w) = self.windows.lock() else {
+            return false;
+        };
+        let slot = w.entry(client.to_owned()).or_insert((now_ms, 0));
+        if now_ms.saturating_sub(slot.0) >= LOGIN_WINDOW_MS {
+            *slot = (now_ms, 0);
+        }
+        slot.1 += 1;
+        slot.1 <= LOGIN_ATTEMPTS
+    }
+}
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<SqliteStore>,
+    /// The keys.
+    pub keys: Arc<Keys>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Login attempts.
+    pub logins: Arc<LoginLimiter>,
+    /// Mark cookies `Secure` (behind https).
+    pub secure_cookies: bool,
+    /// The built web app, if served.
+    pub dist: Option<PathBuf>,
+    /// Campaign rows by id, dropped whenever the organizer changes one.
+    pub campaigns: Arc<std::sync::RwLock<HashMap<String, Arc<crate::db::CampaignRow>>>>,
+}
+
+impl AppState {
+    /// Unix ms now.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+}

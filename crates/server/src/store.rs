@@ -1,0 +1,354 @@
+//! Storage: the [`Store`] trait and its SQLite implementation (one file, WAL, `synchronous=FULL`).
+//!
+//! Every write goes through one writer thread that takes whatever jobs are queued and runs them
+//! in one transaction (group commit), each job in its own savepoint so a refused job rolls back
+//! alone. A job's caller is answered only after the commit is durable, and the in-memory ledger
+//! (leaf hashes for proofs and roots) is extended in index order before anyone is answered.
+//! Leaf indexes are assigned inside the transaction from the table itself: no gaps, no reuse.
+
+use fairdraw_core::hash::Hash32;
+use fairdraw_core::merkle::CompactTree;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// The schema, applied in order; `PRAGMA user_version` counts the ones applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE campaigns (
+    id TEXT PRIMARY KEY,
+    rules_json TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('draft', 'open')),
+    rules_hash TEXT,
+    opened_at_ms INTEGER,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE draws (
+    campaign_id TEXT NOT NULL REFERENCES campaigns(id),
+    draw_index INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('collecting', 'frozen', 'drawn', 'published')),
+    tree_head_json TEXT,
+    record_json TEXT,
+    PRIMARY KEY (campaign_id, draw_index)
+);
+CREATE TABLE commitments (
+    campaign_id TEXT NOT NULL,
+    draw_index INTEGER NOT NULL,
+    party TEXT NOT NULL,
+    commitment TEXT NOT NULL,
+    published_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, draw_index, party)
+);
+CREATE TABLE entries (
+    campaign_id TEXT NOT NULL,
+    draw_index INTEGER NOT NULL,
+    leaf_index INTEGER NOT NULL,
+    ticket_id BLOB NOT NULL UNIQUE,
+    fingerprint BLOB NOT NULL,
+    participant BLOB NOT NULL,
+    leaf_json TEXT NOT NULL,
+    leaf_hash BLOB NOT NULL,
+    phone TEXT NOT NULL,
+    receipt TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    entry_day INTEGER NOT NULL,
+    entered_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, draw_index, leaf_index),
+    UNIQUE (campaign_id, fingerprint)
+);
+CREATE INDEX entries_person_day ON entries (campaign_id, participant, entry_day);
+CREATE INDEX entries_person_merchant ON entries (campaign_id, participant, merchant_id);
+CREATE TABLE forfeits (
+    campaign_id TEXT NOT NULL,
+    draw_index INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, draw_index, rank)
+);
+CREATE TABLE organizer (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    password_hash TEXT NOT NULL
+);
+CREATE TABLE sessions (
+    token_hash BLOB PRIMARY KEY,
+    expires_at_ms INTEGER NOT NULL
+);
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    detail_json TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+"#];
+
+/// The leaf hashes of one draw's ledger, in index order, with its compact tree.
+#[derive(Debug, Default, Clone)]
+pub struct DrawLedger {
+    /// Leaf hashes.
+    pub hashes: Vec<Hash32>,
+    /// The compact tree over them (the current root in O(log n)).
+    pub tree: CompactTree,
+}
+
+/// Ledger caches by (campaign id, draw index).
+pub type Ledgers = Arc<RwLock<HashMap<(String, u32), DrawLedger>>>;
+
+/// Something a job changes in memory once its transaction commits.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// A leaf was appended.
+    AppendLeaf {
+        /// Campaign id.
+        campaign_id: String,
+        /// Draw index.
+        draw_index: u32,
+        /// Its leaf hash.
+        leaf_hash: Hash32,
+    },
+}
+
+/// What a job tells the writer: keep its changes or roll them back, and how to answer once the
+/// batch's commit succeeded (`true`) or failed (`false`).
+pub struct JobOutcome {
+    /// Keep this job's writes.
+    pub keep: bool,
+    /// Called after the commit.
+    pub finish: Box<dyn FnOnce(bool) + Send>,
+}
+
+/// A write job: runs inside the batch's transaction, in its own savepoint.
+pub type Job = Box<dyn FnOnce(&Connection, &mut Vec<Effect>) -> JobOutcome + Send>;
+
+/// The storage interface the HTTP layer uses. SQLite implements it; a PostgreSQL
+/// implementation can take over without touching the protocol or the handlers.
+pub trait Store: Send + Sync + 'static {
+    /// Queues a write job for the group-committing writer.
+    fn write(&self, job: Job) -> Result<(), StoreClosed>;
+    /// Runs a read on a pooled connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T>
+    where
+        Self: Sized;
+    /// The in-memory ledgers.
+    fn ledgers(&self) -> &Ledgers;
+}
+
+/// The writer thread has stopped (the server is shutting down).
+#[derive(Debug, Clone, Copy)]
+pub struct StoreClosed;
+
+/// SQLite, one file, with a writer thread and a small pool of read connections.
+pub struct SqliteStore {
+    jobs: mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+    path: std::path::PathBuf,
+    ledgers: Ledgers,
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is on disk before it returns, so an acknowledged entry survives power loss.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        conn.execute_batch(&format!(
+            "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+            i + 1
+        ))?;
+    }
+    Ok(())
+}
+
+/// Largest number of jobs committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, ledgers: Ledgers) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut effects = Vec::new();
+        let mut finishers = Vec::with_capacity(batch.len());
+        let began = conn.execute_batch("BEGIN IMMEDIATE");
+        for job in batch {
+            if began.is_err() {
+                // No transaction: run nothing, answer failure.
+                let outcome = job(&conn, &mut Vec::new());
+                (outcome.finish)(false);
+                continue;
+            }
+            let mark = effects.len();
+            let outcome = match conn.execute_batch("SAVEPOINT job") {
+                Ok(()) => job(&conn, &mut effects),
+                Err(e) => {
+                    tracing::error!(%e, "savepoint failed");
+                    finishers.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
+                    continue;
+                }
+            };
+            let settled = if outcome.keep {
+                conn.execute_batch("RELEASE job")
+            } else {
+                effects.truncate(mark);
+                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+            };
+            if let Err(e) = settled {
+                tracing::error!(%e, "savepoint release failed");
+            }
+            finishers.push(outcome.finish);
+        }
+        if began.is_err() {
+            continue;
+        }
+        let committed = match conn.execute_batch("COMMIT") {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(%e, "commit failed; the batch is rolled back");
+                let _ = conn.execute_batch("ROLLBACK");
+                false
+            }
+        };
+        if committed && !effects.is_empty() {
+            if let Ok(mut map) = ledgers.write() {
+                for e in effects {
+                    match e {
+                        Effect::AppendLeaf {
+                            campaign_id,
+                            draw_index,
+                            leaf_hash,
+                        } => {
+                            let l = map.entry((campaign_id, draw_index)).or_default();
+                            l.hashes.push(leaf_hash);
+                            l.tree.push_hash(leaf_hash);
+                        }
+                    }
+                }
+            }
+        }
+        for f in finishers {
+            f(committed);
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database and loads every ledger into memory.
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let conn = open(path)?;
+        migrate(&conn)?;
+        let mut map: HashMap<(String, u32), DrawLedger> = HashMap::new();
+        {
+            let mut stmt = conn.prepare(
+                "SELECT campaign_id, draw_index, leaf_hash FROM entries ORDER BY campaign_id, draw_index, leaf_index",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let key: (String, u32) = (row.get(0)?, row.get(1)?);
+                let bytes: Vec<u8> = row.get(2)?;
+                let mut h = [0u8; 32];
+                if bytes.len() == 32 {
+                    h.copy_from_slice(&bytes);
+                }
+                let l = map.entry(key).or_default();
+                l.hashes.push(Hash32(h));
+                l.tree.push_hash(Hash32(h));
+            }
+        }
+        let ledgers: Ledgers = Arc::new(RwLock::new(map));
+        let (tx, rx) = mpsc::channel::<Job>();
+        let writer_ledgers = ledgers.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, writer_ledgers))
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(SqliteStore {
+            jobs: tx,
+            readers: Mutex::new(Vec::new()),
+            path: path.to_owned(),
+            ledgers,
+        })
+    }
+
+    /// Runs a job and waits for its answer (for startup tasks and tests).
+    pub fn write_wait<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> rusqlite::Result<T> {
+        let (tx, rx) = mpsc::channel();
+        let job: Job = Box::new(move |conn, _| {
+            let result = f(conn);
+            let keep = result.is_ok();
+            JobOutcome {
+                keep,
+                finish: Box::new(move |committed| {
+                    let _ = tx.send(match (result, committed) {
+                        (Ok(v), true) => Ok(v),
+                        (Ok(_), false) => Err(rusqlite::Error::ExecuteReturnedResults),
+                        (Err(e), _) => Err(e),
+                    });
+                }),
+            }
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| rusqlite::Error::InvalidQuery)?;
+        rx.recv().map_err(|_| rusqlite::Error::InvalidQuery)?
+    }
+}
+
+impl Store for SqliteStore {
+    fn write(&self, job: Job) -> Result<(), StoreClosed> {
+        self.jobs.send(job).map_err(|_| StoreClosed)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+        let pooled = self.readers.lock().ok().and_then(|mut p| p.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => open(&self.path)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut p) = self.readers.lock() {
+            if p.len() < 8 {
+                p.push(conn);
+            }
+        }
+        out
+    }
+
+    fn ledgers(&self) -> &Ledgers {
+        &self.ledgers
+    }
+}
+
+/// Reads one optional value.
+pub fn optional<T>(r: rusqlite::Result<T>) -> rusqlite::Result<Option<T>> {
+    r.optional()
+}
+
+/// The next leaf index of a draw, read inside the writer's transaction.
+pub fn next_leaf_index(
+    conn: &Connection,
+    campaign_id: &str,
+    draw_index: u32,
+) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM entries WHERE campaign_id = ?1 AND draw_index = ?2",
+        params![campaign_id, draw_index],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|v| v as u64)
+}

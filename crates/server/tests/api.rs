@@ -1,0 +1,717 @@
+//! The HTTP API through the router (no socket), on a real SQLite file.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{TestApp, entry, noon};
+use fairdraw_core::entropy::{PublicEntropy, PublicNumbers};
+use fairdraw_core::hash::Hash32;
+use fairdraw_core::ledger::Ledger;
+use fairdraw_core::merkle;
+use fairdraw_core::record::{DrawInputs, conduct_draw};
+use fairdraw_core::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
+use fairdraw_core::tree_head::{SignedTreeHead, TicketPromise};
+use serde_json::{Value, json};
+
+const C: &str = "/api/campaigns/dazhou-2026";
+const O: &str = "/api/organizer/campaigns/dazhou-2026";
+
+#[tokio::test]
+async fn shopper_entry_ticket_and_errors() {
+    let mut app = TestApp::new("entry");
+    let rules = app.open_campaign(true).await;
+
+    let list = app.get("/api/campaigns").await.json();
+    assert_eq!(list["campaigns"][0]["id"], "dazhou-2026");
+    let view = app.get(C).await.json();
+    assert_eq!(view["rules_hash"], json!(rules.hash()));
+    assert_eq!(view["merchants"].as_array().map(Vec::len), Some(30));
+
+    let r = app
+        .post(
+            &format!("{C}/entries"),
+            entry("A-0001", "¥500", "13812341234"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let t = r.json();
+    assert_eq!(t["leaf_index"], 0);
+    let promise: TicketPromise = serde_json::from_value(t["promise"].clone()).expect("promise");
+    promise
+        .verify(&rules.server_key)
+        .expect("the promise is signed by the key in the rules");
+    assert_eq!(t["leaf"]["phone_masked"], "138****1234");
+    assert!(
+        !r.text.contains("13812341234"),
+        "the full phone number never leaves the server"
+    );
+
+    let r = app
+        .post(
+            &format!("{C}/entries"),
+            entry("A-0002", "499.99", "13812341234"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "BELOW_THRESHOLD")
+    );
+    assert_eq!(
+        r.json()["message_zh"],
+        "消费金额 499.99 元未达到 500.00 元，不能参与抽奖。"
+    );
+    assert_eq!(r.json()["field"], "amount");
+
+    let r = app
+        .post(
+            &format!("{C}/entries"),
+            entry("a-0001", "600", "13900000000"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::CONFLICT, "DUPLICATE_RECEIPT")
+    );
+    assert_eq!(
+        r.json()["message_zh"],
+        "该小票（发票）已经登记过，不能重复参与。"
+    );
+
+    for i in 2..=5 {
+        let r = app
+            .post(
+                &format!("{C}/entries"),
+                entry(&format!("A-000{i}"), "500", "13812341234"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let r = app
+        .post(
+            &format!("{C}/entries"),
+            entry("A-0009", "500", "13812341234"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "CAP_PER_DAY")
+    );
+
+    let mut no_consent = entry("B-1", "500", "13712341234");
+    no_consent["consent"] = json!(false);
+    assert_eq!(
+        app.post(&format!("{C}/entries"), no_consent).await.code(),
+        "CONSENT_MISSING"
+    );
+    let mut unknown = entry("B-2", "500", "13712341234");
+    unknown["referrer"] = json!("x");
+    let r = app.post(&format!("{C}/entries"), unknown).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "JSON_SHAPE")
+    );
+    let r = app
+        .send(
+            "POST",
+            &format!("{C}/entries"),
+            Some("{\"merchant_id\":".into()),
+            false,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::BAD_REQUEST, "JSON_SYNTAX")
+    );
+    let big = json!({ "merchant_id": "M001", "receipt_number": "x".repeat(10_000), "phone": "1", "consent": true });
+    let r = app.post(&format!("{C}/entries"), big).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "BODY_TOO_LARGE")
+    );
+    assert_eq!(
+        app.post(
+            "/api/campaigns/nope/entries",
+            entry("C-1", "500", "13712341234")
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The ticket id is the capability.
+    let id = t["ticket_id"].as_str().expect("id");
+    let s = app.get(&format!("{C}/tickets/{id}")).await.json();
+    assert_eq!(s["status"], "waiting_for_freeze");
+    assert_eq!(
+        app.get(&format!("{C}/tickets/{}", "0".repeat(32)))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn injection_strings_are_data() {
+    let mut app = TestApp::new("inject");
+    app.open_campaign(true).await;
+    let nasty = [
+        "'; DROP TABLE entries; --",
+        "\" OR 1=1 --",
+        "<script>alert(1)</script>",
+        "\u{0}",
+        "../../etc/passwd",
+        "%s%n",
+        "１３８１２３４１２３４'",
+    ];
+    for s in nasty {
+        for field in [
+            "merchant_id",
+            "receipt_number",
+            "date",
+            "amount",
+            "phone",
+            "qr",
+        ] {
+            let mut e = entry("D-1", "500", "13812341234");
+            e[field] = json!(s);
+            let r = app.post(&format!("{C}/entries"), e).await;
+            assert!(
+                r.status.is_client_error() || r.status == StatusCode::CREATED,
+                "{field}={s:?}: {} {}",
+                r.status,
+                r.text
+            );
+            assert!(!r.code().is_empty() || r.status == StatusCode::CREATED);
+        }
+    }
+    // The ledger is intact and still answers.
+    assert_eq!(
+        app.get(&format!("{C}/draws/0/tree-head")).await.status,
+        StatusCode::OK
+    );
+    let mut rules = fairdraw_core::demo::demo_rules(
+        [0; 32],
+        fairdraw_core::civil::CivilDate::parse("2026-12-10").expect("d"),
+    );
+    rules.id = "x'--".into();
+    let r = app
+        .org("POST", "/api/organizer/campaigns", Some(json!(rules)))
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "RULES_INVALID")
+    );
+    rules.id = "quoted".into();
+    rules.name_zh = "<b>'\"; DROP TABLE campaigns; --".into();
+    let r = app
+        .org("POST", "/api/organizer/campaigns", Some(json!(rules)))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["name_zh"], "<b>'\"; DROP TABLE campaigns; --");
+}
+
+#[tokio::test]
+async fn organizer_routes_need_login_and_csrf_header() {
+    let mut app = TestApp::new("auth");
+    let r = app
+        .org("POST", "/api/organizer/campaigns", Some(json!({})))
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "AUTH_REQUIRED")
+    );
+    assert_eq!(
+        app.get("/api/organizer/audit").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .post("/api/organizer/login", json!({ "password": "wrong" }))
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "LOGIN_FAILED")
+    );
+    app.login().await;
+    assert_eq!(
+        app.org("GET", "/api/organizer/session", None).await.status,
+        StatusCode::OK
+    );
+    // Logged in, but without the custom header: refused.
+    let cookie = app.cookie.clone().expect("cookie");
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(format!("{O}/open"))
+        .header("cookie", cookie)
+        .body(axum::body::Body::empty())
+        .expect("req");
+    let resp = tower::ServiceExt::oneshot(fairdraw_server::app(app.state.clone()), req)
+        .await
+        .expect("resp");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Repeated wrong passwords are rate limited.
+    let mut last = StatusCode::OK;
+    for _ in 0..12 {
+        last = app
+            .post("/api/organizer/login", json!({ "password": "guess" }))
+            .await
+            .status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let r = app.org("POST", "/api/organizer/logout", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        app.org("GET", "/api/organizer/session", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_in_order_from_draft_to_published() {
+    let mut app = TestApp::new("life");
+    app.login().await;
+    let mut rules = fairdraw_core::demo::demo_rules(
+        [0; 32],
+        fairdraw_core::civil::CivilDate::parse("2026-12-10").expect("d"),
+    );
+    rules.caps = Default::default();
+    assert_eq!(
+        app.org("POST", "/api/organizer/campaigns", Some(json!(rules)))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    // A draft is not public, and takes no entries.
+    assert_eq!(app.get(C).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.post(&format!("{C}/entries"), entry("E-1", "500", "13812341234"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Merchants from CSV.
+    let csv = "id,name\nM001,达州百货大楼\nM002,\"通川区万达广场\"\n";
+    let r = app
+        .send("POST", &format!("{O}/merchants"), Some(csv.into()), true)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["merchants"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        app.org(
+            "POST",
+            &format!("{O}/draws/0/commitments"),
+            Some(json!({ "party": "organizer", "commitment": Hash32([1; 32]) }))
+        )
+        .await
+        .code(),
+        "CAMPAIGN_NOT_OPEN"
+    );
+    let r = app.org("POST", &format!("{O}/open"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let rules: fairdraw_core::rules::CampaignRules =
+        serde_json::from_value(r.json()["rules"].clone()).expect("rules");
+    assert_eq!(
+        app.org("PUT", O, Some(json!(rules))).await.code(),
+        "RULES_FROZEN"
+    );
+    assert_eq!(
+        app.org("POST", &format!("{O}/open"), None).await.code(),
+        "ALREADY_OPEN"
+    );
+
+    // Entries from several people.
+    let mut tickets = Vec::new();
+    for i in 0..40u32 {
+        let phone = format!("139{:08}", i % 13);
+        let mut e = entry(&format!("R-{i:04}"), &format!("{}", 500 + i), &phone);
+        e["merchant_id"] = json!(if i % 2 == 0 { "M001" } else { "M002" });
+        let r = app.post(&format!("{C}/entries"), e).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        tickets.push(r.json());
+    }
+    let th: Value = app.get(&format!("{C}/draws/0/tree-head")).await.json();
+    let early: SignedTreeHead =
+        serde_json::from_value(th["signed_tree_head"].clone()).expect("sth");
+    early.verify(&rules.server_key).expect("signed");
+    assert_eq!(early.head.tree_size, 40);
+
+    // Out of order: freeze before close, before commitments.
+    assert_eq!(
+        app.org("POST", &format!("{O}/draws/0/freeze"), None)
+            .await
+            .code(),
+        "WINDOW_STILL_OPEN"
+    );
+    let rules_hash = rules.hash();
+    let secrets = [SeedSecret([0x11; 32]), SeedSecret([0x22; 32])];
+    for (party, s) in ["organizer", "notary"].iter().zip(&secrets) {
+        let c = commitment(&rules_hash, 0, party, s);
+        let r = app
+            .org(
+                "POST",
+                &format!("{O}/draws/0/commitments"),
+                Some(json!({ "party": party, "commitment": c })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let again = app
+        .org(
+            "POST",
+            &format!("{O}/draws/0/commitments"),
+            Some(json!({ "party": "notary", "commitment": Hash32([9; 32]) })),
+        )
+        .await;
+    assert_eq!(again.code(), "ALREADY_COMMITTED");
+    assert_eq!(
+        app.org("POST", &format!("{O}/draws/0/record"), Some(json!({})))
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // The window closes; the freeze signs the head. (Twelve days later the session has
+    // expired, as it should: log in again.)
+    app.clock.set(noon("2027-01-01"));
+    assert_eq!(
+        app.org("GET", "/api/organizer/session", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.login().await;
+    let late = app
+        .org(
+            "POST",
+            &format!("{O}/draws/0/commitments"),
+            Some(json!({ "party": "x", "commitment": Hash32([9; 32]) })),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.org("POST", &format!("{O}/draws/0/freeze"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let sth: SignedTreeHead =
+        serde_json::from_value(r.json()["signed_tree_head"].clone()).expect("sth");
+    sth.verify(&rules.server_key).expect("signed");
+    assert_eq!(
+        app.org("POST", &format!("{O}/draws/0/freeze"), None)
+            .await
+            .code(),
+        "ALREADY_FROZEN"
+    );
+    // A receipt dated inside the frozen draw is refused; the ledger stays as frozen.
+    let r = app
+        .post(
+            &format!("{C}/entries"),
+            entry("LATE-1", "800", "13612341234"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::CONFLICT, "DRAW_FROZEN")
+    );
+
+    // Consistency from the early head to the frozen one.
+    let c = app
+        .get(&format!(
+            "{C}/draws/0/consistency?from={}&to={}",
+            early.head.tree_size, sth.head.tree_size
+        ))
+        .await
+        .json();
+    let proof: Vec<Hash32> = serde_json::from_value(c["proof"].clone()).expect("proof");
+    merkle::verify_consistency(
+        early.head.tree_size,
+        sth.head.tree_size,
+        &early.head.root,
+        &sth.head.root,
+        &proof,
+    )
+    .expect("consistent");
+
+    // The live draw, computed as the browser would, from the public ledger.
+    let text = app.get(&format!("{C}/draws/0/ledger")).await.text;
+    let ledger = Ledger::from_jsonl(&text, |_| {}).expect("ledger");
+    assert_eq!(
+        (ledger.size(), ledger.root()),
+        (sth.head.tree_size, sth.head.root)
+    );
+    let view = app.get(C).await.json();
+    let commitments: Vec<SeedCommitment> =
+        serde_json::from_value(view["draws"][0]["commitments"].clone()).expect("c");
+    let reveals: Vec<Reveal> = ["organizer", "notary"]
+        .iter()
+        .zip(&secrets)
+        .map(|(p, s)| Reveal {
+            party: (*p).into(),
+            secret: s.clone(),
+        })
+        .collect();
+    let entropy = PublicEntropy {
+        drand: None,
+        public_numbers: Some(
+            PublicNumbers::from_values(vec!["03 07 12 19 25 31 09".into()]).expect("n"),
+        ),
+    };
+    let record = conduct_draw(&DrawInputs {
+        rules: &rules,
+        draw_index: 0,
+        ledger: &ledger,
+        tree_head: &sth,
+        commitments: &commitments,
+        reveals: &reveals,
+        entropy: &entropy,
+    })
+    .expect("draw");
+    let mut forged = record.clone();
+    forged.winners[0] = forged.alternates[0].clone();
+    let r = app
+        .org("POST", &format!("{O}/draws/0/record"), Some(json!(forged)))
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "RECORD_FAILS_VERIFICATION"
+        ),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.json()["message_en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("winner.0")
+    );
+    assert_eq!(
+        app.org("POST", &format!("{O}/draws/0/publish"), None)
+            .await
+            .code(),
+        "NOT_DRAWN"
+    );
+    let r = app
+        .org("POST", &format!("{O}/draws/0/record"), Some(json!(record)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        app.get(&format!("{C}/draws/0/record")).await.status,
+        StatusCode::NOT_FOUND,
+        "not public before publishing"
+    );
+    assert_eq!(
+        app.org("POST", &format!("{O}/draws/0/publish"), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let published = app.get(&format!("{C}/draws/0/record")).await.json();
+    assert_eq!(published["seed"], json!(record.seed));
+
+    // Tickets learn their fate, with a proof that verifies against the frozen head.
+    let winner = record.winners[0].ticket_id.to_hex();
+    let s = app.get(&format!("{C}/tickets/{winner}")).await.json();
+    assert_eq!(s["status"], "won");
+    let proof: Vec<Hash32> = serde_json::from_value(s["inclusion_proof"].clone()).expect("proof");
+    let leaf_hash: Hash32 = serde_json::from_value(s["leaf_hash"].clone()).expect("hash");
+    merkle::verify_inclusion(
+        &leaf_hash,
+        s["leaf_index"].as_u64().expect("i"),
+        sth.head.tree_size,
+        &proof,
+        &sth.head.root,
+    )
+    .expect("included");
+    let statuses: Vec<String> = tickets
+        .iter()
+        .map(|t| t["ticket_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &statuses {
+        seen.insert(
+            app.get(&format!("{C}/tickets/{t}")).await.json()["status"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    assert!(
+        seen.contains("not_selected") && seen.contains("won") && seen.contains("alternate"),
+        "{seen:?}"
+    );
+
+    // A winner forfeits: the first alternate steps in.
+    let r = app
+        .org(
+            "POST",
+            &format!("{O}/draws/0/forfeit"),
+            Some(json!({ "rank": 1 })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.json()["winners"][1]["replaced_by"]["leaf_index"],
+        json!(record.alternates[0].leaf_index)
+    );
+    let csv = app
+        .org("GET", &format!("{O}/draws/0/contacts"), None)
+        .await
+        .text;
+    assert!(
+        csv.lines().count() == 1 + record.winners.len() + record.alternates.len(),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",139"),
+        "contacts carry the full phone for prize claims"
+    );
+
+    // Every organizer action is in the hash-chained audit log.
+    let audit = app.org("GET", "/api/organizer/audit", None).await.json();
+    assert_eq!(audit["chain_ok"], true);
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("a")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for a in [
+        "campaign.create",
+        "campaign.merchants",
+        "campaign.open",
+        "draw.commit",
+        "draw.freeze",
+        "draw.record",
+        "draw.publish",
+        "draw.forfeit",
+        "draw.export_contacts",
+    ] {
+        assert!(actions.contains(&a), "{a} missing from {actions:?}");
+    }
+    assert!(!audit.to_string().contains(PASSWORD_HINT));
+}
+
+const PASSWORD_HINT: &str = "battery staple";
+
+#[tokio::test]
+async fn fifty_concurrent_copies_of_one_receipt_make_one_entry() {
+    let mut app = TestApp::new("concurrent");
+    app.open_campaign(false).await;
+    let mut tasks = Vec::new();
+    for i in 0..50u32 {
+        let state = app.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = entry("SAME-RECEIPT-1", "800", &format!("137{:08}", i)).to_string();
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri(format!("{C}/entries"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body))
+                .expect("req");
+            tower::ServiceExt::oneshot(fairdraw_server::app(state), req)
+                .await
+                .expect("resp")
+                .status()
+        }));
+    }
+    let mut created = 0;
+    let mut conflicts = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            StatusCode::CREATED => created += 1,
+            StatusCode::CONFLICT => conflicts += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!((created, conflicts), (1, 49));
+    assert_eq!(
+        app.get(&format!("{C}/draws/0/tree-head")).await.json()["signed_tree_head"]["head"]["tree_size"],
+        1
+    );
+    let _ = app.cookie.take();
+}
+
+#[tokio::test]
+async fn proofs_for_every_leaf_verify() {
+    let mut app = TestApp::new("proofs");
+    app.open_campaign(false).await;
+    for i in 0..13u32 {
+        let r = app
+            .post(
+                &format!("{C}/entries"),
+                entry(&format!("P-{i:04}"), "500", &format!("135{i:08}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let head =
+        app.get(&format!("{C}/draws/0/tree-head")).await.json()["signed_tree_head"]["head"].clone();
+    let root: Hash32 = serde_json::from_value(head["root"].clone()).expect("root");
+    for i in 0..13u64 {
+        let p = app.get(&format!("{C}/draws/0/proof/{i}")).await.json();
+        let proof: Vec<Hash32> = serde_json::from_value(p["proof"].clone()).expect("proof");
+        let leaf: Hash32 = serde_json::from_value(p["leaf_hash"].clone()).expect("leaf");
+        merkle::verify_inclusion(&leaf, i, 13, &proof, &root).expect("verifies");
+    }
+    assert_eq!(
+        app.get(&format!("{C}/draws/0/proof/13")).await.code(),
+        "INDEX_OUT_OF_RANGE"
+    );
+    assert_eq!(
+        app.get(&format!("{C}/draws/0/consistency?from=0"))
+            .await
+            .code(),
+        "BAD_SIZES"
+    );
+}
+
+#[tokio::test]
+async fn security_headers_and_server_key() {
+    let app = TestApp::new("headers");
+    let r = app.get("/api/server-key").await;
+    assert_eq!(
+        r.headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok()),
+        Some(fairdraw_server::CSP)
+    );
+    assert_eq!(
+        r.headers
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+    assert_eq!(
+        r.headers
+            .get("referrer-policy")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-referrer")
+    );
+    assert_eq!(r.json()["public_key"].as_str().map(str::len), Some(64));
+}
+
+#[tokio::test]
+async fn demo_campaign_is_open_today_with_entries() {
+    let app = TestApp::new("demo");
+    let id = fairdraw_server::demo::ensure_demo(&app.state)
+        .await
+        .expect("demo")
+        .expect("created");
+    assert!(
+        fairdraw_server::demo::ensure_demo(&app.state)
+            .await
+            .expect("again")
+            .is_none()
+    );
+    let view = app.get(&format!("/api/campaigns/{id}")).await.json();
+    assert_eq!(
+        view["draws"][0]["entries"],
+        fairdraw_server::demo::DEMO_ENTRIES
+    );
+    assert_eq!(view["draws"].as_array().map(Vec::len), Some(3));
+    let r = app
+        .post(
+            &format!("/api/campaigns/{id}/entries"),
+            json!({ "merchant_id": "M003", "receipt_number": "DEMO-1",
+        "date": "2026-12-20", "amount": "688", "phone": "13812345678", "consent": true }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["leaf_index"], fairdraw_server::demo::DEMO_ENTRIES);
+}

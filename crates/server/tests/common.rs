@@ -1,0 +1,172 @@
+//! Shared helpers: an app on a temp SQLite file with a manual clock, and request shortcuts.
+#![allow(dead_code, missing_docs)] // test helpers: each test file uses a different subset
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use fairdraw_core::civil::CivilDate;
+use fairdraw_core::rules::CampaignRules;
+use fairdraw_server::routes::organizer::ensure_organizer;
+use fairdraw_server::state::{AppState, Keys, LoginLimiter, ManualClock};
+use fairdraw_server::store::SqliteStore;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub dir: PathBuf,
+    pub cookie: Option<String>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// 2026-12-20 12:00 China time.
+pub fn noon(date: &str) -> u64 {
+    CivilDate::parse(date).expect("date").china_start_ms() + 12 * 3600 * 1000
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl TestApp {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("fairdraw-api-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let clock = Arc::new(ManualClock::at(noon("2026-12-20")));
+        let store = SqliteStore::open(&dir.join("db.sqlite3")).expect("store");
+        store
+            .write_wait(|c| {
+                ensure_organizer(c, PASSWORD, 0).map_err(|_| rusqlite::Error::InvalidQuery)
+            })
+            .expect("organizer");
+        let state = AppState {
+            store: Arc::new(store),
+            keys: Arc::new(Keys::load_or_create(&dir).expect("keys")),
+            clock: clock.clone(),
+            logins: Arc::new(LoginLimiter::default()),
+            secure_cookies: false,
+            dist: None,
+            campaigns: Arc::default(),
+        };
+        TestApp {
+            state,
+            clock,
+            dir,
+            cookie: None,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<String>,
+        organizer: bool,
+    ) -> Resp {
+        let mut req = Request::builder().method(method).uri(uri);
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        if organizer {
+            req = req.header("x-fairdraw-csrf", "1");
+            if let Some(c) = &self.cookie {
+                req = req.header("cookie", c.clone());
+            }
+        }
+        let req = req
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .expect("request");
+        let resp = fairdraw_server::app(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("response");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        Resp {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Resp {
+        self.send("GET", uri, None, false).await
+    }
+    pub async fn post(&self, uri: &str, body: Value) -> Resp {
+        self.send("POST", uri, Some(body.to_string()), false).await
+    }
+    pub async fn org(&self, method: &str, uri: &str, body: Option<Value>) -> Resp {
+        self.send(method, uri, body.map(|b| b.to_string()), true)
+            .await
+    }
+
+    pub async fn login(&mut self) {
+        let r = self
+            .post("/api/organizer/login", json!({ "password": PASSWORD }))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let set = r
+            .headers
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("cookie")
+            .to_owned();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+            "{set}"
+        );
+        self.cookie = Some(set.split(';').next().expect("pair").to_owned());
+    }
+
+    /// Creates and opens a campaign like the demo: window from 2026-12-10, draw 0 to 12-31.
+    pub async fn open_campaign(&mut self, caps: bool) -> CampaignRules {
+        if self.cookie.is_none() {
+            self.login().await;
+        }
+        let mut rules =
+            fairdraw_core::demo::demo_rules([0; 32], CivilDate::parse("2026-12-10").expect("d"));
+        if !caps {
+            rules.caps = Default::default();
+        }
+        let r = self
+            .org("POST", "/api/organizer/campaigns", Some(json!(rules)))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let r = self
+            .org(
+                "POST",
+                &format!("/api/organizer/campaigns/{}/open", rules.id),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        serde_json::from_value(r.json()["rules"].clone()).expect("rules")
+    }
+}
+
+pub fn entry(receipt: &str, amount: &str, phone: &str) -> Value {
+    json!({ "merchant_id": "M001", "receipt_number": receipt, "date": "2026-12-15", "amount": amount, "phone": phone, "consent": true })
+}

@@ -1,0 +1,242 @@
+//! Crash safety: a real server process under concurrent submissions is killed with SIGKILL at
+//! varied moments and restarted, many times. Every acknowledged ticket must still be there with
+//! the same leaf index, indexes must have no gaps, and the tree must extend the last signed tree
+//! head (checked with a consistency proof).
+
+use fairdraw_core::civil::CivilDate;
+use fairdraw_core::hash::Hash32;
+use fairdraw_core::merkle;
+use fairdraw_core::tree_head::SignedTreeHead;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const ROUNDS: u32 = 24;
+const PASSWORD: &str = "crash-test-organizer";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+async fn start(data: &std::path::Path) -> Server {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fairdraw-server"))
+        .args([
+            "--data",
+            &data.display().to_string(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--dist",
+            "/nonexistent",
+        ])
+        .env("FAIRDRAW_ORGANIZER_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn server");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    // Ready when it answers; bounded, and each try waits on the network, not a fixed sleep.
+    for _ in 0..500 {
+        if client
+            .get(format!("{base}/api/server-key"))
+            .timeout(Duration::from_millis(200))
+            .send()
+            .await
+            .is_ok()
+        {
+            return Server { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("server did not start");
+}
+
+fn kill(mut s: Server) {
+    // SIGKILL: no shutdown code runs.
+    let _ = s.child.kill();
+    let _ = s.child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_entries_survive_sigkill() {
+    let data = std::env::temp_dir().join(format!("fairdraw-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+
+    // A campaign open today, without caps, so every well-formed entry is accepted.
+    let server = start(&data).await;
+    let r = client
+        .post(format!("{}/api/organizer/login", server.base))
+        .json(&json!({ "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login");
+    assert!(r.status().is_success());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_millis() as u64;
+    let today = CivilDate::china_date_at(now).expect("today");
+    let start_day = CivilDate::from_days_since_epoch(today.days_since_epoch() - 3).expect("d");
+    let mut rules = fairdraw_core::demo::demo_rules([0; 32], start_day);
+    rules.id = "crash".into();
+    rules.caps = Default::default();
+    for path in ["", "/crash/open"] {
+        let r = client
+            .post(format!("{}/api/organizer/campaigns{path}", server.base))
+            .header("x-fairdraw-csrf", "1")
+            .json(&if path.is_empty() {
+                json!(rules)
+            } else {
+                json!(null)
+            })
+            .send()
+            .await
+            .expect("setup");
+        assert!(
+            r.status().is_success(),
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+    kill(server);
+
+    let acked: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+    let mut last_head: Option<SignedTreeHead> = None;
+    let mut receipt = 0u64;
+    for round in 0..ROUNDS {
+        let server = start(&data).await;
+        let base = server.base.clone();
+
+        // The ledger as it was must still be there, and extend the last signed head.
+        let head: Value = client
+            .get(format!("{base}/api/campaigns/crash/draws/0/tree-head"))
+            .send()
+            .await
+            .expect("th")
+            .json()
+            .await
+            .expect("json");
+        let head: SignedTreeHead =
+            serde_json::from_value(head["signed_tree_head"].clone()).expect("sth");
+        let known = acked.lock().expect("lock").clone();
+        assert!(
+            head.head.tree_size >= known.len() as u64,
+            "round {round}: {} acknowledged, tree has {}",
+            known.len(),
+            head.head.tree_size
+        );
+        if let Some(prev) = &last_head {
+            if prev.head.tree_size > 0 {
+                let c: Value = client
+                    .get(format!(
+                        "{base}/api/campaigns/crash/draws/0/consistency?from={}&to={}",
+                        prev.head.tree_size, head.head.tree_size
+                    ))
+                    .send()
+                    .await
+                    .expect("consistency")
+                    .json()
+                    .await
+                    .expect("json");
+                let proof: Vec<Hash32> = serde_json::from_value(c["proof"].clone()).expect("proof");
+                merkle::verify_consistency(
+                    prev.head.tree_size,
+                    head.head.tree_size,
+                    &prev.head.root,
+                    &head.head.root,
+                    &proof,
+                )
+                .unwrap_or_else(|e| {
+                    panic!("round {round}: the tree does not extend the last signed head: {e}")
+                });
+            }
+        }
+        for (ticket, index) in known.iter() {
+            let s: Value = client
+                .get(format!("{base}/api/campaigns/crash/tickets/{ticket}"))
+                .send()
+                .await
+                .expect("ticket")
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(
+                s["leaf_index"].as_u64(),
+                Some(*index),
+                "round {round}: ticket {ticket} moved or vanished"
+            );
+        }
+        // No gaps: the public ledger's indexes run 0..size.
+        let text = client
+            .get(format!("{base}/api/campaigns/crash/draws/0/ledger"))
+            .send()
+            .await
+            .expect("ledger")
+            .text()
+            .await
+            .expect("text");
+        let ledger = fairdraw_core::ledger::Ledger::from_jsonl(&text, |_| {})
+            .expect("ledger parses with consecutive indexes");
+        assert_eq!(ledger.root(), head.head.root);
+        last_head = Some(head);
+
+        // Concurrent submissions, then SIGKILL at a moment that varies by round (20–300 ms).
+        let mut tasks = Vec::new();
+        for worker in 0..8u64 {
+            let client = client.clone();
+            let base = base.clone();
+            let acked = acked.clone();
+            let first = receipt + worker * 1_000;
+            tasks.push(tokio::spawn(async move {
+                for k in 0..1_000u64 {
+                    let body = json!({ "merchant_id": "M001", "receipt_number": format!("K-{:08}", first + k),
+                        "date": today.to_string(), "amount": "520", "phone": format!("136{:08}", first + k), "consent": true });
+                    match client.post(format!("{base}/api/campaigns/crash/entries")).json(&body).send().await {
+                        Ok(r) if r.status().as_u16() == 201 => {
+                            if let Ok(v) = r.json::<Value>().await {
+                                let t = v["ticket_id"].as_str().unwrap_or_default().to_owned();
+                                acked.lock().expect("lock").insert(t, v["leaf_index"].as_u64().unwrap_or(u64::MAX));
+                            }
+                        }
+                        Ok(r) => assert_eq!(r.status().as_u16(), 201, "unexpected refusal"),
+                        Err(_) => break, // the server died
+                    }
+                }
+            }));
+        }
+        receipt += 8 * 1_000;
+        tokio::time::sleep(Duration::from_millis(20 + u64::from(round * 37 % 280))).await;
+        kill(server);
+        for t in tasks {
+            if let Err(e) = t.await {
+                if e.is_panic() {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+            }
+        }
+    }
+    let total = acked.lock().expect("lock").len();
+    assert!(total > 0, "no entry was ever acknowledged");
+    eprintln!("crash test: {ROUNDS} SIGKILLs, {total} acknowledged entries all intact");
+    let _ = std::fs::remove_dir_all(&data);
+}
