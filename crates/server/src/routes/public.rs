@@ -310,10 +310,21 @@ pub async fn submit_entry(
                 let count = |sql: &str, extra: &dyn rusqlite::ToSql| -> rusqlite::Result<u32> {
                     conn.query_row(sql, params![campaign_id, participant.0.as_slice(), extra], |r| r.get(0))
                 };
+                // Only the caps the rules set are counted.
+                let caps = &rules.caps;
                 let usage = PersonUsage {
-                    today: count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND entry_day = ?3", &day)?,
-                    campaign: count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND ?3 = ?3", &0)?,
-                    at_merchant: count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND merchant_id = ?3", &leaf_template.merchant_id)?,
+                    today: match caps.per_day {
+                        Some(_) => count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND entry_day = ?3", &day)?,
+                        None => 0,
+                    },
+                    campaign: match caps.per_campaign {
+                        Some(_) => count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND ?3 = ?3", &0)?,
+                        None => 0,
+                    },
+                    at_merchant: match caps.per_merchant {
+                        Some(_) => count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND merchant_id = ?3", &leaf_template.merchant_id)?,
+                        None => 0,
+                    },
                 };
                 if let Err(r) = check_caps(&rules, usage) {
                     return Ok(Err(Refusal::Rejected(r)));

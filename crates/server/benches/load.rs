@@ -1,0 +1,182 @@
+//! Load generator for BENCHMARKS.md: the optimised `fairdraw-server` on loopback, acknowledged
+//! entries per second and p50/p99 latency at concurrency 1, 16 and 64, beside the raw SQLite
+//! insert rate with the same durability settings (WAL, synchronous=FULL, one commit per insert)
+//! measured in this same process, and the server's peak memory. Bounded in count and time;
+//! only 127.0.0.1 is contacted.
+#![allow(missing_docs)] // a benchmark binary
+
+use fairdraw_core::civil::CivilDate;
+use serde_json::json;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "load-test-organizer";
+
+fn raw_sqlite_inserts(dir: &std::path::Path, n: u32) -> f64 {
+    let conn = rusqlite::Connection::open(dir.join("raw.sqlite3")).expect("open");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("full");
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, fp BLOB UNIQUE, leaf TEXT)")
+        .expect("table");
+    let leaf = "x".repeat(330);
+    let start = Instant::now();
+    for i in 0..n {
+        // One durable commit per row: what acknowledging each entry on its own would cost.
+        conn.execute(
+            "INSERT INTO t (fp, leaf) VALUES (?1, ?2)",
+            rusqlite::params![i.to_be_bytes().to_vec(), leaf],
+        )
+        .expect("insert");
+    }
+    f64::from(n) / start.elapsed().as_secs_f64()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn peak_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse()
+                    .unwrap_or(0)
+            })
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("fairdraw-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_fairdraw-server"))
+        .args([
+            "--data",
+            &dir.join("server").display().to_string(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--dist",
+            "/nonexistent",
+        ])
+        .env("FAIRDRAW_ORGANIZER_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("server");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(128)
+        .build()
+        .expect("client");
+    let mut ready = false;
+    for _ in 0..500 {
+        if client
+            .get(format!("{base}/api/server-key"))
+            .send()
+            .await
+            .is_ok()
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(ready, "server did not start");
+    client
+        .post(format!("{base}/api/organizer/login"))
+        .json(&json!({ "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("t")
+        .as_millis() as u64;
+    let today = CivilDate::china_date_at(now).expect("today");
+    let mut rules = fairdraw_core::demo::demo_rules(
+        [0; 32],
+        CivilDate::from_days_since_epoch(today.days_since_epoch() - 3).expect("d"),
+    );
+    rules.id = "load".into();
+    rules.caps = Default::default();
+    for (path, body) in [("", json!(rules)), ("/load/open", json!(null))] {
+        let r = client
+            .post(format!("{base}/api/organizer/campaigns{path}"))
+            .header("x-fairdraw-csrf", "1")
+            .json(&body)
+            .send()
+            .await
+            .expect("setup");
+        assert!(r.status().is_success());
+    }
+
+    let raw = raw_sqlite_inserts(&dir, 2_000);
+    println!("raw SQLite (WAL, synchronous=FULL, one commit per insert): {raw:.0} inserts/s");
+    println!(
+        "| concurrency | entries | acknowledged/s | p50 ms | p99 ms | vs raw single-commit SQLite |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let mut next = 0u64;
+    for (concurrency, total) in [(1u64, 1_000u64), (16, 10_000), (64, 30_000)] {
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let client = client.clone();
+            let base = base.clone();
+            let counter = counter.clone();
+            let first = next;
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                loop {
+                    let k = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if k >= total {
+                        break;
+                    }
+                    let n = first + k;
+                    let body = json!({ "merchant_id": "M001", "receipt_number": format!("LOAD-{n:010}"), "date": today.to_string(),
+                        "amount": "560.00", "phone": format!("13{}{:08}", 3 + n % 7, n), "consent": true });
+                    let t = Instant::now();
+                    let r = client.post(format!("{base}/api/campaigns/load/entries")).json(&body).send().await.expect("request");
+                    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap_or_default());
+                    let _ = r.bytes().await;
+                    lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                lat
+            }));
+        }
+        let mut lat = Vec::new();
+        for t in tasks {
+            lat.extend(t.await.expect("task"));
+        }
+        let secs = start.elapsed().as_secs_f64();
+        next += total;
+        lat.sort_by(|a, b| a.total_cmp(b));
+        let rate = total as f64 / secs;
+        println!(
+            "| {concurrency} | {total} | {rate:.0} | {:.1} | {:.1} | {:.1}× |",
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99),
+            rate / raw
+        );
+    }
+    println!("server peak RSS: {} MB", peak_rss_kb(server.id()) / 1024);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
