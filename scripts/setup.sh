@@ -13,30 +13,30 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-rustup target list --installed | grep -qx wasm32-unknown-unknown || {
+rustup target list --installed | grep -x wasm32-unknown-unknown >/dev/null || {
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 }
 
-if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+if ! trunk --version 2>/dev/null | grep "$TRUNK_VERSION" >/dev/null; then
   say "installing trunk $TRUNK_VERSION (about 7 minutes)"
   cargo install trunk --version "$TRUNK_VERSION" --locked
 fi
 
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+if ! wasm-bindgen --version 2>/dev/null | grep "$WASM_BINDGEN_VERSION" >/dev/null; then
   # Not --locked: one of its locked dependencies is no longer in the registry.
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-if ! "$ROOT/.tools/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version_$BINARYEN_VERSION"; then
+if ! "$ROOT/.tools/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep "version_$BINARYEN_VERSION" >/dev/null; then
   # Debian's binaryen is too old to read current Rust wasm.
   say "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm into .tools/"
   mkdir -p "$ROOT/.tools"
   npm install --prefix "$ROOT/.tools" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
 fi
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then
   say "installing Chromium, ChromeDriver and CJK fonts"
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update -qq

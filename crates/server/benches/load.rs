@@ -34,6 +34,17 @@ fn raw_sqlite_inserts(dir: &std::path::Path, n: u32) -> f64 {
     f64::from(n) / start.elapsed().as_secs_f64()
 }
 
+/// CPU seconds (user + system) the process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is 14th, stime 15th overall.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Linux reports in clock ticks of 1/100 s on this platform (CLK_TCK = 100).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -134,6 +145,7 @@ async fn main() {
     let mut next = 0u64;
     for (concurrency, total) in [(1u64, 1_000u64), (16, 10_000), (64, 30_000)] {
         let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let cpu_before = cpu_seconds(server.id());
         let start = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..concurrency {
@@ -165,6 +177,7 @@ async fn main() {
             lat.extend(t.await.expect("task"));
         }
         let secs = start.elapsed().as_secs_f64();
+        let cpu_us = (cpu_seconds(server.id()) - cpu_before) * 1e6 / total as f64;
         next += total;
         lat.sort_by(|a, b| a.total_cmp(b));
         let rate = total as f64 / secs;
