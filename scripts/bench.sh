@@ -23,7 +23,7 @@ rm -rf "$OUT"
 echo "== verification speed, native vs wasm in headless Chromium (${FAIRDRAW_SPEED_ENTRIES:-200000} entries)"
 cargo test --release --features speed --test verify_speed -- --nocapture 2>&1 | grep "^speed"
 CARGO_TARGET_DIR=target-wasm WASM_BINDGEN_TEST_TIMEOUT=900 \
-  cargo test --release --features speed --target wasm32-unknown-unknown --test verify_speed 2>&1 | grep "speed"
+  cargo test --release --features speed --target wasm32-unknown-unknown --test verify_speed -- --nocapture 2>&1 | grep "speed"
 
 echo "== server under load (release build, loopback)"
 cargo bench -p fairdraw-server --bench load

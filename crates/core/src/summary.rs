@@ -7,6 +7,7 @@
 //! [`LedgerSummary`]; the CLI and the browser worker stream into it.
 
 use crate::draw::Entrant;
+use crate::encode::Encoder;
 use crate::hash::Hash32;
 use crate::ledger::{Leaf, Ledger, TicketId};
 use crate::merkle::CompactTree;
@@ -38,6 +39,7 @@ pub struct LedgerScanner<'a> {
     fingerprints: Vec<Hash32>,
     breaches: u64,
     first_breach: Option<String>,
+    buf: Encoder,
 }
 
 impl<'a> LedgerScanner<'a> {
@@ -64,7 +66,12 @@ impl<'a> LedgerScanner<'a> {
 
     /// Takes the next leaf (the caller has checked its index).
     pub fn push(&mut self, leaf: &Leaf) {
-        self.push_hashed(leaf, leaf.leaf_hash());
+        // One reused buffer instead of an allocation per leaf.
+        self.buf.clear();
+        self.buf.u8(crate::merkle::LEAF_PREFIX);
+        leaf.encode(&mut self.buf);
+        let hash = self.buf.sha256();
+        self.push_hashed(leaf, hash);
     }
 
     /// Takes the next leaf whose leaf hash the caller has already computed.
@@ -89,10 +96,9 @@ impl<'a> LedgerScanner<'a> {
     }
 
     /// Finishes the scan.
-    pub fn finish(mut self) -> LedgerSummary {
-        let repeated_fingerprints = repeats(&mut self.fingerprints, |h| h.0);
-        let mut tickets = self.tickets.clone();
-        let repeated_tickets = repeats(&mut tickets, |t| t.0);
+    pub fn finish(self) -> LedgerSummary {
+        let repeated_fingerprints = repeats(&self.fingerprints, |h| h.0);
+        let repeated_tickets = repeats(&self.tickets, |t| t.0);
         LedgerSummary {
             size: self.tree.size(),
             root: self.tree.root(),
@@ -108,33 +114,33 @@ impl<'a> LedgerScanner<'a> {
     }
 }
 
-/// Extra occurrences of values in `v` (reordering it). Keyed hashes and random ticket ids are
-/// uniform, so sorting by an 8-byte prefix is nearly a full sort at a fraction of the cost; runs
-/// of equal prefix are then compared in full.
-fn repeats<T: Ord, const N: usize>(v: &mut [T], bytes: impl Fn(&T) -> [u8; N]) -> u64 {
+/// Extra occurrences of values in `v`. Keyed hashes and random ticket ids are uniform, so
+/// their first 8 bytes almost never collide: sort those as `u64`s, and compare full values only
+/// for the prefixes that repeat.
+fn repeats<T: Ord, const N: usize>(v: &[T], bytes: impl Fn(&T) -> [u8; N]) -> u64 {
     let prefix = |t: &T| {
         let b = bytes(t);
         let mut p = [0u8; 8];
         p.copy_from_slice(&b[..8]);
         u64::from_be_bytes(p)
     };
-    v.sort_unstable_by_key(|t| prefix(t));
-    let mut extra = 0u64;
-    let mut start = 0;
-    while start < v.len() {
-        let p = prefix(&v[start]);
-        let mut end = start + 1;
-        while end < v.len() && prefix(&v[end]) == p {
-            end += 1;
-        }
-        if end - start > 1 {
-            let run = &mut v[start..end];
-            run.sort_unstable();
-            extra += run.windows(2).filter(|w| w[0] == w[1]).count() as u64;
-        }
-        start = end;
+    let mut prefixes: Vec<u64> = v.iter().map(prefix).collect();
+    prefixes.sort_unstable();
+    let mut repeated: Vec<u64> = prefixes
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| w[0])
+        .collect();
+    if repeated.is_empty() {
+        return 0;
     }
-    extra
+    repeated.dedup();
+    let mut full: Vec<&T> = v
+        .iter()
+        .filter(|t| repeated.binary_search(&prefix(t)).is_ok())
+        .collect();
+    full.sort_unstable();
+    full.windows(2).filter(|w| w[0] == w[1]).count() as u64
 }
 
 fn breach(ctx: &ScanRules<'_>, merchants: &HashSet<&str>, leaf: &Leaf) -> Option<&'static str> {
@@ -209,5 +215,31 @@ impl LedgerSummary {
             participant: self.entrants[i].participant,
             phone_masked: self.phone(i).to_owned(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repeats;
+
+    #[test]
+    fn repeats_compares_full_values_behind_equal_prefixes() {
+        let h = |prefix: u8, tail: u8| {
+            let mut b = [0u8; 32];
+            b[0] = prefix;
+            b[31] = tail;
+            b
+        };
+        // Same prefix, different tails: no repeat.
+        assert_eq!(repeats(&[h(1, 1), h(1, 2), h(2, 1)], |b| *b), 0);
+        // A real repeat hidden among equal prefixes, and a triple.
+        assert_eq!(
+            repeats(
+                &[h(1, 1), h(1, 2), h(1, 1), h(3, 3), h(3, 3), h(3, 3)],
+                |b| *b
+            ),
+            3
+        );
+        assert_eq!(repeats::<[u8; 32], 32>(&[], |b| *b), 0);
     }
 }

@@ -139,9 +139,9 @@ async fn main() {
     let raw = raw_sqlite_inserts(&dir, 2_000);
     println!("raw SQLite (WAL, synchronous=FULL, one commit per insert): {raw:.0} inserts/s");
     println!(
-        "| concurrency | entries | acknowledged/s | p50 ms | p99 ms | vs raw single-commit SQLite |"
+        "| concurrency | entries | acknowledged/s | p50 ms | p99 ms | vs raw single-commit SQLite | server CPU per entry |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     let mut next = 0u64;
     for (concurrency, total) in [(1u64, 1_000u64), (16, 10_000), (64, 30_000)] {
         let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -182,7 +182,7 @@ async fn main() {
         lat.sort_by(|a, b| a.total_cmp(b));
         let rate = total as f64 / secs;
         println!(
-            "| {concurrency} | {total} | {rate:.0} | {:.1} | {:.1} | {:.1}× |",
+            "| {concurrency} | {total} | {rate:.0} | {:.1} | {:.1} | {:.1}× | {cpu_us:.0} µs |",
             percentile(&lat, 0.5),
             percentile(&lat, 0.99),
             rate / raw

@@ -191,19 +191,27 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, ledgers: Ledgers) {
                 continue;
             }
             let mark = effects.len();
-            let outcome = match conn.execute_batch("SAVEPOINT job") {
-                Ok(()) => job(&conn, &mut effects),
+            let outcome = match conn
+                .prepare_cached("SAVEPOINT job")
+                .and_then(|mut st| st.execute([]))
+            {
+                Ok(_) => job(&conn, &mut effects),
                 Err(e) => {
                     tracing::error!(%e, "savepoint failed");
                     finishers.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
                     continue;
                 }
             };
+            let run = |sql: &str| {
+                conn.prepare_cached(sql)
+                    .and_then(|mut st| st.execute([]))
+                    .map(|_| ())
+            };
             let settled = if outcome.keep {
-                conn.execute_batch("RELEASE job")
+                run("RELEASE job")
             } else {
                 effects.truncate(mark);
-                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+                run("ROLLBACK TO job").and_then(|()| run("RELEASE job"))
             };
             if let Err(e) = settled {
                 tracing::error!(%e, "savepoint release failed");
@@ -345,10 +353,7 @@ pub fn next_leaf_index(
     campaign_id: &str,
     draw_index: u32,
 ) -> rusqlite::Result<u64> {
-    conn.query_row(
-        "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM entries WHERE campaign_id = ?1 AND draw_index = ?2",
-        params![campaign_id, draw_index],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|v| v as u64)
+    conn.prepare_cached("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM entries WHERE campaign_id = ?1 AND draw_index = ?2")?
+        .query_row(params![campaign_id, draw_index], |r| r.get::<_, i64>(0))
+        .map(|v| v as u64)
 }

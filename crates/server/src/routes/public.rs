@@ -298,17 +298,14 @@ pub async fn submit_entry(
         .write(Box::new(move |conn, effects| {
             let outcome = (|| -> rusqlite::Result<Result<Leaf, Refusal>> {
                 let draw_state: Option<String> = conn
-                    .query_row(
-                        "SELECT state FROM draws WHERE campaign_id = ?1 AND draw_index = ?2",
-                        params![campaign_id, draw_index],
-                        |r| r.get(0),
-                    )
+                    .prepare_cached("SELECT state FROM draws WHERE campaign_id = ?1 AND draw_index = ?2")?
+                    .query_row(params![campaign_id, draw_index], |r| r.get(0))
                     .optional()?;
                 if draw_state.as_deref() != Some("collecting") {
                     return Ok(Err(Refusal::DrawClosed));
                 }
                 let count = |sql: &str, extra: &dyn rusqlite::ToSql| -> rusqlite::Result<u32> {
-                    conn.query_row(sql, params![campaign_id, participant.0.as_slice(), extra], |r| r.get(0))
+                    conn.prepare_cached(sql)?.query_row(params![campaign_id, participant.0.as_slice(), extra], |r| r.get(0))
                 };
                 // Only the caps the rules set are counted.
                 let caps = &rules.caps;
@@ -334,13 +331,13 @@ pub async fn submit_entry(
                 let leaf_hash = leaf.leaf_hash();
                 let leaf_json = serde_json::to_string(&leaf).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 // The UNIQUE constraint decides duplicates, even between concurrent submissions.
-                let inserted = conn.execute(
+                let inserted = conn.prepare_cached(
                     "INSERT OR IGNORE INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    params![campaign_id, draw_index, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(),
+                )?
+                .execute(params![campaign_id, draw_index, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(),
                         leaf.participant.0.as_slice(), leaf_json, leaf_hash.0.as_slice(), phone, receipt, leaf.merchant_id,
-                        day, leaf.entered_at_ms as i64],
-                )?;
+                        day, leaf.entered_at_ms as i64])?;
                 if inserted == 0 {
                     return Ok(Err(Refusal::Rejected(Rejection::Duplicate)));
                 }
