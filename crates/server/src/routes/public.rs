@@ -376,15 +376,7 @@ pub async fn submit_entry(
         }
         Err(_) => return Err(AppError::internal("the entry was not stored")),
     };
-    let leaf_hash = leaf.leaf_hash();
-    let promise = TicketPromise::sign(
-        &state.keys.signing,
-        &id,
-        draw_index,
-        leaf.index,
-        leaf_hash,
-        leaf.entered_at_ms,
-    );
+    let (leaf_hash, promise) = state.promise(&id, draw_index, &leaf);
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -425,15 +417,7 @@ pub async fn ticket_status(
     let leaf: Leaf = serde_json::from_str(&leaf_json).map_err(AppError::internal)?;
     let (_, draws) = load(&state, &id, false).await?;
     let draw = draws.iter().find(|d| d.index == draw_index);
-    let leaf_hash = leaf.leaf_hash();
-    let promise = TicketPromise::sign(
-        &state.keys.signing,
-        &id,
-        draw_index,
-        leaf.index,
-        leaf_hash,
-        leaf.entered_at_ms,
-    );
+    let (leaf_hash, promise) = state.promise(&id, draw_index, &leaf);
     let mut v = json!({ "ticket_id": ticket, "campaign_id": id, "draw_index": draw_index, "leaf_index": leaf.index,
         "leaf": leaf, "leaf_hash": leaf_hash, "promise": promise, "status": "waiting_for_freeze" });
     if let Some(th) = draw.and_then(|d| d.tree_head.clone()) {
@@ -617,6 +601,26 @@ pub async fn record(
 }
 
 impl AppState {
+    /// The leaf hash and the server's signed promise for a leaf. Ed25519 signatures are
+    /// deterministic, so the promise handed out at entry and the one re-read later are equal.
+    pub fn promise(
+        &self,
+        campaign_id: &str,
+        draw_index: u32,
+        leaf: &Leaf,
+    ) -> (Hash32, TicketPromise) {
+        let leaf_hash = leaf.leaf_hash();
+        let promise = TicketPromise::sign(
+            &self.keys.signing,
+            campaign_id,
+            draw_index,
+            leaf.index,
+            leaf_hash,
+            leaf.entered_at_ms,
+        );
+        (leaf_hash, promise)
+    }
+
     /// A campaign, from the in-memory cache or the database.
     pub async fn campaign_cached(&self, id: &str) -> ApiResult<std::sync::Arc<CampaignRow>> {
         if let Some(row) = self.campaigns.read().ok().and_then(|m| m.get(id).cloned()) {
