@@ -2,6 +2,7 @@
 
 use crate::components::lang_toggle::LangToggle;
 use crate::i18n::Lang;
+use crate::pages::enter::EnterPage;
 use crate::pages::rules::RulesPage;
 use crate::pages::verify::VerifyPage;
 use gloo::storage::{LocalStorage, Storage};
@@ -14,6 +15,8 @@ const LANG_KEY: &str = "fairdraw.lang";
 pub enum Page {
     /// The campaign rules and their hash.
     Rules,
+    /// The shopper's receipt form.
+    Enter,
     /// The auditor's verifier.
     Verify,
 }
@@ -52,11 +55,13 @@ pub fn app() -> Html {
             </header>
             <nav class="tabs" aria-label={l.t("页面", "Pages")}>
                 { tab(Page::Rules, "活动规则", "Rules") }
+                { tab(Page::Enter, "登记小票", "Enter a receipt") }
                 { tab(Page::Verify, "验证抽奖", "Verify a draw") }
             </nav>
             <main>
                 { match *page {
                     Page::Rules => html! { <RulesPage lang={l} /> },
+                    Page::Enter => html! { <EnterPage lang={l} /> },
                     Page::Verify => html! { <VerifyPage lang={l} /> },
                 } }
             </main>

@@ -4,6 +4,7 @@
 //! in `state.rs` and the two languages in `i18n.rs`.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod app;
 pub mod components;
 pub mod i18n;

@@ -169,3 +169,136 @@ mod tests {
         assert_eq!(*state.reduce(VerifyAction::Clear), VerifyState::default());
     }
 }
+
+/// The shopper's receipt form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryForm {
+    /// Picked merchant id.
+    pub merchant_id: String,
+    /// Receipt or invoice number.
+    pub receipt_number: String,
+    /// Pasted fapiao QR text.
+    pub qr: String,
+    /// Receipt date (`YYYY-MM-DD`).
+    pub date: String,
+    /// Amount paid, as typed.
+    pub amount: String,
+    /// Phone number.
+    pub phone: String,
+    /// Consent to publishing masked details.
+    pub consent: bool,
+}
+
+impl EntryForm {
+    /// The core's input.
+    pub fn input(&self) -> fairdraw_core::receipt::ReceiptInput {
+        fairdraw_core::receipt::ReceiptInput {
+            merchant_id: self.merchant_id.clone(),
+            receipt_number: self.receipt_number.clone(),
+            qr: self.qr.clone(),
+            date: self.date.clone(),
+            amount: self.amount.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+
+    /// The verdict while typing, from the same core function the server runs: nothing until an
+    /// amount is typed; then the amount alone; then, once every field is filled, the full check.
+    pub fn live_verdict(
+        &self,
+        rules: &CampaignRules,
+        today: CivilDate,
+    ) -> Option<Result<fairdraw_core::receipt::EligibleReceipt, fairdraw_core::receipt::Rejection>>
+    {
+        use fairdraw_core::receipt::Rejection;
+        let has_number = !self.receipt_number.trim().is_empty() || !self.qr.trim().is_empty();
+        let complete = !self.merchant_id.is_empty() && has_number && !self.phone.trim().is_empty();
+        if complete {
+            return Some(fairdraw_core::receipt::validate_form(
+                rules,
+                &self.input(),
+                today,
+            ));
+        }
+        if self.amount.trim().is_empty() {
+            return None;
+        }
+        match fairdraw_core::money::Fen::parse(&self.amount) {
+            Err(e) => Some(Err(Rejection::Amount(e))),
+            Ok(amount) if amount < rules.threshold_fen => Some(Err(Rejection::BelowThreshold {
+                amount,
+                threshold: rules.threshold_fen,
+            })),
+            Ok(_) => None,
+        }
+    }
+}
+
+/// A ticket kept on this phone.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedTicket {
+    /// Campaign id.
+    pub campaign_id: String,
+    /// Ticket id (hex).
+    pub ticket_id: String,
+    /// Draw index.
+    pub draw_index: u32,
+    /// Leaf index.
+    pub leaf_index: u64,
+    /// Masked phone, to tell tickets apart.
+    pub phone_masked: String,
+}
+
+/// Adds a ticket to the saved list (newest first, no repeats).
+pub fn remember_ticket(mut list: Vec<SavedTicket>, t: SavedTicket) -> Vec<SavedTicket> {
+    list.retain(|x| x.ticket_id != t.ticket_id);
+    list.insert(0, t);
+    list
+}
+
+#[cfg(test)]
+mod entry_tests {
+    use super::*;
+
+    fn today() -> CivilDate {
+        CivilDate::parse("2026-12-20").expect("date")
+    }
+
+    #[test]
+    fn live_verdict_speaks_as_soon_as_it_can() {
+        let rules = demo_rules();
+        let mut f = EntryForm::default();
+        assert_eq!(f.live_verdict(&rules, today()), None);
+        f.amount = "499.99".into();
+        let e = f
+            .live_verdict(&rules, today())
+            .and_then(Result::err)
+            .expect("rejection");
+        assert_eq!(fairdraw_core::Coded::code(&e), "BELOW_THRESHOLD");
+        f.amount = "500".into();
+        assert_eq!(f.live_verdict(&rules, today()), None);
+        f.merchant_id = "M001".into();
+        f.receipt_number = "A-0001".into();
+        f.date = "2026-12-15".into();
+        f.phone = "13812341234".into();
+        assert!(matches!(f.live_verdict(&rules, today()), Some(Ok(_))));
+    }
+
+    #[test]
+    fn tickets_are_remembered_once_newest_first() {
+        let t = |id: &str| SavedTicket {
+            campaign_id: "c".into(),
+            ticket_id: id.into(),
+            draw_index: 0,
+            leaf_index: 1,
+            phone_masked: "138****1234".into(),
+        };
+        let list = remember_ticket(vec![t("a"), t("b")], t("b"));
+        assert_eq!(
+            list.iter()
+                .map(|x| x.ticket_id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["b", "a"]
+        );
+    }
+}

@@ -113,3 +113,74 @@ async fn checklist_names_the_failing_check() {
     );
     root.remove();
 }
+
+/// Types into an input as a person would: sets the value and fires a bubbling `input` event.
+fn type_into(selector: &str, value: &str) {
+    let el: web_sys::HtmlInputElement = document()
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .expect("input")
+        .dyn_into()
+        .expect("an input");
+    el.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("input", &init).expect("event");
+    el.dispatch_event(&ev).expect("dispatch");
+}
+
+/// Waits (bounded) until the element's text contains `want`.
+async fn text_becomes(selector: &str, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..200 {
+        last = element(selector).await.inner_text();
+        if last.contains(want) {
+            return last;
+        }
+        gloo_timers::future::TimeoutFuture::new(5).await;
+    }
+    panic!("{selector} shows {last:?}, never {want:?}");
+}
+
+#[wasm_bindgen_test]
+async fn entry_form_validates_as_the_shopper_types() {
+    use yew::prelude::*;
+    #[function_component(Host)]
+    fn host() -> Html {
+        html! { <fairdraw_web::pages::enter::EnterPage lang={fairdraw_web::i18n::Lang::Zh} /> }
+    }
+    let root = mount::<Host>();
+    element("#amount").await;
+    type_into("#amount", "499.99");
+    let shown = text_becomes("#entry-result", "未达到").await;
+    assert_eq!(shown, "消费金额 499.99 元未达到 500.00 元，不能参与抽奖。");
+    let result = element("#entry-result").await;
+    assert_eq!(
+        result.get_attribute("data-code").as_deref(),
+        Some("BELOW_THRESHOLD")
+    );
+
+    // Every field filled: the core's full verdict (the demo window starts 2026-12-10, so a
+    // receipt dated before it is refused with the window's own message).
+    let select: web_sys::HtmlSelectElement = document()
+        .query_selector("#merchant")
+        .ok()
+        .flatten()
+        .expect("select")
+        .dyn_into()
+        .expect("select");
+    select.set_value("M001");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    select
+        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).expect("ev"))
+        .expect("dispatch");
+    type_into("#receipt", "A-0001");
+    type_into("#date", "2026-11-01");
+    type_into("#phone", "13812341234");
+    type_into("#amount", "500");
+    let shown = text_becomes("#entry-result", "活动从").await;
+    assert!(shown.contains("2026-12-10"), "{shown}");
+    root.remove();
+}

@@ -1,3 +1,4 @@
 //! The pages.
+pub mod enter;
 pub mod rules;
 pub mod verify;

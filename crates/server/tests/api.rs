@@ -142,7 +142,10 @@ async fn shopper_entry_ticket_and_errors() {
     let id = t["ticket_id"].as_str().expect("id");
     let s = app.get(&format!("{C}/tickets/{id}")).await.json();
     assert_eq!(s["status"], "waiting_for_freeze");
-    assert_eq!(s["promise"], t["promise"], "the same signed promise, read back later");
+    assert_eq!(
+        s["promise"], t["promise"],
+        "the same signed promise, read back later"
+    );
     assert_eq!(
         app.get(&format!("{C}/tickets/{}", "0".repeat(32)))
             .await
