@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: formatting, lints, native tests (core, verifier CLI,
-# web app state), the vector files (current, and passing natively, in headless Chromium and
-# through the CLI), the browser tests, and the release build of the web app.
+# web app state, server API, crash safety), the vector files (current, and passing natively, in
+# headless Chromium and through the CLI), the release build of the web app, the end-to-end tests
+# against it in headless Chromium at phone size, and the wasm browser tests.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -18,17 +19,17 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "vector files match the implementation"
 cargo run --quiet --locked -p fairdraw-core --example gen_vectors -- vectors --check
 
-step "native tests"
+step "web app release build (the end-to-end tests serve it)"
+trunk build --release --offline
+ls -l dist
+
+step "native tests (end-to-end ones drive headless Chromium; screenshots in target/screenshots/)"
 cargo test --workspace --locked
 
 step "browser tests (headless Chromium, wasm)"
 # A separate target directory: the wasm and native builds would otherwise evict each other.
 CARGO_TARGET_DIR=target-wasm WASM_BINDGEN_TEST_TIMEOUT=600 \
   cargo test --locked --target wasm32-unknown-unknown --test web
-
-step "web app release build"
-trunk build --release --offline
-ls -l dist
 
 echo
 echo "all test steps passed"

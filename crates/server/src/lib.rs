@@ -107,6 +107,21 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Serves the app on `listener` until `shutdown` completes (client addresses available to
+/// handlers, for the login rate limit).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
 async fn cache_headers(
     req: axum::extract::Request,
     next: middleware::Next,

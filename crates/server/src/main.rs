@@ -97,11 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(addr = %args.listen, public_key = %hex::encode(state.keys.signing.verifying_key().to_bytes()), "listening");
-    axum::serve(
-        listener,
-        fairdraw_server::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    fairdraw_server::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
