@@ -20,6 +20,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A failure found in the browser (an answer that does not check out), not by the server.
+    pub fn local(code: &str, e: impl std::fmt::Display) -> Self {
+        ApiError {
+            status: 0,
+            code: code.into(),
+            message_zh: format!("本机校验失败：{e}"),
+            message_en: format!("Check failed here: {e}"),
+        }
+    }
+
     fn network(e: impl std::fmt::Display) -> Self {
         ApiError {
             status: 0,

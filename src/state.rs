@@ -302,3 +302,96 @@ mod entry_tests {
         );
     }
 }
+
+/// What this phone could check about a ticket the server reported on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketCheck {
+    /// The server's status (`waiting_for_freeze`, `in_frozen_ledger`, `won`, …).
+    pub status: String,
+    /// The signed promise verifies under the campaign's server key and names this leaf.
+    pub promise_ok: bool,
+    /// After the freeze: the tree head verifies and the inclusion proof leads to its root.
+    pub in_frozen_ledger: Option<Result<(), String>>,
+}
+
+/// Checks a ticket status answer in the browser: the leaf hash is recomputed here from the
+/// public leaf, not taken from the server, and every signature is checked against the key in
+/// the campaign's rules.
+pub fn check_ticket(server_key: &[u8; 32], v: &serde_json::Value) -> Result<TicketCheck, String> {
+    use fairdraw_core::hash::Hash32;
+    use fairdraw_core::ledger::Leaf;
+    use fairdraw_core::tree_head::{SignedTreeHead, TicketPromise};
+    use serde::Deserialize;
+    let leaf = Leaf::deserialize(&v["leaf"]).map_err(|e| format!("leaf: {e}"))?;
+    let leaf_hash = leaf.leaf_hash();
+    let promise = TicketPromise::deserialize(&v["promise"]).map_err(|e| format!("promise: {e}"))?;
+    let promise_ok = promise.verify(server_key).is_ok()
+        && promise.leaf_hash == leaf_hash
+        && promise.leaf_index == leaf.index;
+    let in_frozen_ledger = if v["tree_head"].is_object() {
+        let check = || -> Result<(), String> {
+            let sth = SignedTreeHead::deserialize(&v["tree_head"])
+                .map_err(|e| format!("tree head: {e}"))?;
+            sth.verify(server_key).map_err(|e| e.to_string())?;
+            let proof = Vec::<Hash32>::deserialize(&v["inclusion_proof"])
+                .map_err(|e| format!("proof: {e}"))?;
+            fairdraw_core::merkle::verify_inclusion(
+                &leaf_hash,
+                leaf.index,
+                sth.head.tree_size,
+                &proof,
+                &sth.head.root,
+            )
+            .map_err(|e| e.to_string())
+        };
+        Some(check())
+    } else {
+        None
+    };
+    Ok(TicketCheck {
+        status: v["status"].as_str().unwrap_or_default().to_owned(),
+        promise_ok,
+        in_frozen_ledger,
+    })
+}
+
+#[cfg(test)]
+mod ticket_tests {
+    use super::*;
+    use ed25519_dalek::SigningKey;
+    use fairdraw_core::merkle::inclusion_proof;
+    use fairdraw_core::tree_head::{TicketPromise, TreeHead};
+    use serde_json::json;
+
+    #[test]
+    fn a_ticket_is_checked_here_not_taken_on_trust() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let public = key.verifying_key().to_bytes();
+        let (_, ledger) =
+            fairdraw_core::demo::demo_draw(9, &fairdraw_core::hash::Hash32([1; 32])).expect("demo");
+        let leaf = ledger.leaves[4].clone();
+        let promise = TicketPromise::sign(&key, "c", 0, 4, leaf.leaf_hash(), leaf.entered_at_ms);
+        let sth = TreeHead {
+            campaign_id: "c".into(),
+            draw_index: 0,
+            tree_size: 9,
+            root: ledger.root(),
+            timestamp_ms: 1,
+        }
+        .sign(&key);
+        let proof = inclusion_proof(&ledger.hashes, 4).expect("proof");
+        let answer = json!({ "status": "in_frozen_ledger", "leaf": leaf, "promise": promise, "tree_head": sth, "inclusion_proof": proof });
+        let c = check_ticket(&public, &answer).expect("check");
+        assert!(c.promise_ok);
+        assert_eq!(c.in_frozen_ledger, Some(Ok(())));
+        // A server that swaps in another leaf, or proves against another root, is caught here.
+        let mut other = answer.clone();
+        other["leaf"] = json!(ledger.leaves[5]);
+        let c = check_ticket(&public, &other).expect("check");
+        assert!(!c.promise_ok);
+        assert!(matches!(c.in_frozen_ledger, Some(Err(_))));
+        // Another key: nothing verifies.
+        let c = check_ticket(&[9; 32], &answer).expect("check");
+        assert!(!c.promise_ok && matches!(c.in_frozen_ledger, Some(Err(_))));
+    }
+}

@@ -267,6 +267,12 @@ async fn shopper_enters_receipts_on_a_phone() {
     assert_eq!(shown, "该小票（发票）已经登记过，不能重复参与。");
     b.screenshot("shopper-duplicate").await;
 
+    // Checking the saved ticket: the server's status, with its signed promise verified here.
+    b.click(".ticket-row button").await;
+    let shown = b.text_becomes(".ticket-row .status", "已在本机验证").await;
+    assert!(shown.contains("等待本期截止冻结"), "{shown}");
+    b.screenshot("shopper-ticket-checked").await;
+
     // The ticket is in the server's ledger.
     let status: Value = reqwest::get(format!("{base}/api/campaigns/dazhou-2026/tickets/{ticket}"))
         .await

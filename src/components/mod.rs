@@ -1,3 +1,4 @@
 //! Shared UI pieces.
 pub mod checklist;
 pub mod lang_toggle;
+pub mod ticket_row;

@@ -2,6 +2,7 @@
 //! runs), the server's answer appears in the same place, and tickets are kept on the phone.
 
 use crate::api::{self, ApiError};
+use crate::components::ticket_row::TicketRow;
 use crate::i18n::Lang;
 use crate::state::{EntryForm, SavedTicket, demo_rules, remember_ticket};
 use fairdraw_core::civil::CivilDate;
@@ -162,6 +163,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
             html! { <p class="note" id="entry-result">{ l.t("填写后即时显示是否符合条件。", "You will see at once whether it qualifies.") }</p> }
         }
     };
+    let server_key = campaign.as_ref().map(|(_, r)| r.server_key);
     let can_submit = campaign.is_some() && matches!(verdict, Some(Ok(_))) && form.consent && !*busy;
     html! {
         <div class="page enter">
@@ -193,7 +195,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
             if !tickets.is_empty() {
                 <section class="my-tickets">
                     <h3>{ l.t("我的奖券（保存在本机）", "My tickets (kept on this phone)") }</h3>
-                    <ul>{ for tickets.iter().map(|t| html! { <li><code>{ &t.ticket_id[..t.ticket_id.len().min(16)] }</code>{ format!(" · {} · #{}", t.phone_masked, t.leaf_index) }</li> }) }</ul>
+                    <ul>{ for tickets.iter().map(|t| html! { <TicketRow key={t.ticket_id.clone()} ticket={t.clone()} server_key={server_key} lang={l} /> }) }</ul>
                 </section>
             }
         </div>
