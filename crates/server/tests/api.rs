@@ -719,3 +719,103 @@ async fn demo_campaign_is_open_today_with_entries() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json()["leaf_index"], fairdraw_server::demo::DEMO_ENTRIES);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_racing_the_freeze_are_in_the_frozen_tree_or_refused() {
+    let mut app = TestApp::new("race");
+    let rules = app.open_campaign(false).await;
+    let rules_hash = rules.hash();
+    for party in ["organizer", "notary"] {
+        let c = commitment(&rules_hash, 0, party, &SeedSecret([3; 32]));
+        let r = app
+            .org(
+                "POST",
+                &format!("{O}/draws/0/commitments"),
+                Some(json!({ "party": party, "commitment": c })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    // After draw 0 closes, receipts dated inside its window still join it until the freeze.
+    app.clock.set(noon("2027-01-01"));
+    app.login().await;
+    let mut tasks = Vec::new();
+    let mut freeze = None;
+    for i in 0..120u32 {
+        let state = app.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = entry(&format!("RACE-{i:05}"), "600", &format!("134{i:08}")).to_string();
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri(format!("{C}/entries"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body))
+                .expect("req");
+            let resp = tower::ServiceExt::oneshot(fairdraw_server::app(state), req)
+                .await
+                .expect("resp");
+            let status = resp.status();
+            let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .expect("body")
+                .to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }));
+        if i == 60 {
+            // The freeze joins the same queue as the entries around it, not after them.
+            let state = app.state.clone();
+            let cookie = app.cookie.clone().expect("cookie");
+            freeze = Some(tokio::spawn(async move {
+                let req = axum::http::Request::builder()
+                    .method("POST")
+                    .uri(format!("{O}/draws/0/freeze"))
+                    .header("cookie", cookie)
+                    .header("x-fairdraw-csrf", "1")
+                    .body(axum::body::Body::empty())
+                    .expect("req");
+                tower::ServiceExt::oneshot(fairdraw_server::app(state), req)
+                    .await
+                    .expect("resp")
+                    .status()
+            }));
+        }
+    }
+    assert_eq!(
+        freeze.expect("spawned").await.expect("task"),
+        StatusCode::OK
+    );
+    let head = app.get(&format!("{C}/draws/0/tree-head")).await.json();
+    let size = head["signed_tree_head"]["head"]["tree_size"]
+        .as_u64()
+        .expect("size");
+    let mut acked = 0u64;
+    for t in tasks {
+        let (status, body) = t.await.expect("task");
+        match status {
+            StatusCode::CREATED => {
+                acked += 1;
+                let index = body["leaf_index"].as_u64().expect("index");
+                assert!(
+                    index < size,
+                    "ticket {index} was acknowledged but is outside the frozen tree of {size}"
+                );
+            }
+            StatusCode::CONFLICT => assert_eq!(body["code"], "DRAW_FROZEN"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(
+        acked, size,
+        "every acknowledged entry, and nothing else, is in the frozen tree"
+    );
+    let text = app.get(&format!("{C}/draws/0/ledger")).await.text;
+    let ledger = Ledger::from_jsonl(&text, |_| {}).expect("ledger");
+    assert_eq!(
+        ledger.root(),
+        serde_json::from_value::<Hash32>(head["signed_tree_head"]["head"]["root"].clone())
+            .expect("root")
+    );
+}

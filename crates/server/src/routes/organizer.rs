@@ -428,9 +428,10 @@ pub async fn freeze(
         if made.len() != draw_rules.seed_parties.len() {
             return Err(lifecycle("COMMITMENTS_MISSING", "还有种子参与方未提交承诺。", "Not every seed party has committed."));
         }
-        // The writer applies earlier commits to the in-memory ledger before running this job,
-        // and entries check the draw's state inside their own transaction, so this is exact.
-        let (size, root) = st.ledger_root(&key, n)?;
+        // From the table, inside this transaction: an entry committed earlier in the same batch
+        // is not in the in-memory ledger yet, and must not end up acknowledged but outside the
+        // frozen tree. Entries check the draw's state in their own jobs, so none follows.
+        let (size, root) = frozen_head(c, &key, n)?;
         let sth = TreeHead { campaign_id: key.clone(), draw_index: n, tree_size: size, root, timestamp_ms: now }.sign(&st.keys.signing);
         let json = serde_json::to_string(&sth).map_err(AppError::internal)?;
         c.execute("UPDATE draws SET state = 'frozen', tree_head_json = ?3 WHERE campaign_id = ?1 AND draw_index = ?2", params![key, n, json])?;
@@ -439,6 +440,21 @@ pub async fn freeze(
     })
     .await?;
     Ok(Json(json!({ "signed_tree_head": sth })))
+}
+
+/// Size and root of a draw's ledger as the current transaction sees it.
+pub fn frozen_head(c: &Connection, id: &str, n: u32) -> ApiResult<(u64, Hash32)> {
+    let mut stmt = c.prepare("SELECT leaf_hash FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY leaf_index")?;
+    let mut rows = stmt.query(params![id, n])?;
+    let mut tree = fairdraw_core::merkle::CompactTree::new();
+    while let Some(r) = rows.next()? {
+        let bytes: Vec<u8> = r.get(0)?;
+        let hash: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| AppError::internal("a stored leaf hash is not 32 bytes"))?;
+        tree.push_hash(Hash32(hash));
+    }
+    Ok((tree.size(), tree.root()))
 }
 
 /// Loads a draw's ledger from the database.
