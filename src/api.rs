@@ -71,8 +71,19 @@ pub async fn post(path: &str, body: &Value) -> Result<Value, ApiError> {
     finish(req.send().await).await
 }
 
-/// The first open campaign's id and rules.
-pub async fn current_campaign() -> Result<(String, CampaignRules), ApiError> {
+/// A campaign as the server publishes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Campaign {
+    /// Its id.
+    pub id: String,
+    /// Its rules.
+    pub rules: CampaignRules,
+    /// The rules hash the server publishes (the browser recomputes it to compare).
+    pub published_hash: Option<String>,
+}
+
+/// The first open campaign.
+pub async fn current_campaign() -> Result<Campaign, ApiError> {
     let list = get("/api/campaigns").await?;
     let id = list["campaigns"][0]["id"]
         .as_str()
@@ -80,5 +91,10 @@ pub async fn current_campaign() -> Result<(String, CampaignRules), ApiError> {
         .to_owned();
     let view = get(&format!("/api/campaigns/{id}")).await?;
     let rules = CampaignRules::deserialize(&view["rules"]).map_err(ApiError::network)?;
-    Ok((id, rules))
+    let published_hash = view["rules_hash"].as_str().map(str::to_owned);
+    Ok(Campaign {
+        id,
+        rules,
+        published_hash,
+    })
 }

@@ -236,6 +236,19 @@ async fn shopper_enters_receipts_on_a_phone() {
     let b = Browser::start(390, 844).await;
     b.goto(&format!("{base}/")).await;
     b.find("#rules-hash").await;
+    // The rules page shows the server's campaign, hashes its rules here, and compares.
+    let shown = b.text_becomes("#rules-hash-match", "一致").await;
+    assert!(shown.starts_with("✓"), "{shown}");
+    let served: Value = reqwest::get(format!("{base}/api/campaigns/dazhou-2026"))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        Some(b.text("#rules-hash").await.as_str()),
+        served["rules_hash"].as_str()
+    );
     b.screenshot("shopper-rules").await;
 
     // The receipt form, with the campaign loaded from the server.

@@ -49,7 +49,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 match api::current_campaign().await {
-                    Ok(c) => campaign.set(Some(c)),
+                    Ok(c) => campaign.set(Some((c.id, c.rules))),
                     Err(_) => offline.set(true),
                 }
             });

@@ -1,8 +1,9 @@
 //! The campaign's rules as the public reads them, with the rules hash computed in the browser.
 
+use crate::api;
 use crate::i18n::Lang;
 use crate::state::{RulesCheck, check_rules_json, demo_rules};
-use fairdraw_core::rules::EntriesPerReceipt;
+use fairdraw_core::rules::{CampaignRules, EntriesPerReceipt};
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
@@ -17,11 +18,23 @@ pub struct RulesPageProps {
 #[function_component(RulesPage)]
 pub fn rules_page(props: &RulesPageProps) -> Html {
     let l = props.lang;
-    let rules = use_memo((), |_| demo_rules());
-    let hash = use_memo((), {
-        let rules = rules.clone();
-        move |_| rules.hash().to_hex()
-    });
+    // The campaign the server runs; until it answers (or without a server), the built-in demo.
+    let served = use_state(|| None::<api::Campaign>);
+    {
+        let served = served.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(c) = api::current_campaign().await {
+                    served.set(Some(c));
+                }
+            });
+        });
+    }
+    let fallback = use_memo((), |_| demo_rules());
+    let rules: &CampaignRules = served.as_ref().map_or(&*fallback, |c| &c.rules);
+    // Computed here, in the browser, from the rules shown: not taken from the server.
+    let hash = rules.hash().to_hex();
+    let published = served.as_ref().and_then(|c| c.published_hash.clone());
     let pasted = use_state(String::new);
     let oninput = {
         let pasted = pasted.clone();
@@ -81,6 +94,11 @@ pub fn rules_page(props: &RulesPageProps) -> Html {
             <section class="evidence">
                 <h3>{ l.t("规则指纹（SHA-256）", "Rules hash (SHA-256)") }</h3>
                 <p class="hash" id="rules-hash">{ hash.as_str() }</p>
+                { match published {
+                    None => html! {},
+                    Some(p) if p == hash => html! { <p class="pass" id="rules-hash-match">{ l.t("✓ 与服务器公布的指纹一致", "✓ Matches the hash the server publishes") }</p> },
+                    Some(p) => html! { <p class="fail" id="rules-hash-match">{ format!("{} {p}", l.t("✗ 与服务器公布的指纹不一致：", "✗ Differs from the published hash:")) }</p> },
+                } }
                 <p class="note">{ l.t(
                     "此值由您的浏览器根据上面的规则现场计算。活动开始前公布的指纹与此一致，说明规则未被改动。",
                     "Your browser computed this from the rules above. If it equals the hash published before entries opened, the rules have not changed.") }</p>
