@@ -170,38 +170,16 @@ mod tests {
     }
 }
 
-/// The shopper's receipt form, as typed.
+/// The shopper's receipt form, as typed: the core's input, plus consent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntryForm {
-    /// Picked merchant id.
-    pub merchant_id: String,
-    /// Receipt or invoice number.
-    pub receipt_number: String,
-    /// Pasted fapiao QR text.
-    pub qr: String,
-    /// Receipt date (`YYYY-MM-DD`).
-    pub date: String,
-    /// Amount paid, as typed.
-    pub amount: String,
-    /// Phone number.
-    pub phone: String,
+    /// The fields the core validates.
+    pub input: fairdraw_core::receipt::ReceiptInput,
     /// Consent to publishing masked details.
     pub consent: bool,
 }
 
 impl EntryForm {
-    /// The core's input.
-    pub fn input(&self) -> fairdraw_core::receipt::ReceiptInput {
-        fairdraw_core::receipt::ReceiptInput {
-            merchant_id: self.merchant_id.clone(),
-            receipt_number: self.receipt_number.clone(),
-            qr: self.qr.clone(),
-            date: self.date.clone(),
-            amount: self.amount.clone(),
-            phone: self.phone.clone(),
-        }
-    }
-
     /// The verdict while typing, from the same core function the server runs: nothing until an
     /// amount is typed; then the amount alone; then, once every field is filled, the full check.
     pub fn live_verdict(
@@ -211,19 +189,16 @@ impl EntryForm {
     ) -> Option<Result<fairdraw_core::receipt::EligibleReceipt, fairdraw_core::receipt::Rejection>>
     {
         use fairdraw_core::receipt::Rejection;
-        let has_number = !self.receipt_number.trim().is_empty() || !self.qr.trim().is_empty();
-        let complete = !self.merchant_id.is_empty() && has_number && !self.phone.trim().is_empty();
+        let i = &self.input;
+        let has_number = !i.receipt_number.trim().is_empty() || !i.qr.trim().is_empty();
+        let complete = !i.merchant_id.is_empty() && has_number && !i.phone.trim().is_empty();
         if complete {
-            return Some(fairdraw_core::receipt::validate_form(
-                rules,
-                &self.input(),
-                today,
-            ));
+            return Some(fairdraw_core::receipt::validate_form(rules, i, today));
         }
-        if self.amount.trim().is_empty() {
+        if i.amount.trim().is_empty() {
             return None;
         }
-        match fairdraw_core::money::Fen::parse(&self.amount) {
+        match fairdraw_core::money::Fen::parse(&i.amount) {
             Err(e) => Some(Err(Rejection::Amount(e))),
             Ok(amount) if amount < rules.threshold_fen => Some(Err(Rejection::BelowThreshold {
                 amount,
@@ -269,18 +244,18 @@ mod entry_tests {
         let rules = demo_rules();
         let mut f = EntryForm::default();
         assert_eq!(f.live_verdict(&rules, today()), None);
-        f.amount = "499.99".into();
+        f.input.amount = "499.99".into();
         let e = f
             .live_verdict(&rules, today())
             .and_then(Result::err)
             .expect("rejection");
         assert_eq!(fairdraw_core::Coded::code(&e), "BELOW_THRESHOLD");
-        f.amount = "500".into();
+        f.input.amount = "500".into();
         assert_eq!(f.live_verdict(&rules, today()), None);
-        f.merchant_id = "M001".into();
-        f.receipt_number = "A-0001".into();
-        f.date = "2026-12-15".into();
-        f.phone = "13812341234".into();
+        f.input.merchant_id = "M001".into();
+        f.input.receipt_number = "A-0001".into();
+        f.input.date = "2026-12-15".into();
+        f.input.phone = "13812341234".into();
         assert!(matches!(f.live_verdict(&rules, today()), Some(Ok(_))));
     }
 

@@ -72,10 +72,10 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
             let v = e.target_unchecked_into::<HtmlInputElement>().value();
             let mut f = (*form).clone();
             match field {
-                Field::Receipt => f.receipt_number = v,
-                Field::Date => f.date = v,
-                Field::Amount => f.amount = v,
-                Field::Phone => f.phone = v,
+                Field::Receipt => f.input.receipt_number = v,
+                Field::Date => f.input.date = v,
+                Field::Amount => f.input.amount = v,
+                Field::Phone => f.input.phone = v,
             }
             form.set(f);
             outcome.set(None);
@@ -85,7 +85,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
         let form = form.clone();
         Callback::from(move |e: Event| {
             let mut f = (*form).clone();
-            f.merchant_id = e.target_unchecked_into::<HtmlSelectElement>().value();
+            f.input.merchant_id = e.target_unchecked_into::<HtmlSelectElement>().value();
             form.set(f);
         })
     };
@@ -114,8 +114,9 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
             let busy = busy.clone();
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                let body = json!({ "merchant_id": f.merchant_id, "receipt_number": f.receipt_number, "date": f.date,
-                    "amount": f.amount, "phone": f.phone, "consent": f.consent });
+                let i = &f.input;
+                let body = json!({ "merchant_id": i.merchant_id, "receipt_number": i.receipt_number, "qr": i.qr,
+                    "date": i.date, "amount": i.amount, "phone": i.phone, "consent": f.consent });
                 let result = api::post(&format!("/api/campaigns/{id}/entries"), &body)
                     .await
                     .map(|t| SavedTicket {
@@ -174,17 +175,17 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
             <form onsubmit={on_submit}>
                 <label for="merchant">{ l.t("商户", "Shop") }</label>
                 <select id="merchant" onchange={on_merchant}>
-                    <option value="" selected={form.merchant_id.is_empty()}>{ l.t("请选择商户", "Choose the shop") }</option>
-                    { for rules.merchants.iter().map(|m| html! { <option value={m.id.clone()} selected={form.merchant_id == m.id}>{ format!("{} {}", m.id, m.name) }</option> }) }
+                    <option value="" selected={form.input.merchant_id.is_empty()}>{ l.t("请选择商户", "Choose the shop") }</option>
+                    { for rules.merchants.iter().map(|m| html! { <option value={m.id.clone()} selected={form.input.merchant_id == m.id}>{ format!("{} {}", m.id, m.name) }</option> }) }
                 </select>
                 <label for="receipt">{ l.t("小票号或发票号码", "Receipt or invoice number") }</label>
-                <input id="receipt" autocomplete="off" value={form.receipt_number.clone()} oninput={edit(Field::Receipt)} />
+                <input id="receipt" autocomplete="off" value={form.input.receipt_number.clone()} oninput={edit(Field::Receipt)} />
                 <label for="date">{ l.t("消费日期", "Date") }</label>
-                <input id="date" type="date" value={form.date.clone()} oninput={edit(Field::Date)} />
+                <input id="date" type="date" value={form.input.date.clone()} oninput={edit(Field::Date)} />
                 <label for="amount">{ l.t("实付金额（元）", "Amount paid (yuan)") }</label>
-                <input id="amount" inputmode="decimal" value={form.amount.clone()} oninput={edit(Field::Amount)} />
+                <input id="amount" inputmode="decimal" value={form.input.amount.clone()} oninput={edit(Field::Amount)} />
                 <label for="phone">{ l.t("手机号", "Mobile number") }</label>
-                <input id="phone" type="tel" autocomplete="tel" value={form.phone.clone()} oninput={edit(Field::Phone)} />
+                <input id="phone" type="tel" autocomplete="tel" value={form.input.phone.clone()} oninput={edit(Field::Phone)} />
                 <label class="consent">
                     <input id="consent" type="checkbox" checked={form.consent} onchange={on_consent} />
                     { l.t(" 同意：如中奖，公示打码后的手机号（如 138****1234）", " I agree that my masked number (e.g. 138****1234) is published if I win") }
