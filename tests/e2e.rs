@@ -183,12 +183,18 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), bytes).expect("write screenshot");
     }
 
-    async fn quit(mut self) {
+    async fn quit(self) {
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))
             .send()
             .await;
+    }
+}
+
+impl Drop for Browser {
+    /// Also when a test fails: no ChromeDriver (or its Chromium) outlives the test.
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
