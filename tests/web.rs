@@ -59,13 +59,17 @@ async fn element(selector: &str) -> HtmlElement {
 }
 
 fn mount<C: yew::BaseComponent<Properties = ()>>() -> web_sys::Element {
+    mount_with::<C>(())
+}
+
+fn mount_with<C: yew::BaseComponent>(props: C::Properties) -> web_sys::Element {
     let root = document().create_element("div").expect("div");
     document()
         .body()
         .expect("body")
         .append_child(&root)
         .expect("append");
-    yew::Renderer::<C>::with_root(root.clone()).render();
+    yew::Renderer::<C>::with_root_and_props(root.clone(), props).render();
     root
 }
 
@@ -96,13 +100,7 @@ async fn checklist_names_the_failing_check() {
     fn host(p: &Wrap) -> Html {
         html! { <fairdraw_web::components::checklist::Checklist report={p.report.clone()} lang={fairdraw_web::i18n::Lang::En} /> }
     }
-    let root = document().create_element("div").expect("div");
-    document()
-        .body()
-        .expect("body")
-        .append_child(&root)
-        .expect("append");
-    yew::Renderer::<Host>::with_root_and_props(root.clone(), Wrap { report }).render();
+    let root = mount_with::<Host>(Wrap { report });
     let failed = element("li.fail[data-check]").await;
     assert_eq!(failed.get_attribute("data-check").as_deref(), Some("seed"));
     let summary = element("#verify-summary").await;

@@ -86,10 +86,16 @@ impl Leaf {
 
     /// `SHA-256(0x00 ‖ canonical bytes)`.
     pub fn leaf_hash(&self) -> Hash32 {
-        let mut e = Encoder::with_capacity(160);
-        e.u8(crate::merkle::LEAF_PREFIX);
-        self.encode(&mut e);
-        e.sha256()
+        self.leaf_hash_in(&mut Encoder::with_capacity(160))
+    }
+
+    /// [`Leaf::leaf_hash`], encoding into `buf` (cleared first) so a caller hashing many leaves
+    /// reuses one allocation.
+    pub fn leaf_hash_in(&self, buf: &mut Encoder) -> Hash32 {
+        buf.clear();
+        buf.u8(crate::merkle::LEAF_PREFIX);
+        self.encode(buf);
+        buf.sha256()
     }
 }
 

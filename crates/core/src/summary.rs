@@ -67,10 +67,7 @@ impl<'a> LedgerScanner<'a> {
     /// Takes the next leaf (the caller has checked its index).
     pub fn push(&mut self, leaf: &Leaf) {
         // One reused buffer instead of an allocation per leaf.
-        self.buf.clear();
-        self.buf.u8(crate::merkle::LEAF_PREFIX);
-        leaf.encode(&mut self.buf);
-        let hash = self.buf.sha256();
+        let hash = leaf.leaf_hash_in(&mut self.buf);
         self.push_hashed(leaf, hash);
     }
 
