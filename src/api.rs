@@ -1,9 +1,14 @@
 //! Calls to fairdraw-server. Every request goes through [`request`], which maps failures to one
 //! typed, renderable error carrying the server's stable code and both messages.
 
-use fairdraw_core::rules::CampaignRules;
+use fairdraw_core::civil::CivilDate;
+use fairdraw_core::record::{DrawRecord, Placement};
+use fairdraw_core::rules::{CampaignRules, EntropySpec, Prize};
+use fairdraw_core::seed::SeedCommitment;
+use fairdraw_core::tree_head::SignedTreeHead;
 use gloo::net::http::{Request, Response};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// An API failure, as the server described it (or as the network did).
@@ -30,7 +35,8 @@ impl ApiError {
         }
     }
 
-    fn network(e: impl std::fmt::Display) -> Self {
+    /// The server could not be reached (or answered nonsense).
+    pub fn network(e: impl std::fmt::Display) -> Self {
         ApiError {
             status: 0,
             code: "NETWORK".into(),
@@ -40,24 +46,50 @@ impl ApiError {
     }
 }
 
-async fn finish(resp: Result<Response, gloo::net::Error>) -> Result<Value, ApiError> {
+/// The server's error body.
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: String,
+    #[serde(default)]
+    message_zh: String,
+    #[serde(default)]
+    message_en: String,
+}
+
+/// A success body parsed straight from text into `T` (not through `Value`: one deserializer
+/// per type keeps the bundle small), or the server's error.
+async fn finish_as<T: DeserializeOwned>(
+    resp: Result<Response, gloo::net::Error>,
+) -> Result<T, ApiError> {
     let resp = resp.map_err(ApiError::network)?;
     let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let text = resp.text().await.map_err(ApiError::network)?;
     if (200..300).contains(&status) {
-        return Ok(body);
+        return serde_json::from_str(&text).map_err(|e| ApiError::local("ANSWER_UNREADABLE", e));
     }
-    let text = |k: &str| body[k].as_str().unwrap_or_default().to_owned();
-    Err(ApiError {
-        status,
-        code: if body["code"].is_string() {
-            text("code")
-        } else {
-            format!("HTTP_{status}")
+    Err(match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(b) => ApiError {
+            status,
+            code: b.code,
+            message_zh: b.message_zh,
+            message_en: b.message_en,
         },
-        message_zh: text("message_zh"),
-        message_en: text("message_en"),
+        Err(_) => ApiError {
+            status,
+            code: format!("HTTP_{status}"),
+            message_zh: format!("服务器错误（HTTP {status}）"),
+            message_en: format!("Server error (HTTP {status})"),
+        },
     })
+}
+
+async fn finish(resp: Result<Response, gloo::net::Error>) -> Result<Value, ApiError> {
+    finish_as(resp).await
+}
+
+/// `GET` a JSON document as `T`.
+pub async fn get_as<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    finish_as(Request::get(path).send().await).await
 }
 
 /// `GET` a JSON document.
@@ -71,30 +103,159 @@ pub async fn post(path: &str, body: &Value) -> Result<Value, ApiError> {
     finish(req.send().await).await
 }
 
+/// `POST` text (a CSV file) to an organizer endpoint.
+pub async fn post_text(path: &str, body: String) -> Result<Value, ApiError> {
+    let req = Request::post(path)
+        .header(CSRF_HEADER, "1")
+        .header("content-type", "text/csv; charset=utf-8")
+        .body(body)
+        .map_err(ApiError::network)?;
+    finish(req.send().await).await
+}
+
+/// The header the server requires on organizer changes (a cross-site form cannot set it).
+pub const CSRF_HEADER: &str = "x-fairdraw-csrf";
+
+/// `POST` JSON to an organizer endpoint (session cookie plus the anti-CSRF header).
+pub async fn org_post(path: &str, body: &Value) -> Result<Value, ApiError> {
+    let req = Request::post(path)
+        .header(CSRF_HEADER, "1")
+        .json(body)
+        .map_err(ApiError::network)?;
+    finish(req.send().await).await
+}
+
+/// `PUT` JSON to an organizer endpoint.
+pub async fn org_put(path: &str, body: &Value) -> Result<Value, ApiError> {
+    let req = Request::put(path)
+        .header(CSRF_HEADER, "1")
+        .json(body)
+        .map_err(ApiError::network)?;
+    finish(req.send().await).await
+}
+
+/// `GET` text (a ledger in JSONL).
+pub async fn get_text(path: &str) -> Result<String, ApiError> {
+    let resp = Request::get(path).send().await.map_err(ApiError::network)?;
+    if !resp.ok() {
+        return Err(ApiError::network(format!("HTTP {}", resp.status())));
+    }
+    resp.text().await.map_err(ApiError::network)
+}
+
+/// A winner as the results show it, forfeits applied.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WinnerView {
+    /// Rank (0-based).
+    pub rank: u32,
+    /// Prize name.
+    pub prize: Option<String>,
+    /// Leaf index.
+    pub leaf_index: u64,
+    /// Ticket id (hex).
+    pub ticket_id: String,
+    /// Masked phone.
+    pub phone_masked: String,
+    /// Did not claim.
+    #[serde(default)]
+    pub forfeited: bool,
+    /// The alternate who stepped in.
+    #[serde(default)]
+    pub replaced_by: Option<Replacement>,
+}
+
+/// The alternate who took a forfeited prize.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Replacement {
+    /// The alternate's rank.
+    pub alternate_rank: u32,
+    /// Leaf index.
+    pub leaf_index: u64,
+    /// Ticket id (hex).
+    pub ticket_id: String,
+    /// Masked phone.
+    pub phone_masked: String,
+}
+
+/// A published draw's results.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Results {
+    /// Winners in rank order.
+    pub winners: Vec<WinnerView>,
+    /// Alternates in rank order.
+    pub alternates: Vec<Placement>,
+}
+
+/// One draw as the server publishes it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct DrawView {
+    /// Index (from 0).
+    pub index: u32,
+    /// Name.
+    pub name: String,
+    /// `collecting`, `frozen`, `drawn`, `published` (or `draft`).
+    pub state: String,
+    /// First day of entries.
+    pub entry_start: CivilDate,
+    /// Last day of entries.
+    pub entry_end: CivilDate,
+    /// When entries close (Unix ms).
+    pub closes_at_ms: u64,
+    /// Prizes.
+    pub prizes: Vec<Prize>,
+    /// Alternates drawn.
+    pub alternates: u32,
+    /// Where the public randomness comes from.
+    pub entropy: EntropySpec,
+    /// Who must commit to a seed secret.
+    pub seed_parties: Vec<String>,
+    /// Commitments made so far.
+    pub commitments: Vec<SeedCommitment>,
+    /// Entries so far.
+    pub entries: u64,
+    /// The signed tree head, once frozen.
+    #[serde(default)]
+    pub tree_head: Option<SignedTreeHead>,
+    /// The record, once published.
+    #[serde(default)]
+    pub record: Option<DrawRecord>,
+    /// Results with forfeits, once published.
+    #[serde(default)]
+    pub results: Option<Results>,
+}
+
 /// A campaign as the server publishes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Campaign {
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CampaignView {
     /// Its id.
     pub id: String,
+    /// `draft` or `open`.
+    pub state: String,
     /// Its rules.
     pub rules: CampaignRules,
     /// The rules hash the server publishes (the browser recomputes it to compare).
+    #[serde(rename = "rules_hash")]
     pub published_hash: Option<String>,
+    /// The draws.
+    pub draws: Vec<DrawView>,
+}
+
+/// One campaign, as the public sees it.
+pub async fn campaign(id: &str) -> Result<CampaignView, ApiError> {
+    get_as(&format!("/api/campaigns/{id}")).await
+}
+
+/// One campaign, drafts included (organizer session).
+pub async fn organizer_campaign(id: &str) -> Result<CampaignView, ApiError> {
+    get_as(&format!("/api/organizer/campaigns/{id}")).await
 }
 
 /// The first open campaign.
-pub async fn current_campaign() -> Result<Campaign, ApiError> {
+pub async fn current_campaign() -> Result<CampaignView, ApiError> {
     let list = get("/api/campaigns").await?;
     let id = list["campaigns"][0]["id"]
         .as_str()
         .ok_or_else(|| ApiError::network("no open campaign"))?
         .to_owned();
-    let view = get(&format!("/api/campaigns/{id}")).await?;
-    let rules = CampaignRules::deserialize(&view["rules"]).map_err(ApiError::network)?;
-    let published_hash = view["rules_hash"].as_str().map(str::to_owned);
-    Ok(Campaign {
-        id,
-        rules,
-        published_hash,
-    })
+    campaign(&id).await
 }

@@ -1,35 +1,145 @@
-//! The app shell: header with the language toggle, and the page switch.
+//! The app shell: routes (yew-router), header with the language toggle, and the shopper nav.
+//! The live draw screen and the print view take the whole page, without the shell.
 
 use crate::components::lang_toggle::LangToggle;
 use crate::i18n::Lang;
 use crate::pages::enter::EnterPage;
+use crate::pages::home::HomePage;
+use crate::pages::live::LivePage;
+use crate::pages::organizer::{CeremonyPage, OrganizerPage, WinnersPage};
+use crate::pages::print::PrintPage;
+use crate::pages::results::ResultsPage;
 use crate::pages::rules::RulesPage;
+use crate::pages::setup::SetupPage;
 use crate::pages::verify::VerifyPage;
 use gloo::storage::{LocalStorage, Storage};
 use yew::prelude::*;
+use yew_router::prelude::*;
 
 const LANG_KEY: &str = "fairdraw.lang";
 
-/// Which page is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    /// The campaign rules and their hash.
-    Rules,
-    /// The shopper's receipt form.
+/// Every page's address.
+#[derive(Debug, Clone, PartialEq, Eq, Routable)]
+pub enum Route {
+    /// Campaign home.
+    #[at("/")]
+    Home,
+    /// The receipt form and the tickets on this phone.
+    #[at("/enter")]
     Enter,
-    /// The auditor's verifier.
+    /// Winners and alternates of each published draw.
+    #[at("/results")]
+    Results,
+    /// The rules and their hash.
+    #[at("/rules")]
+    Rules,
+    /// The auditor's verifier, from files.
+    #[at("/verify")]
     Verify,
+    /// The auditor's verifier, loading a published draw from this server.
+    #[at("/verify/:campaign/:draw")]
+    VerifyDraw {
+        /// Campaign id.
+        campaign: String,
+        /// Draw index.
+        draw: u32,
+    },
+    /// Organizer login and console.
+    #[at("/organizer")]
+    Organizer,
+    /// New campaign.
+    #[at("/organizer/setup")]
+    Setup,
+    /// Seed ceremony for one party.
+    #[at("/organizer/:campaign/:draw/ceremony")]
+    Ceremony {
+        /// Campaign id.
+        campaign: String,
+        /// Draw index.
+        draw: u32,
+    },
+    /// The live draw on the projector.
+    #[at("/organizer/:campaign/:draw/live")]
+    Live {
+        /// Campaign id.
+        campaign: String,
+        /// Draw index.
+        draw: u32,
+    },
+    /// Forfeits and prize-claim export.
+    #[at("/organizer/:campaign/:draw/winners")]
+    Winners {
+        /// Campaign id.
+        campaign: String,
+        /// Draw index.
+        draw: u32,
+    },
+    /// The draw record, for the notary's file.
+    #[at("/print/:campaign/:draw")]
+    Print {
+        /// Campaign id.
+        campaign: String,
+        /// Draw index.
+        draw: u32,
+    },
+    /// Anything else.
+    #[not_found]
+    #[at("/404")]
+    NotFound,
 }
 
 /// The root component.
 #[function_component(App)]
 pub fn app() -> Html {
+    html! {
+        <BrowserRouter>
+            <Shell />
+        </BrowserRouter>
+    }
+}
+
+fn page(route: &Route, l: Lang) -> Html {
+    match route.clone() {
+        Route::Home => html! { <HomePage lang={l} /> },
+        Route::Enter => html! { <EnterPage lang={l} /> },
+        Route::Results => html! { <ResultsPage lang={l} /> },
+        Route::Rules => html! { <RulesPage lang={l} /> },
+        Route::Verify => html! { <VerifyPage lang={l} /> },
+        Route::VerifyDraw { campaign, draw } => {
+            html! { <VerifyPage lang={l} server={Some((AttrValue::from(campaign), draw))} /> }
+        }
+        Route::Organizer => html! { <OrganizerPage lang={l} /> },
+        Route::Setup => html! { <SetupPage lang={l} /> },
+        Route::Ceremony { campaign, draw } => {
+            html! { <CeremonyPage lang={l} campaign={campaign} draw={draw} /> }
+        }
+        Route::Live { campaign, draw } => {
+            html! { <LivePage lang={l} campaign={campaign} draw={draw} /> }
+        }
+        Route::Winners { campaign, draw } => {
+            html! { <WinnersPage lang={l} campaign={campaign} draw={draw} /> }
+        }
+        Route::Print { campaign, draw } => {
+            html! { <PrintPage lang={l} campaign={campaign} draw={draw} /> }
+        }
+        Route::NotFound => html! {
+            <div class="page">
+                <h2>{ l.t("找不到这个页面", "Page not found") }</h2>
+                <Link<Route> to={Route::Home}>{ l.t("返回首页", "Back to the campaign") }</Link<Route>>
+            </div>
+        },
+    }
+}
+
+/// Header, nav and the routed page.
+#[function_component(Shell)]
+fn shell() -> Html {
     let lang = use_state(|| {
         LocalStorage::get::<String>(LANG_KEY)
             .map(|c| Lang::from_code(&c))
             .unwrap_or_default()
     });
-    let page = use_state(|| Page::Rules);
+    let route = use_route::<Route>().unwrap_or(Route::NotFound);
     let on_lang = {
         let lang = lang.clone();
         Callback::from(move |next: Lang| {
@@ -39,32 +149,52 @@ pub fn app() -> Html {
         })
     };
     let l = *lang;
-    let tab = |p: Page, zh: &'static str, en: &'static str| {
-        let page = page.clone();
-        let current = *page == p;
+    let lang_attr = if l == Lang::Zh { "zh-CN" } else { "en" };
+    // The projector and the printer get the page alone.
+    if matches!(route, Route::Live { .. } | Route::Print { .. }) {
+        return html! {
+            <div class="bare" lang={lang_attr}>
+                <div class="bare-lang"><LangToggle lang={l} on_change={on_lang} /></div>
+                { page(&route, l) }
+            </div>
+        };
+    }
+    let tab = |to: Route, zh: &'static str, en: &'static str| {
+        let current =
+            route == to || matches!((&route, &to), (Route::VerifyDraw { .. }, Route::Verify));
         html! {
-            <button class={classes!("tab", current.then_some("active"))} aria-current={current.then_some("page")}
-                onclick={Callback::from(move |_| page.set(p))}>{ l.t(zh, en) }</button>
+            <Link<Route> to={to} classes={classes!("tab", current.then_some("active"))}>{ l.t(zh, en) }</Link<Route>>
         }
     };
+    let organizer = matches!(
+        route,
+        Route::Organizer | Route::Setup | Route::Ceremony { .. } | Route::Winners { .. }
+    );
     html! {
-        <div class="app" lang={if l == Lang::Zh { "zh-CN" } else { "en" }}>
+        <div class="app" lang={lang_attr}>
             <header class="top">
-                <h1>{ l.t("公平抽奖 fairdraw", "fairdraw") }</h1>
+                <h1><Link<Route> to={Route::Home}>{ l.t("公平抽奖 fairdraw", "fairdraw") }</Link<Route>></h1>
                 <LangToggle lang={l} on_change={on_lang} />
             </header>
-            <nav class="tabs" aria-label={l.t("页面", "Pages")}>
-                { tab(Page::Rules, "活动规则", "Rules") }
-                { tab(Page::Enter, "登记小票", "Enter a receipt") }
-                { tab(Page::Verify, "验证抽奖", "Verify a draw") }
-            </nav>
-            <main>
-                { match *page {
-                    Page::Rules => html! { <RulesPage lang={l} /> },
-                    Page::Enter => html! { <EnterPage lang={l} /> },
-                    Page::Verify => html! { <VerifyPage lang={l} /> },
-                } }
-            </main>
+            if organizer {
+                <nav class="tabs" aria-label={l.t("页面", "Pages")}>
+                    { tab(Route::Organizer, "组织方控制台", "Organizer console") }
+                    { tab(Route::Home, "返回公众页面", "Public pages") }
+                </nav>
+            } else {
+                <nav class="tabs" aria-label={l.t("页面", "Pages")}>
+                    { tab(Route::Home, "活动", "Campaign") }
+                    { tab(Route::Enter, "登记小票", "Enter a receipt") }
+                    { tab(Route::Results, "中奖结果", "Results") }
+                    { tab(Route::Verify, "验证抽奖", "Verify a draw") }
+                </nav>
+            }
+            <main>{ page(&route, l) }</main>
+            <footer class="foot">
+                <Link<Route> to={Route::Rules}>{ l.t("规则与哈希", "Rules and hash") }</Link<Route>>
+                { " · " }
+                <Link<Route> to={Route::Organizer}>{ l.t("组织方", "Organizer") }</Link<Route>>
+            </footer>
         </div>
     }
 }

@@ -7,11 +7,34 @@
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod hooks;
 pub mod i18n;
+pub mod live;
 pub mod pages;
+pub mod setup_form;
 pub mod state;
+pub mod verify_job;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;
+pub mod worker_client;
+
+/// Registers the service worker (`public/sw.js`) that keeps loaded pages working offline.
+/// Without one (an old browser, or http on a non-local host) the app simply needs the network.
+fn register_service_worker() {
+    let Some(w) = web_sys::window() else { return };
+    let navigator = w.navigator();
+    // Only secure contexts (https, localhost) have `navigator.serviceWorker`.
+    let present = js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+        .map(|v| !v.is_undefined())
+        .unwrap_or(false);
+    if present {
+        // A failed registration costs only the offline mode.
+        let _ = navigator.service_worker().register("/sw.js");
+    }
+}
 
 /// Mounts the app on `<body>`.
 pub fn start() {
+    register_service_worker();
     yew::Renderer::<app::App>::new().render();
 }

@@ -1,10 +1,11 @@
 //! Plain-Rust state of the pages (no web-sys), so it is unit-tested natively.
 
+use crate::i18n::Lang;
+use crate::verify_job::WorkerMessage;
 use fairdraw_core::civil::CivilDate;
-use fairdraw_core::ledger::Ledger;
-use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::CampaignRules;
-use fairdraw_core::verify::{Report, verify_record};
+use fairdraw_core::rules::Merchant;
+use fairdraw_core::verify::Report;
 use std::rc::Rc;
 use yew::Reducible;
 
@@ -51,15 +52,40 @@ pub fn check_rules_json(text: &str) -> RulesCheck {
     }
 }
 
+/// Where one input of the verifier comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file on this computer: its name and size in bytes.
+    File(String, u64),
+    /// This server.
+    Server(String),
+}
+
 /// The auditor's verify page.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct VerifyState {
-    /// The record's file name and text, once loaded.
-    pub record: Option<(String, String)>,
-    /// The ledger's file name and text, once loaded.
-    pub ledger: Option<(String, String)>,
+    /// The record's source, once chosen.
+    pub record: Option<Source>,
+    /// The ledger's source, once chosen.
+    pub ledger: Option<Source>,
+    /// While the worker runs: bytes read, of how many, and leaves checked.
+    pub progress: Option<(u64, u64, u64)>,
     /// The outcome of the last run.
     pub outcome: Option<VerifyOutcome>,
+}
+
+impl VerifyState {
+    /// Both inputs chosen and nothing running.
+    pub fn ready(&self) -> bool {
+        self.record.is_some() && self.ledger.is_some() && self.progress.is_none()
+    }
+
+    /// Progress as a whole percentage.
+    pub fn percent(&self) -> Option<u32> {
+        self.progress.map(|(done, total, _)| {
+            (done.min(total) * 100).checked_div(total).unwrap_or(100) as u32
+        })
+    }
 }
 
 /// A finished verification.
@@ -74,26 +100,16 @@ pub enum VerifyOutcome {
 /// What happens on the verify page.
 #[derive(Debug, Clone)]
 pub enum VerifyAction {
-    /// A record file was loaded.
-    RecordLoaded(String, String),
-    /// A ledger file was loaded.
-    LedgerLoaded(String, String),
-    /// Run the checks.
-    Run,
+    /// A record was chosen.
+    Record(Source),
+    /// A ledger was chosen.
+    Ledger(Source),
+    /// The worker started.
+    Started,
+    /// The worker said something.
+    Worker(WorkerMessage),
     /// Start again.
     Clear,
-}
-
-/// Parses both inputs and verifies; never panics.
-pub fn run_verification(record_text: &str, ledger_text: &str) -> VerifyOutcome {
-    let record: DrawRecord = match serde_json::from_str(record_text) {
-        Ok(r) => r,
-        Err(e) => return VerifyOutcome::InputError(format!("record: {e}")),
-    };
-    match Ledger::from_jsonl(ledger_text, |_| {}) {
-        Ok(ledger) => VerifyOutcome::Report(verify_record(&record, &ledger)),
-        Err(e) => VerifyOutcome::InputError(e.to_string()),
-    }
 }
 
 impl Reducible for VerifyState {
@@ -102,18 +118,35 @@ impl Reducible for VerifyState {
     fn reduce(self: Rc<Self>, action: VerifyAction) -> Rc<Self> {
         let mut next = (*self).clone();
         match action {
-            VerifyAction::RecordLoaded(name, text) => {
-                next.record = Some((name, text));
+            VerifyAction::Record(s) => {
+                next.record = Some(s);
                 next.outcome = None;
             }
-            VerifyAction::LedgerLoaded(name, text) => {
-                next.ledger = Some((name, text));
+            VerifyAction::Ledger(s) => {
+                next.ledger = Some(s);
                 next.outcome = None;
             }
-            VerifyAction::Run => {
-                if let (Some((_, r)), Some((_, l))) = (&next.record, &next.ledger) {
-                    next.outcome = Some(run_verification(r, l));
+            VerifyAction::Started => {
+                next.progress = Some((0, 0, 0));
+                next.outcome = None;
+            }
+            VerifyAction::Worker(WorkerMessage::Progress {
+                done,
+                total,
+                leaves,
+            }) => {
+                if next.progress.is_some() {
+                    next.progress = Some((done, total, leaves));
                 }
+            }
+            VerifyAction::Worker(WorkerMessage::Report { report }) => {
+                next.progress = None;
+                next.outcome = Some(VerifyOutcome::Report(report));
+            }
+            VerifyAction::Worker(WorkerMessage::Record { .. } | WorkerMessage::Ready) => {}
+            VerifyAction::Worker(WorkerMessage::Error { message }) => {
+                next.progress = None;
+                next.outcome = Some(VerifyOutcome::InputError(message));
             }
             VerifyAction::Clear => next = VerifyState::default(),
         }
@@ -121,10 +154,41 @@ impl Reducible for VerifyState {
     }
 }
 
+/// "3 天 4 小时 12 分" until a deadline, to the minute (seconds in the last minute).
+pub fn countdown_text(l: Lang, ms_left: u64) -> String {
+    let s = ms_left / 1000;
+    let (d, h, m) = (s / 86_400, s / 3600 % 24, s / 60 % 60);
+    match l {
+        Lang::Zh if s < 60 => format!("距截止还有 {s} 秒"),
+        Lang::Zh => format!("距截止还有 {d} 天 {h} 小时 {m} 分"),
+        Lang::En if s < 60 => format!("{s} s until entries close"),
+        Lang::En => format!("{d} d {h} h {m} min until entries close"),
+    }
+}
+
+/// A draw's state as the public reads it.
+pub fn draw_state_text(l: Lang, state: &str, now_ms: u64, closes_at_ms: u64) -> String {
+    match state {
+        "collecting" if now_ms < closes_at_ms => l.t("登记中", "Open for entries"),
+        "collecting" => l.t("登记已截止，待冻结名单", "Closed; ledger to be frozen"),
+        "frozen" => l.t("名单已冻结，待开奖", "Ledger frozen; draw to come"),
+        "drawn" => l.t("已开奖，待公布", "Drawn; to be published"),
+        "published" => l.t("已开奖并公布", "Drawn and published"),
+        "draft" => l.t("草稿", "Draft"),
+        other => other,
+    }
+    .to_owned()
+}
+
+/// Does a merchant match the search text (name or id, any case, ignoring spaces)?
+pub fn merchant_matches(m: &Merchant, query: &str) -> bool {
+    let q: String = query.split_whitespace().collect::<String>().to_lowercase();
+    q.is_empty() || m.name.to_lowercase().contains(&q) || m.id.to_lowercase().contains(&q)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fairdraw_core::hash::Hash32;
 
     #[test]
     fn demo_rules_are_valid_and_hash_like_the_core() {
@@ -147,26 +211,62 @@ mod tests {
     }
 
     #[test]
-    fn verify_reducer_runs_only_with_both_files() {
-        let (record, ledger) = fairdraw_core::demo::demo_draw(30, &Hash32([3; 32])).expect("demo");
-        let record_text = serde_json::to_string(&record).expect("json");
+    fn verify_reducer_follows_the_worker() {
         let state = Rc::new(VerifyState::default());
-        let state = state.reduce(VerifyAction::RecordLoaded("r.json".into(), record_text));
-        let state = state.reduce(VerifyAction::Run);
-        assert_eq!(state.outcome, None);
-        let state = state.reduce(VerifyAction::LedgerLoaded(
-            "l.jsonl".into(),
-            ledger.to_jsonl(),
-        ));
-        let state = state.reduce(VerifyAction::Run);
-        match &state.outcome {
-            Some(VerifyOutcome::Report(r)) => assert!(r.all_passed(), "{:?}", r.failed()),
-            other => panic!("expected a report, got {other:?}"),
-        }
-        let state = state.reduce(VerifyAction::LedgerLoaded("l.jsonl".into(), "{".into()));
-        let state = state.reduce(VerifyAction::Run);
-        assert!(matches!(state.outcome, Some(VerifyOutcome::InputError(_))));
+        let state = state.reduce(VerifyAction::Record(Source::File("r.json".into(), 10)));
+        assert!(!state.ready());
+        let state = state.reduce(VerifyAction::Ledger(Source::Server("/l".into())));
+        assert!(state.ready());
+        let state = state.reduce(VerifyAction::Started);
+        assert!(!state.ready());
+        let state = state.reduce(VerifyAction::Worker(WorkerMessage::Progress {
+            done: 50,
+            total: 200,
+            leaves: 7,
+        }));
+        assert_eq!(state.percent(), Some(25));
+        let report = Report::default();
+        let state = state.reduce(VerifyAction::Worker(WorkerMessage::Report {
+            report: report.clone(),
+        }));
+        assert_eq!(state.progress, None);
+        assert_eq!(state.outcome, Some(VerifyOutcome::Report(report)));
+        // A late progress message does not bring the bar back.
+        let state = state.reduce(VerifyAction::Worker(WorkerMessage::Progress {
+            done: 1,
+            total: 2,
+            leaves: 0,
+        }));
+        assert_eq!(state.progress, None);
+        let state = state.reduce(VerifyAction::Started);
+        let state = state.reduce(VerifyAction::Worker(WorkerMessage::Error {
+            message: "ledger line 3: x".into(),
+        }));
+        assert!(
+            matches!(&state.outcome, Some(VerifyOutcome::InputError(m)) if m.contains("line 3"))
+        );
         assert_eq!(*state.reduce(VerifyAction::Clear), VerifyState::default());
+    }
+
+    #[test]
+    fn countdown_and_search() {
+        let ms = ((3 * 24 + 4) * 3600 + 12 * 60 + 30) * 1000;
+        assert_eq!(countdown_text(Lang::Zh, ms), "距截止还有 3 天 4 小时 12 分");
+        assert_eq!(countdown_text(Lang::En, 59_999), "59 s until entries close");
+        assert_eq!(draw_state_text(Lang::Zh, "collecting", 1, 2), "登记中");
+        assert_eq!(
+            draw_state_text(Lang::En, "collecting", 2, 2),
+            "Closed; ledger to be frozen"
+        );
+        let m = Merchant {
+            id: "M007".into(),
+            name: "通川百货 Tongchuan".into(),
+        };
+        assert!(merchant_matches(&m, ""));
+        assert!(merchant_matches(&m, "百货"));
+        assert!(merchant_matches(&m, "m00 7"));
+        assert!(merchant_matches(&m, "TONGCHUAN"));
+        assert!(!merchant_matches(&m, "超市"));
     }
 }
 
@@ -180,6 +280,28 @@ pub struct EntryForm {
 }
 
 impl EntryForm {
+    /// Fills the fields from pasted fapiao QR text, which then governs the check. A fully
+    /// digital invoice's amount includes tax and fills the amount; an old-style one's is before
+    /// tax, so the amount is left for the shopper to type (what they paid). Unreadable text
+    /// changes nothing and says why.
+    pub fn apply_qr(&mut self, text: &str) -> Result<(), fairdraw_core::receipt::Rejection> {
+        let qr = fairdraw_core::receipt::FapiaoQr::parse(text)?;
+        self.input.qr = text.trim().to_owned();
+        self.input.receipt_number = qr.number.to_string();
+        self.input.date = qr.date.to_string();
+        self.input.amount = if qr.amount_includes_tax {
+            qr.amount.to_string()
+        } else {
+            String::new()
+        };
+        Ok(())
+    }
+
+    /// Forgets the pasted QR text (the typed fields stay).
+    pub fn clear_qr(&mut self) {
+        self.input.qr.clear();
+    }
+
     /// The verdict while typing, from the same core function the server runs: nothing until an
     /// amount is typed; then the amount alone; then, once every field is filled, the full check.
     pub fn live_verdict(
@@ -257,6 +379,32 @@ mod entry_tests {
         f.input.date = "2026-12-15".into();
         f.input.phone = "13812341234".into();
         assert!(matches!(f.live_verdict(&rules, today()), Some(Ok(_))));
+    }
+
+    #[test]
+    fn pasted_qr_fills_the_form() {
+        let rules = demo_rules();
+        let mut f = EntryForm::default();
+        f.apply_qr("01,32,,26512000000136634917,688.00,20261215,,1DD6")
+            .expect("fully digital");
+        assert_eq!(f.input.receipt_number, "26512000000136634917");
+        assert_eq!(f.input.date, "2026-12-15");
+        assert_eq!(f.input.amount, "688.00");
+        f.input.merchant_id = "M002".into();
+        f.input.phone = "13812341234".into();
+        assert!(matches!(f.live_verdict(&rules, today()), Some(Ok(_))));
+        // Old style: the QR amount is before tax, so the shopper types what they paid.
+        let mut f = EntryForm::default();
+        f.apply_qr("01,10,036001900111,09781653,517.70,20261217,81045826961248021535,134F,")
+            .expect("old style");
+        assert_eq!(f.input.receipt_number, "036001900111-09781653");
+        assert_eq!(f.input.amount, "");
+        // Nonsense changes nothing.
+        let before = f.clone();
+        assert!(f.apply_qr("hello").is_err());
+        assert_eq!(f, before);
+        f.clear_qr();
+        assert!(f.input.qr.is_empty());
     }
 
     #[test]

@@ -104,14 +104,19 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        let source = self.cmd(reqwest::Method::GET, "/source", None).await;
+        let text = self
+            .cmd(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({ "script": "return document.body.innerText;", "args": [] })),
+            )
+            .await;
         panic!(
-            "{css} never appeared; page: {}",
-            source
-                .as_str()
+            "{css} never appeared; page says: {}",
+            text.as_str()
                 .unwrap_or_default()
                 .chars()
-                .take(1500)
+                .take(3000)
                 .collect::<String>()
         );
     }
@@ -140,6 +145,31 @@ impl Browser {
             Some(json!({ "text": text })),
         )
         .await;
+    }
+
+    /// Chooses a file in an `<input type=file>`.
+    async fn upload(&self, css: &str, path: &Path) {
+        let id = self.find(css).await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": path.to_string_lossy() })),
+        )
+        .await;
+    }
+
+    /// Accepts the `confirm()` dialog the page opened (waiting for it, bounded).
+    async fn accept_alert(&self) {
+        for _ in 0..200 {
+            let v = self
+                .cmd(reqwest::Method::POST, "/alert/accept", Some(json!({})))
+                .await;
+            if v.is_null() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no dialog to accept");
     }
 
     async fn script(&self, js: &str, args: Value) -> Value {
@@ -200,22 +230,52 @@ impl Drop for Browser {
     }
 }
 
-/// The real server with the demo campaign, on a temp SQLite file, serving `dist/`.
-async fn server() -> (String, PathBuf) {
-    use fairdraw_server::state::{AppState, Keys, LoginLimiter, SystemClock};
+/// The organizer password of the test servers.
+const PASSWORD: &str = "e2e organizer passphrase";
+
+/// A test server: its address, data directory and clock.
+struct Server {
+    base: String,
+    dir: PathBuf,
+    clock: Arc<fairdraw_server::state::ManualClock>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The real server with the demo campaign, on a temp SQLite file, serving `dist/`; its clock
+/// starts at the real time and is moved by the test.
+async fn server(name: &str) -> Server {
+    use fairdraw_server::state::{AppState, Keys, LoginLimiter, ManualClock};
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
     assert!(
         dist.join("index.html").exists(),
         "build the web app first: trunk build --release --offline"
     );
-    let dir = std::env::temp_dir().join(format!("fairdraw-e2e-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("fairdraw-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
     let store = fairdraw_server::store::SqliteStore::open(&dir.join("db.sqlite3")).expect("store");
+    store
+        .write_wait(|c| {
+            fairdraw_server::routes::organizer::ensure_organizer(c, PASSWORD, 0)
+                .map_err(|_| rusqlite::Error::InvalidQuery)
+        })
+        .expect("organizer");
+    let clock = Arc::new(ManualClock::at(now_ms()));
     let state = AppState {
         store: Arc::new(store),
         keys: Arc::new(Keys::load_or_create(&dir).expect("keys")),
-        clock: Arc::new(SystemClock),
+        clock: clock.clone(),
         logins: Arc::new(LoginLimiter::default()),
         secure_cookies: false,
         dist: Some(dist),
@@ -233,14 +293,27 @@ async fn server() -> (String, PathBuf) {
         state,
         std::future::pending(),
     ));
-    (format!("http://{addr}"), dir)
+    Server {
+        base: format!("http://{addr}"),
+        dir,
+        clock,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shopper_enters_receipts_on_a_phone() {
-    let (base, dir) = server().await;
+    let srv = server("shopper").await;
+    let base = srv.base.clone();
     let b = Browser::start(390, 844).await;
+    // The campaign home: prizes, the schedule with its countdown, shops with search.
     b.goto(&format!("{base}/")).await;
+    b.text_becomes("#campaign-name", "通川购").await;
+    assert!(b.text("#countdown-0").await.starts_with("距截止还有"));
+    b.type_text("#merchant-search", "M003").await;
+    let shops = b.text_becomes("#merchant-list", "M003").await;
+    assert_eq!(shops.lines().count(), 1, "{shops}");
+    b.screenshot("shopper-home").await;
+    b.goto(&format!("{base}/rules")).await;
     b.find("#rules-hash").await;
     // The rules page shows the server's campaign, hashes its rules here, and compares.
     let shown = b.text_becomes("#rules-hash-match", "一致").await;
@@ -258,7 +331,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.screenshot("shopper-rules").await;
 
     // The receipt form, with the campaign loaded from the server.
-    b.click("nav.tabs button:nth-child(2)").await;
+    b.click("nav.tabs a:nth-child(2)").await;
     b.find("#merchant option[value='M003']").await;
     b.click("#merchant option[value='M003']").await;
     let today = b.script("const d = new Date(Date.now() + 8 * 3600 * 1000); return d.toISOString().slice(0, 10);", json!([])).await;
@@ -286,9 +359,36 @@ async fn shopper_enters_receipts_on_a_phone() {
     assert_eq!(shown, "该小票（发票）已经登记过，不能重复参与。");
     b.screenshot("shopper-duplicate").await;
 
+    // Pasted fapiao QR text fills the form; the ticket comes with its QR code.
+    let qr = format!(
+        "01,32,,2651{:016},688.00,{},,1DD6",
+        now_ms() % 10_000_000_000_000_000,
+        today.replace('-', "")
+    );
+    b.click(".qr-paste summary").await;
+    b.type_text("#qr-text", &qr).await;
+    b.click("#qr-apply").await;
+    b.find("#qr-status").await;
+    let filled = b.script("return [document.querySelector('#receipt').value, document.querySelector('#amount').value, document.querySelector('#date').value];", json!([])).await;
+    assert_eq!(filled[1], "688.00", "{filled}");
+    assert_eq!(filled[2], today.as_str(), "{filled}");
+    assert!(
+        filled[0].as_str().unwrap_or_default().starts_with("2651"),
+        "{filled}"
+    );
+    b.text_becomes("#entry-result", "符合条件").await;
+    b.screenshot("shopper-qr-filled").await;
+    b.click("#submit-entry").await;
+    let second = b.text_becomes("#ticket-id", "").await;
+    assert_ne!(second, ticket);
+    b.find("#ticket-qr path").await;
+    b.text_becomes(".my-tickets", &second[..16]).await;
+
     // Checking the saved ticket: the server's status, with its signed promise verified here.
-    b.click(".ticket-row button").await;
-    let shown = b.text_becomes(".ticket-row .status", "已在本机验证").await;
+    b.click(".ticket-row:last-child button").await;
+    let shown = b
+        .text_becomes(".ticket-row:last-child .status", "已在本机验证")
+        .await;
     assert!(shown.contains("等待本期截止冻结"), "{shown}");
     b.screenshot("shopper-ticket-checked").await;
 
@@ -306,9 +406,191 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.goto(&format!("{base}/")).await;
     b.text_becomes("nav.tabs", "Enter a receipt").await;
     b.screenshot("shopper-rules-english").await;
-    b.click("nav.tabs button:nth-child(3)").await;
+    b.click("nav.tabs a:nth-child(4)").await;
     b.find("#record-file").await;
     b.screenshot("auditor-verify").await;
     b.quit().await;
-    let _ = std::fs::remove_dir_all(dir);
+}
+
+async fn get_json(url: &str) -> Value {
+    reqwest::get(url)
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
+    let srv = server("organizer").await;
+    let base = srv.base.clone();
+    let b = Browser::start(1280, 720).await;
+
+    // Login.
+    b.goto(&format!("{base}/organizer")).await;
+    b.type_text("#password", "wrong").await;
+    b.click("#login").await;
+    b.text_becomes("p[data-code]", "密码").await;
+    b.type_text("#password", PASSWORD).await;
+    b.click("#login").await;
+    b.text_becomes("#audit-status", "哈希链完整").await;
+    b.find("section.panel[data-campaign='dazhou-2026'] li.draw[data-draw='0']")
+        .await;
+    b.screenshot("organizer-console").await;
+
+    // The seed ceremony, once per party: the secret is made in the browser, saved, and only
+    // its commitment is sent.
+    let mut secrets = Vec::new();
+    for party in ["organizer", "notary"] {
+        b.goto(&format!("{base}/organizer/dazhou-2026/0/ceremony"))
+            .await;
+        b.text_becomes("#party", party).await;
+        b.click("#make-secret").await;
+        let secret = b.text("#secret-hex").await;
+        assert_eq!(secret.len(), 64, "{secret}");
+        if party == "organizer" {
+            b.screenshot("organizer-seed-ceremony").await;
+        }
+        b.click("#save-secret").await;
+        b.click("#send-commitment").await;
+        b.text_becomes("#commit-done", party).await;
+        secrets.push(secret);
+    }
+    b.find("#all-committed").await;
+    let view = get_json(&format!("{base}/api/campaigns/dazhou-2026")).await;
+    assert_eq!(
+        view["draws"][0]["commitments"].as_array().map(Vec::len),
+        Some(2)
+    );
+    // The secrets never reached the server.
+    let stored = std::fs::read(srv.dir.join("db.sqlite3")).expect("db");
+    let wal = std::fs::read(srv.dir.join("db.sqlite3-wal")).unwrap_or_default();
+    for s in &secrets {
+        let needle = s.as_bytes();
+        assert!(!stored.windows(64).any(|w| w == needle) && !wal.windows(64).any(|w| w == needle));
+    }
+
+    // Entries close; the organizer freezes the draw and sees the signed head.
+    let closes = view["draws"][0]["closes_at_ms"].as_u64().expect("closes");
+    srv.clock.set(closes + 3_600_000);
+    // Two weeks on, the session has expired: log in again.
+    b.goto(&format!("{base}/organizer")).await;
+    b.type_text("#password", PASSWORD).await;
+    b.click("#login").await;
+    b.click("li.draw[data-draw='0'] button.freeze").await;
+    let sth = b.text_becomes("#sth-0", "root").await;
+    assert!(sth.starts_with("3000 "), "{sth}");
+    b.screenshot("organizer-frozen").await;
+
+    // The live draw on the projector.
+    b.click("li.draw[data-draw='0'] a.live-link").await;
+    b.text_becomes("#live-sth", "一致").await;
+    assert_eq!(b.text("#live-size").await, "3000");
+    b.type_text("#reveal-0", &secrets[0]).await;
+    b.type_text("#reveal-1", "00").await;
+    b.text_becomes(".reveal[data-party='notary'] .note", "64")
+        .await;
+    b.type_text("#reveal-1", &secrets[1]).await;
+    b.find("#reveal-ok-1").await;
+    b.type_text("#numbers-0", "03 07 12 19 25 31 09").await;
+    b.find("#entropy-ok").await;
+    b.screenshot("live-draw-inputs").await;
+    b.click("#run-draw").await;
+    let seed = b.text_becomes("#live-seed", "").await;
+    assert_eq!(seed.len(), 64, "{seed}");
+    b.click("#reveal-next").await;
+    b.find("li.prize[data-rank='0'].shown").await;
+    let first = b.text("li.prize[data-rank='0'] .phone").await;
+    // A reload mid-ceremony loses nothing.
+    b.goto(&format!("{base}/organizer/dazhou-2026/0/live"))
+        .await;
+    assert_eq!(b.text_becomes("#live-seed", "").await, seed);
+    b.find("li.prize[data-rank='0'].shown").await;
+    assert_eq!(b.text("li.prize[data-rank='0'] .phone").await, first);
+    b.find(".live").await;
+    b.script("document.querySelector('.live').focus();", json!([]))
+        .await;
+    b.click("#reveal-next").await;
+    b.find("li.prize[data-rank='1'].shown").await;
+    b.click("#reveal-next").await;
+    b.find("#live-alternates").await;
+    b.screenshot("live-draw-revealed").await;
+    b.click("#post-record").await;
+    b.find("#verify-qr path").await;
+    b.screenshot("live-draw-published").await;
+    let view = get_json(&format!("{base}/api/campaigns/dazhou-2026")).await;
+    assert_eq!(view["draws"][0]["state"], "published");
+    assert_eq!(view["draws"][0]["record"]["seed"], seed.as_str());
+    assert_eq!(
+        view["draws"][0]["record"]["winners"][0]["phone_masked"],
+        first.as_str()
+    );
+
+    // The print view for the notary.
+    b.goto(&format!("{base}/print/dazhou-2026/0")).await;
+    b.text_becomes("#print-record", &seed).await;
+    b.screenshot("organizer-print").await;
+
+    // Winner management: a forfeit lets the first alternate step in.
+    b.goto(&format!("{base}/organizer/dazhou-2026/0/winners"))
+        .await;
+    b.click("button.forfeit").await;
+    b.accept_alert().await;
+    b.text_becomes("table.winners", "递补").await;
+    b.screenshot("organizer-winners").await;
+
+    // The auditor: the published draw, loaded from this server, verified in a worker.
+    b.goto(&format!("{base}/verify/dazhou-2026/0")).await;
+    let summary = b.text_becomes("#verify-summary", "全部检查通过").await;
+    assert!(!summary.contains("未通过"), "{summary}");
+    b.screenshot("auditor-all-pass").await;
+
+    // A tampered record, from files: one failing check, naming what differs.
+    let dir = srv.dir.join("auditor");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut record = get_json(&format!("{base}/api/campaigns/dazhou-2026/draws/0/record")).await;
+    record["winners"][0]["phone_masked"] = json!("139****0000");
+    let record_path = dir.join("tampered-record.json");
+    std::fs::write(&record_path, record.to_string()).expect("write");
+    let ledger = reqwest::get(format!("{base}/api/campaigns/dazhou-2026/draws/0/ledger"))
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
+    let ledger_path = dir.join("ledger.jsonl");
+    std::fs::write(&ledger_path, ledger).expect("write");
+    b.goto(&format!("{base}/verify")).await;
+    b.upload("#record-file", &record_path).await;
+    b.upload("#ledger-file", &ledger_path).await;
+    b.click("#run-verify").await;
+    b.text_becomes("#verify-summary", "未通过").await;
+    let failed = b
+        .script(
+            "return [...document.querySelectorAll('.checklist li.fail')].map(e => e.dataset.check + ' ' + e.textContent);",
+            json!([]),
+        )
+        .await;
+    let failed = failed.as_array().expect("list");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let line = failed[0].as_str().unwrap_or_default();
+    assert!(
+        line.starts_with("winner.0") && line.contains("139****0000"),
+        "{line}"
+    );
+    b.screenshot("auditor-tampered").await;
+
+    // The public results, at phone size, show the forfeit and the alternate.
+    b.cmd(
+        reqwest::Method::POST,
+        "/window/rect",
+        Some(json!({ "width": 390, "height": 844 })),
+    )
+    .await;
+    b.goto(&format!("{base}/results")).await;
+    b.text_becomes("section.result[data-draw='0']", "候补")
+        .await;
+    b.screenshot("shopper-results").await;
+    b.quit().await;
 }

@@ -75,7 +75,12 @@ fn mount_with<C: yew::BaseComponent>(props: C::Properties) -> web_sys::Element {
 
 #[wasm_bindgen_test]
 async fn rules_page_shows_the_core_rules_hash() {
-    let root = mount::<fairdraw_web::app::App>();
+    use yew::prelude::*;
+    #[function_component(Host)]
+    fn host() -> Html {
+        html! { <fairdraw_web::pages::rules::RulesPage lang={fairdraw_web::i18n::Lang::Zh} /> }
+    }
+    let root = mount::<Host>();
     let hash = element("#rules-hash").await;
     assert_eq!(
         hash.inner_text(),
@@ -181,4 +186,54 @@ async fn entry_form_validates_as_the_shopper_types() {
     let shown = text_becomes("#entry-result", "活动从").await;
     assert!(shown.contains("2026-12-10"), "{shown}");
     root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn setup_form_is_checked_by_the_core_as_typed() {
+    use yew::prelude::*;
+    #[function_component(Host)]
+    fn host() -> Html {
+        html! { <fairdraw_web::pages::setup::SetupPage lang={fairdraw_web::i18n::Lang::En} /> }
+    }
+    let root = mount::<Host>();
+    let verdict = text_becomes("#setup-verdict", "Valid rules").await;
+    assert!(verdict.starts_with("✓"), "{verdict}");
+    type_into("#setup-threshold", "abc");
+    text_becomes("#setup-verdict", "threshold").await;
+    type_into("#setup-threshold", "500");
+    type_into("#draw-1-start", "2026-12-11");
+    let verdict = text_becomes("#setup-verdict", "draws").await;
+    assert!(!verdict.starts_with("✓"), "{verdict}");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_ticket_qr_code_is_drawn_as_svg() {
+    use yew::prelude::*;
+    #[function_component(Host)]
+    fn host() -> Html {
+        html! { <fairdraw_web::components::qr::Qr text="0123456789abcdef0123456789abcdef" label="ticket" id={AttrValue::from("qr-under-test")} /> }
+    }
+    let root = mount::<Host>();
+    let svg = element("#qr-under-test").await;
+    assert_eq!(svg.get_attribute("role").as_deref(), Some("img"));
+    let path = element("#qr-under-test path").await;
+    let d = path.get_attribute("d").unwrap_or_default();
+    assert!(
+        d.matches('z').count() > 100,
+        "{} modules",
+        d.matches('z').count()
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+fn the_worker_job_verifies_in_wasm_chunk_by_chunk() {
+    use fairdraw_web::verify_job::{WorkerMessage, verify_texts};
+    let (record, ledger) = fairdraw_core::demo::demo_draw(300, &Hash32([2; 32])).expect("demo");
+    let record_text = serde_json::to_string(&record).expect("json");
+    match verify_texts(&record_text, &ledger.to_jsonl(), 1000) {
+        WorkerMessage::Report { report } => assert!(report.all_passed(), "{:?}", report.failed()),
+        other => panic!("{other:?}"),
+    }
 }

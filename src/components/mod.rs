@@ -1,4 +1,5 @@
 //! Shared UI pieces.
 pub mod checklist;
 pub mod lang_toggle;
+pub mod qr;
 pub mod ticket_row;

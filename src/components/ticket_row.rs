@@ -2,6 +2,7 @@
 //! here: the promise's signature, and after the freeze the signed tree head and inclusion proof.
 
 use crate::api::{self, ApiError};
+use crate::components::qr::Qr;
 use crate::i18n::Lang;
 use crate::state::{SavedTicket, TicketCheck, check_ticket};
 use yew::prelude::*;
@@ -68,6 +69,11 @@ pub fn ticket_row(props: &TicketRowProps) -> Html {
             <code>{ &t.ticket_id[..t.ticket_id.len().min(16)] }</code>
             { format!(" · {} · #{} ", t.phone_masked, t.leaf_index) }
             <button class="small" {onclick} disabled={props.server_key.is_none()}>{ l.t("查询", "Check") }</button>
+            <details class="ticket-qr">
+                <summary>{ l.t("二维码", "QR code") }</summary>
+                <Qr text={t.ticket_id.clone()} label={l.t("奖券二维码", "Ticket QR code")} />
+                <p class="hash">{ &t.ticket_id }</p>
+            </details>
             { match &*result {
                 None => html! {},
                 Some(Err(e)) => html! { <p class="fail">{ l.t(&e.message_zh, &e.message_en) }</p> },

@@ -2,15 +2,16 @@
 //! runs), the server's answer appears in the same place, and tickets are kept on the phone.
 
 use crate::api::{self, ApiError};
+use crate::components::qr::Qr;
 use crate::components::ticket_row::TicketRow;
 use crate::i18n::Lang;
-use crate::state::{EntryForm, SavedTicket, demo_rules, remember_ticket};
+use crate::state::{EntryForm, SavedTicket, demo_rules, merchant_matches, remember_ticket};
 use fairdraw_core::civil::CivilDate;
 use fairdraw_core::message::Coded;
 use fairdraw_core::rules::CampaignRules;
 use gloo::storage::{LocalStorage, Storage};
 use serde_json::json;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 const TICKETS_KEY: &str = "fairdraw.tickets";
@@ -49,7 +50,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 match api::current_campaign().await {
-                    Ok(c) => campaign.set(Some((c.id, c.rules))),
+                    Ok(c) => campaign.set(Some((c.id.clone(), c.rules))),
                     Err(_) => offline.set(true),
                 }
             });
@@ -87,6 +88,48 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
             let mut f = (*form).clone();
             f.input.merchant_id = e.target_unchecked_into::<HtmlSelectElement>().value();
             form.set(f);
+        })
+    };
+    let merchant_query = use_state(String::new);
+    let on_merchant_search = {
+        let q = merchant_query.clone();
+        Callback::from(move |e: InputEvent| {
+            q.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+    let qr_text = use_state(String::new);
+    let qr_error = use_state(|| None::<fairdraw_core::receipt::Rejection>);
+    let on_qr_input = {
+        let qr_text = qr_text.clone();
+        Callback::from(move |e: InputEvent| {
+            qr_text.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
+        })
+    };
+    let on_qr_apply = {
+        let form = form.clone();
+        let qr_text = qr_text.clone();
+        let qr_error = qr_error.clone();
+        let outcome = outcome.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut f = (*form).clone();
+            match f.apply_qr(&qr_text) {
+                Ok(()) => {
+                    form.set(f);
+                    qr_error.set(None);
+                }
+                Err(e) => qr_error.set(Some(e)),
+            }
+            outcome.set(None);
+        })
+    };
+    let on_qr_clear = {
+        let form = form.clone();
+        let qr_text = qr_text.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut f = (*form).clone();
+            f.clear_qr();
+            form.set(f);
+            qr_text.set(String::new());
         })
     };
     let on_consent = {
@@ -146,6 +189,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
             <div class="pass ticket" role="status" id="entry-result">
                 <p><strong>{ l.t("登记成功！您的奖券：", "Entered! Your ticket:") }</strong></p>
                 <p class="hash" id="ticket-id">{ &t.ticket_id }</p>
+                <Qr text={t.ticket_id.clone()} label={l.t("奖券二维码", "Ticket QR code")} id={AttrValue::from("ticket-qr")} />
                 <p>{ format!("{} {} · {} {}", l.t("第", "Draw"), t.draw_index + 1, l.t("序号", "leaf"), t.leaf_index) }</p>
             </div>
         },
@@ -173,11 +217,30 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
                 <p class="note" id="offline">{ l.t("未连接到服务器：可以检查小票是否符合条件，但暂时无法提交。", "Not connected to the server: you can check a receipt, but not submit it yet.") }</p>
             }
             <form onsubmit={on_submit}>
+                <label for="merchant-filter">{ l.t("查找商户", "Find the shop") }</label>
+                <input id="merchant-filter" type="search" value={(*merchant_query).clone()} oninput={on_merchant_search}
+                    placeholder={l.t("输入名称或编号筛选", "type a name or number to filter")} />
                 <label for="merchant">{ l.t("商户", "Shop") }</label>
                 <select id="merchant" onchange={on_merchant}>
                     <option value="" selected={form.input.merchant_id.is_empty()}>{ l.t("请选择商户", "Choose the shop") }</option>
-                    { for rules.merchants.iter().map(|m| html! { <option value={m.id.clone()} selected={form.input.merchant_id == m.id}>{ format!("{} {}", m.id, m.name) }</option> }) }
+                    { for rules.merchants.iter()
+                        .filter(|m| m.id == form.input.merchant_id || merchant_matches(m, &merchant_query))
+                        .map(|m| html! { <option value={m.id.clone()} selected={form.input.merchant_id == m.id}>{ format!("{} {}", m.id, m.name) }</option> }) }
                 </select>
+                <details class="qr-paste" open={!form.input.qr.is_empty()}>
+                    <summary>{ l.t("粘贴发票二维码内容自动填写", "Paste the invoice QR text to fill in") }</summary>
+                    <label for="qr-text">{ l.t("发票二维码文本", "Invoice QR text") }</label>
+                    <textarea id="qr-text" rows="2" value={(*qr_text).clone()} oninput={on_qr_input}
+                        placeholder="01,32,,2651…,688.00,20261215,,1DD6" />
+                    <button type="button" id="qr-apply" onclick={on_qr_apply}>{ l.t("识别并填写", "Read and fill in") }</button>
+                    if !form.input.qr.is_empty() {
+                        <button type="button" id="qr-clear" onclick={on_qr_clear}>{ l.t("不用二维码", "Stop using the QR") }</button>
+                        <p class="note" id="qr-status">{ l.t("已按二维码填写；以二维码为准核对。", "Filled from the QR code, which the check now follows.") }</p>
+                    }
+                    if let Some(e) = &*qr_error {
+                        <p class="fail" role="alert" id="qr-error" data-code={e.code()}>{ l.t(&e.message_zh(), &e.message_en()) }</p>
+                    }
+                </details>
                 <label for="receipt">{ l.t("小票号或发票号码", "Receipt or invoice number") }</label>
                 <input id="receipt" autocomplete="off" value={form.input.receipt_number.clone()} oninput={edit(Field::Receipt)} />
                 <label for="date">{ l.t("消费日期", "Date") }</label>

@@ -19,7 +19,7 @@ pub struct RulesPageProps {
 pub fn rules_page(props: &RulesPageProps) -> Html {
     let l = props.lang;
     // The campaign the server runs; until it answers (or without a server), the built-in demo.
-    let served = use_state(|| None::<api::Campaign>);
+    let served = use_state(|| None::<api::CampaignView>);
     {
         let served = served.clone();
         use_effect_with((), move |_| {

@@ -1,10 +1,16 @@
-//! The auditor's verifier: load a draw record and its ledger, re-run every check in the browser.
+//! The auditor's verifier: a record and its ledger, from this server or from files (chosen or
+//! dropped), checked by the core in a Web Worker with a progress bar, so a 1,000,000-entry
+//! ledger never freezes the page. The checklist shows each check with its detail.
 
 use crate::components::checklist::Checklist;
 use crate::i18n::Lang;
-use crate::state::{VerifyAction, VerifyOutcome, VerifyState};
-use gloo::file::callbacks::{FileReader, read_as_text};
-use web_sys::HtmlInputElement;
+use crate::state::{Source, VerifyAction, VerifyOutcome, VerifyState};
+use crate::verify_job::WorkerMessage;
+use crate::worker_client::{JobHandle, set, start_job};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use web_sys::{DragEvent, File, HtmlInputElement};
 use yew::prelude::*;
 
 /// Props of [`VerifyPage`].
@@ -12,51 +18,166 @@ use yew::prelude::*;
 pub struct VerifyPageProps {
     /// The language.
     pub lang: Lang,
+    /// Load this campaign's draw from this server (and run at once).
+    #[prop_or_default]
+    pub server: Option<(AttrValue, u32)>,
 }
 
-/// Which input a file goes to.
-#[derive(Clone, Copy, PartialEq)]
-enum Slot {
-    Record,
-    Ledger,
+/// The files chosen, and the running job.
+#[derive(Default)]
+struct Inputs {
+    record: Option<File>,
+    ledger: Option<File>,
+    job: Option<JobHandle>,
 }
 
-/// Loads files and shows the checklist.
+fn server_urls(campaign: &str, draw: u32) -> (String, String) {
+    let base = format!("/api/campaigns/{campaign}/draws/{draw}");
+    (format!("{base}/record"), format!("{base}/ledger"))
+}
+
+/// Starts the worker on the chosen inputs; its messages go to `state`.
+fn start(
+    inputs: &Rc<RefCell<Inputs>>,
+    state: &UseReducerHandle<VerifyState>,
+) -> Result<(), JsValue> {
+    let msg = js_sys::Object::new();
+    {
+        let i = inputs.borrow();
+        for (key, file, source) in [
+            ("record", &i.record, &state.record),
+            ("ledger", &i.ledger, &state.ledger),
+        ] {
+            match (file, source) {
+                (Some(f), Some(Source::File(..))) => set(&msg, key, f)?,
+                (_, Some(Source::Server(url))) => set(&msg, &format!("{key}_url"), &url.into())?,
+                _ => return Ok(()),
+            };
+        }
+    }
+    let to_state = state.dispatcher();
+    let job = start_job(&msg, move |m| to_state.dispatch(VerifyAction::Worker(m)))?;
+    state.dispatch(VerifyAction::Started);
+    // Replacing a running job stops it.
+    inputs.borrow_mut().job = Some(job);
+    Ok(())
+}
+
+fn describe(l: Lang, s: &Option<Source>) -> String {
+    match s {
+        None => String::new(),
+        Some(Source::File(name, size)) => format!("{name} · {} KB", size / 1024),
+        Some(Source::Server(url)) => {
+            format!("{} {url}", l.t("来自本服务器：", "from this server:"))
+        }
+    }
+}
+
+/// Loads a record and ledger and shows the checklist.
 #[function_component(VerifyPage)]
 pub fn verify_page(props: &VerifyPageProps) -> Html {
     let l = props.lang;
     let state = use_reducer(VerifyState::default);
-    // Readers must live until they finish; keep them here.
-    let readers = use_mut_ref(Vec::<FileReader>::new);
-    let on_file = |slot: Slot| {
+    let inputs = use_mut_ref(Inputs::default);
+    // From this server: choose both inputs and run once.
+    {
         let state = state.clone();
-        let readers = readers.clone();
+        let inputs = inputs.clone();
+        use_effect_with(props.server.clone(), move |server| {
+            if let Some((campaign, draw)) = server {
+                let (record, ledger) = server_urls(campaign, *draw);
+                state.dispatch(VerifyAction::Record(Source::Server(record)));
+                state.dispatch(VerifyAction::Ledger(Source::Server(ledger)));
+                inputs.borrow_mut().record = None;
+                inputs.borrow_mut().ledger = None;
+            }
+        });
+    }
+    let auto_run = use_state(|| props.server.is_some());
+    {
+        let state = state.clone();
+        let inputs = inputs.clone();
+        let auto_run = auto_run.clone();
+        use_effect_with(state.ready(), move |ready| {
+            if *ready && *auto_run {
+                auto_run.set(false);
+                let _ = start(&inputs, &state);
+            }
+        });
+    }
+    let take_file = {
+        let state = state.clone();
+        let inputs = inputs.clone();
+        move |file: File| {
+            let source = Source::File(file.name(), file.size() as u64);
+            // A ledger is JSON lines; a record is one JSON object. Names usually say which.
+            let is_ledger = file.name().ends_with(".jsonl") || file.name().ends_with(".txt");
+            let mut i = inputs.borrow_mut();
+            if is_ledger {
+                i.ledger = Some(file);
+                state.dispatch(VerifyAction::Ledger(source));
+            } else {
+                i.record = Some(file);
+                state.dispatch(VerifyAction::Record(source));
+            }
+        }
+    };
+    let on_file = |ledger_slot: bool| {
+        let state = state.clone();
+        let inputs = inputs.clone();
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             let Some(file) = input.files().and_then(|f| f.get(0)) else {
                 return;
             };
-            let file = gloo::file::File::from(file);
-            let name = file.name();
-            let state = state.clone();
-            let reader = read_as_text(&file, move |text| {
-                let text = text.unwrap_or_default();
-                state.dispatch(match slot {
-                    Slot::Record => VerifyAction::RecordLoaded(name, text),
-                    Slot::Ledger => VerifyAction::LedgerLoaded(name, text),
-                });
-            });
-            readers.borrow_mut().push(reader);
+            let source = Source::File(file.name(), file.size() as u64);
+            let mut i = inputs.borrow_mut();
+            if ledger_slot {
+                i.ledger = Some(file);
+                state.dispatch(VerifyAction::Ledger(source));
+            } else {
+                i.record = Some(file);
+                state.dispatch(VerifyAction::Record(source));
+            }
         })
+    };
+    let dragging = use_state(|| false);
+    let on_drop = {
+        let dragging = dragging.clone();
+        let take_file = take_file.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(false);
+            if let Some(files) = e.data_transfer().and_then(|d| d.files()) {
+                for k in 0..files.length() {
+                    if let Some(f) = files.get(k) {
+                        take_file(f);
+                    }
+                }
+            }
+        })
+    };
+    let on_drag_over = {
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(true);
+        })
+    };
+    let on_drag_leave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
     };
     let run = {
         let state = state.clone();
-        Callback::from(move |_| state.dispatch(VerifyAction::Run))
-    };
-    let ready = state.record.is_some() && state.ledger.is_some();
-    let loaded = |s: &Option<(String, String)>| {
-        s.as_ref()
-            .map(|(n, t)| format!("{n} · {} KB", t.len() / 1024))
+        let inputs = inputs.clone();
+        Callback::from(move |_| {
+            if let Err(e) = start(&inputs, &state) {
+                state.dispatch(VerifyAction::Worker(WorkerMessage::Error {
+                    message: format!("worker: {e:?}"),
+                }));
+            }
+        })
     };
     html! {
         <div class="page verify">
@@ -64,21 +185,30 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
             <p class="note">{ l.t(
                 "载入抽奖记录（JSON）和冻结的参与名单（JSONL）。所有计算都在您的浏览器里完成，与命令行工具 fairdraw-verify 结果逐位一致。",
                 "Load the draw record (JSON) and the frozen ledger (JSONL). Everything runs in your browser and gives the same result, bit for bit, as the fairdraw-verify command-line tool.") }</p>
-            <div class="field">
-                <label for="record-file">{ l.t("抽奖记录", "Draw record") }</label>
-                <input id="record-file" type="file" accept=".json,application/json" onchange={on_file(Slot::Record)} />
-                <span class="loaded">{ loaded(&state.record).unwrap_or_default() }</span>
+            <div class={classes!("dropzone", dragging.then_some("over"))} ondrop={on_drop} ondragover={on_drag_over} ondragleave={on_drag_leave}>
+                <p>{ l.t("把两个文件拖到这里，或逐个选择：", "Drop both files here, or choose them one by one:") }</p>
+                <div class="field">
+                    <label for="record-file">{ l.t("抽奖记录", "Draw record") }</label>
+                    <input id="record-file" type="file" accept=".json,application/json" onchange={on_file(false)} />
+                    <span class="loaded" id="record-source">{ describe(l, &state.record) }</span>
+                </div>
+                <div class="field">
+                    <label for="ledger-file">{ l.t("参与名单", "Ledger") }</label>
+                    <input id="ledger-file" type="file" accept=".jsonl,.txt" onchange={on_file(true)} />
+                    <span class="loaded" id="ledger-source">{ describe(l, &state.ledger) }</span>
+                </div>
             </div>
-            <div class="field">
-                <label for="ledger-file">{ l.t("参与名单", "Ledger") }</label>
-                <input id="ledger-file" type="file" accept=".jsonl,.txt" onchange={on_file(Slot::Ledger)} />
-                <span class="loaded">{ loaded(&state.ledger).unwrap_or_default() }</span>
-            </div>
-            <button id="run-verify" class="primary" disabled={!ready} onclick={run}>{ l.t("开始验证", "Verify") }</button>
+            <button id="run-verify" class="primary" disabled={!state.ready()} onclick={run}>{ l.t("开始验证", "Verify") }</button>
+            if let (Some(p), Some((_, _, leaves))) = (state.percent(), state.progress) {
+                <div class="progress" aria-live="polite">
+                    <label for="verify-progress">{ format!("{} {leaves} {}", l.t("已核对", "Checked"), l.t("条", "entries")) }</label>
+                    <progress id="verify-progress" max="100" value={p.to_string()}>{ format!("{p}%") }</progress>
+                </div>
+            }
             { match &state.outcome {
                 None => html! {},
                 Some(VerifyOutcome::Report(report)) => html! { <Checklist report={report.clone()} lang={l} /> },
-                Some(VerifyOutcome::InputError(e)) => html! { <p class="fail" role="alert">{ format!("{}: {e}", l.t("无法读取输入", "Cannot read the input")) }</p> },
+                Some(VerifyOutcome::InputError(e)) => html! { <p class="fail" role="alert" id="verify-error">{ format!("{}: {e}", l.t("无法读取输入", "Cannot read the input")) }</p> },
             } }
         </div>
     }

@@ -28,7 +28,11 @@ pub const BODY_LIMIT: usize = 1 << 20;
 pub const ENTRY_BODY_LIMIT: usize = 4 * 1024;
 
 /// The Content-Security-Policy of everything served.
-pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+///
+/// `connect-src` adds the two public drand relays, so the live draw screen can fetch the round
+/// the rules name; nothing else leaves the origin. `img-src data:` is not needed (QR codes are
+/// inline SVG).
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https://api.drand.sh https://drand.cloudflare.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The whole HTTP API (and the web app, when `state.dist` is set).
 pub fn app(state: AppState) -> Router {
@@ -59,7 +63,10 @@ pub fn app(state: AppState) -> Router {
     let organizer_api = Router::new()
         .route("/api/organizer/session", get(organizer::session))
         .route("/api/organizer/audit", get(organizer::audit))
-        .route("/api/organizer/campaigns", post(organizer::create_campaign))
+        .route(
+            "/api/organizer/campaigns",
+            get(organizer::list_campaigns).post(organizer::create_campaign),
+        )
         .route(
             ocampaign,
             get(organizer::get_campaign).put(organizer::update_campaign),

@@ -212,6 +212,27 @@ async fn injection_strings_are_data() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json()["name_zh"], "<b>'\"; DROP TABLE campaigns; --");
+    // The organizer's list has the draft; the public one does not.
+    let mine = app
+        .org("GET", "/api/organizer/campaigns", None)
+        .await
+        .json();
+    assert!(
+        mine["campaigns"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|c| c["id"] == "quoted" && c["state"] == "draft"),
+        "{mine}"
+    );
+    let public = app.get("/api/campaigns").await.json();
+    assert!(
+        !public["campaigns"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|c| c["id"] == "quoted")
+    );
 }
 
 #[tokio::test]

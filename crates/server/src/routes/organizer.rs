@@ -7,7 +7,7 @@ use crate::auth::{
 use crate::db;
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
-use crate::routes::public::{campaign_json, load, read, results};
+use crate::routes::public::{campaign_json, campaign_list, load, read, results};
 use crate::state::{AppState, random_32};
 use crate::store::{JobOutcome, Store};
 use axum::Json;
@@ -184,6 +184,11 @@ fn validated(mut rules: CampaignRules, state: &AppState) -> ApiResult<CampaignRu
         )
     })?;
     Ok(rules)
+}
+
+/// `GET /api/organizer/campaigns`: every campaign, drafts included.
+pub async fn list_campaigns(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    campaign_list(&state, true).await.map(Json)
 }
 
 /// Inserts a draft campaign.

@@ -176,16 +176,16 @@ pub async fn server_key(State(state): State<AppState>) -> Json<Value> {
     )
 }
 
-/// `GET /api/campaigns`.
-pub async fn list_campaigns(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let rows = read(&state, |c| {
+/// Campaign summaries, open ones only unless `include_drafts`.
+pub async fn campaign_list(state: &AppState, include_drafts: bool) -> ApiResult<Value> {
+    let rows = read(state, move |c| {
         let ids = db::campaign_ids(c)?;
         let mut out = Vec::new();
         for id in ids {
             if let Some(row) = db::campaign(c, &id)? {
-                if row.state == "open" {
+                if include_drafts || row.state == "open" {
                     out.push(json!({ "id": id, "name_zh": row.rules.name_zh, "name_en": row.rules.name_en,
-                        "state": row.state, "rules_hash": row.rules.hash(),
+                        "state": row.state, "rules_hash": (row.state == "open").then(|| row.rules.hash()),
                         "entry_start": row.rules.entry_start, "entry_end": row.rules.entry_end }));
                 }
             }
@@ -193,7 +193,12 @@ pub async fn list_campaigns(State(state): State<AppState>) -> ApiResult<Json<Val
         Ok(out)
     })
     .await?;
-    Ok(Json(json!({ "campaigns": rows })))
+    Ok(json!({ "campaigns": rows }))
+}
+
+/// `GET /api/campaigns`: open campaigns.
+pub async fn list_campaigns(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    campaign_list(&state, false).await.map(Json)
 }
 
 /// `GET /api/campaigns/{id}`.

@@ -1,0 +1,87 @@
+//! Shared hooks: loading the campaign the pages show, and a ticking clock.
+
+use crate::api::{self, ApiError, CampaignView};
+use yew::prelude::*;
+
+/// Something loaded from the server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    /// Not answered yet.
+    Loading,
+    /// The answer.
+    Ready(T),
+    /// The failure.
+    Failed(ApiError),
+}
+
+impl<T> Load<T> {
+    /// The value, once ready.
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Load::Ready(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// The current (first open) campaign; `refresh` increments reload it.
+#[hook]
+pub fn use_current_campaign(refresh: u32) -> UseStateHandle<Load<CampaignView>> {
+    let state = use_state(|| Load::Loading);
+    {
+        let state = state.clone();
+        use_effect_with(refresh, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                state.set(match api::current_campaign().await {
+                    Ok(c) => Load::Ready(c),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    state
+}
+
+/// A campaign by id, from the public API or (for organizers, drafts too) the organizer API.
+#[hook]
+pub fn use_campaign(
+    id: String,
+    organizer: bool,
+    refresh: u32,
+) -> UseStateHandle<Load<CampaignView>> {
+    let state = use_state(|| Load::Loading);
+    {
+        let state = state.clone();
+        use_effect_with((id, organizer, refresh), move |(id, organizer, _)| {
+            let (id, organizer) = (id.clone(), *organizer);
+            wasm_bindgen_futures::spawn_local(async move {
+                let got = if organizer {
+                    api::organizer_campaign(&id).await
+                } else {
+                    api::campaign(&id).await
+                };
+                state.set(match got {
+                    Ok(c) => Load::Ready(c),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    state
+}
+
+/// The time now (Unix ms), updated every `every_ms`.
+#[hook]
+pub fn use_now(every_ms: u32) -> u64 {
+    let now = use_state(|| js_sys::Date::now() as u64);
+    {
+        let now = now.clone();
+        use_effect_with(every_ms, move |every| {
+            let tick = gloo::timers::callback::Interval::new(*every, move || {
+                now.set(js_sys::Date::now() as u64);
+            });
+            move || drop(tick)
+        });
+    }
+    *now
+}

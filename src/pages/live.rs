@@ -1,0 +1,484 @@
+//! The live draw on a projector: fullscreen, 16:9, large type, high contrast. The frozen ledger
+//! is loaded and its root recomputed here; the reveals are typed, pasted or loaded from the
+//! saved files and checked against the commitments at once; the public entropy is fetched
+//! (drand, when reachable) or typed; the core computes the seed and the draw in this browser
+//! (in the Web Worker, whose bundle holds the selection and BLS code);
+//! prizes are revealed one at a time (rolling masked numbers, about 14 repaints a second),
+//! then the alternates. Everything entered is kept in localStorage until the record is
+//! posted, so a reload mid-ceremony loses nothing. Posting shows a QR code of the public
+//! verify page.
+
+use crate::api::{self, ApiError, CampaignView};
+use crate::components::qr::Qr;
+use crate::hooks::{Load, use_campaign};
+use crate::i18n::Lang;
+use crate::live::{Ceremony, LiveInputs, rolling_phone, storage_key};
+use crate::pages::organizer::DrawPageProps;
+use crate::verify_job::{ConductJob, WorkerMessage};
+use crate::worker_client::{JobHandle, set, start_job};
+use fairdraw_core::ledger::Ledger;
+use fairdraw_core::record::DrawRecord;
+use gloo::file::callbacks::{FileReader, read_as_text};
+use gloo::storage::{LocalStorage, Storage};
+use gloo::timers::callback::{Interval, Timeout};
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, KeyboardEvent};
+use yew::prelude::*;
+
+/// How long a prize rolls before it settles.
+const ROLL_MS: u32 = 2_000;
+/// Repaint interval of the rolling number.
+const ROLL_TICK_MS: u32 = 70;
+
+/// The ceremony screen.
+#[function_component(LivePage)]
+pub fn live_page(props: &DrawPageProps) -> Html {
+    let l = props.lang;
+    let campaign = use_campaign(props.campaign.clone(), true, 0);
+    let ledger = use_state(|| Load::<Rc<Ledger>>::Loading);
+    {
+        let ledger = ledger.clone();
+        use_effect_with((props.campaign.clone(), props.draw), move |(id, n)| {
+            let url = format!("/api/campaigns/{id}/draws/{n}/ledger");
+            wasm_bindgen_futures::spawn_local(async move {
+                let got = api::get_text(&url).await.and_then(|text| {
+                    Ledger::from_jsonl(&text, |_| {})
+                        .map_err(|e| ApiError::local("LEDGER_UNREADABLE", e))
+                });
+                ledger.set(match got {
+                    Ok(x) => Load::Ready(Rc::new(x)),
+                    Err(e) => Load::Failed(e),
+                });
+            });
+        });
+    }
+    let (c, lg) = match (&*campaign, &*ledger) {
+        (Load::Failed(e), _) | (_, Load::Failed(e)) => {
+            return html! { <div class="live"><p class="fail" role="alert">{ l.t(&e.message_zh, &e.message_en) }</p></div> };
+        }
+        (Load::Ready(c), Load::Ready(lg)) => (c.clone(), lg.clone()),
+        _ => {
+            return html! { <div class="live"><p class="big" aria-busy="true">{ l.t("正在载入冻结名单……", "Loading the frozen ledger…") }</p></div> };
+        }
+    };
+    html! { <Stage lang={l} campaign={c} ledger={Shared(lg)} draw={props.draw} /> }
+}
+
+/// The loaded ledger, compared by identity (it is large and never changes once loaded).
+#[derive(Clone)]
+struct Shared(Rc<Ledger>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StageProps {
+    lang: Lang,
+    campaign: CampaignView,
+    ledger: Shared,
+    draw: u32,
+}
+
+/// Where the posting of the record stands.
+#[derive(Clone, PartialEq)]
+enum Posting {
+    Idle,
+    Busy,
+    Done(String),
+    Failed(ApiError),
+}
+
+#[function_component(Stage)]
+fn stage(props: &StageProps) -> Html {
+    let l = props.lang;
+    let c = &props.campaign;
+    let n = props.draw;
+    let key = storage_key(&c.id, n);
+    let inputs = use_state(|| LocalStorage::get::<LiveInputs>(&key).unwrap_or_default());
+    let rolling = use_state(|| None::<u64>);
+    let timers = use_mut_ref(|| None::<(Interval, Timeout)>);
+    let readers = use_mut_ref(Vec::<FileReader>::new);
+    let posting = use_state(|| Posting::Idle);
+    let conducted = use_state(|| None::<Result<DrawRecord, String>>);
+    let job = use_mut_ref(|| None::<JobHandle>);
+    {
+        let (conducted, job) = (conducted.clone(), job.clone());
+        let ask = inputs
+            .drawn
+            .then(|| {
+                c.draws
+                    .get(n as usize)
+                    .and_then(|d| d.tree_head.clone())
+                    .map(|tree_head| ConductJob {
+                        rules: c.rules.clone(),
+                        draw_index: n,
+                        tree_head,
+                        commitments: c.draws[n as usize].commitments.clone(),
+                        inputs: (*inputs).clone(),
+                    })
+            })
+            .flatten();
+        let url = format!("/api/campaigns/{}/draws/{n}/ledger", c.id);
+        use_effect_with(ask, move |ask| {
+            if let Some(ask) = ask {
+                let msg = js_sys::Object::new();
+                let started = set(&msg, "job", &"conduct".into())
+                    .and_then(|_| {
+                        set(
+                            &msg,
+                            "conduct",
+                            &serde_json::to_string(ask).unwrap_or_default().into(),
+                        )
+                    })
+                    .and_then(|_| set(&msg, "ledger_url", &url.into()))
+                    .and_then(|_| {
+                        let done = conducted.clone();
+                        start_job(&msg, move |m| match m {
+                            WorkerMessage::Record { record } => done.set(Some(Ok(*record))),
+                            WorkerMessage::Error { message } => done.set(Some(Err(message))),
+                            _ => {}
+                        })
+                    });
+                match started {
+                    Ok(h) => *job.borrow_mut() = Some(h),
+                    Err(e) => conducted.set(Some(Err(format!("worker: {e:?}")))),
+                }
+            } else {
+                conducted.set(None);
+            }
+        });
+    }
+    let drand_note = use_state(|| None::<String>);
+    let Some(d) = c.draws.get(n as usize) else {
+        return html! { <div class="live"><p class="fail">{ l.t("没有这一期。", "No such draw.") }</p></div> };
+    };
+    let Some(sth) = &d.tree_head else {
+        return html! { <div class="live"><p class="big">{ l.t("本期名单尚未冻结。", "This draw's ledger is not frozen yet.") }</p></div> };
+    };
+    let ledger = &*props.ledger.0;
+    let root = ledger.root();
+    let sth_ok = sth.verify(&c.rules.server_key).is_ok();
+    let ledger_ok = sth_ok && ledger.size() == sth.head.tree_size && root == sth.head.root;
+    let ceremony = Ceremony {
+        rules: &c.rules,
+        draw_index: n,
+        ledger,
+        tree_head: sth,
+        commitments: &d.commitments,
+    };
+    let reveals = ceremony.reveals(&inputs);
+    // The draw itself runs in the worker (its bundle holds the selection and BLS code).
+    let record = conducted.as_ref().filter(|_| inputs.drawn);
+    let save = {
+        let inputs = inputs.clone();
+        let key = key.clone();
+        move |next: LiveInputs| {
+            // Storage may be unavailable; the ceremony goes on, only a reload would lose it.
+            let _ = LocalStorage::set(&key, &next);
+            inputs.set(next);
+        }
+    };
+    let set_reveal = |k: usize| {
+        let (inputs, save) = (inputs.clone(), save.clone());
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*inputs).clone();
+            next.reveals
+                .resize(next.reveals.len().max(k + 1), String::new());
+            next.reveals[k] = e.target_unchecked_into::<HtmlInputElement>().value();
+            save(next);
+        })
+    };
+    let load_reveal = |k: usize| {
+        let (inputs, save, readers) = (inputs.clone(), save.clone(), readers.clone());
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|f| f.get(0)) else {
+                return;
+            };
+            let (inputs, save) = (inputs.clone(), save.clone());
+            let reader = read_as_text(&gloo::file::File::from(file), move |text| {
+                let mut next = (*inputs).clone();
+                next.reveals
+                    .resize(next.reveals.len().max(k + 1), String::new());
+                next.reveals[k] = text.unwrap_or_default();
+                save(next);
+            });
+            readers.borrow_mut().push(reader);
+        })
+    };
+    let set_number = |k: usize| {
+        let (inputs, save) = (inputs.clone(), save.clone());
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*inputs).clone();
+            next.numbers
+                .resize(next.numbers.len().max(k + 1), String::new());
+            next.numbers[k] = e.target_unchecked_into::<HtmlInputElement>().value();
+            save(next);
+        })
+    };
+    let set_drand = {
+        let (inputs, save) = (inputs.clone(), save.clone());
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*inputs).clone();
+            next.drand_signature = e.target_unchecked_into::<HtmlInputElement>().value();
+            save(next);
+        })
+    };
+    let fetch_drand = {
+        let (inputs, save, note) = (inputs.clone(), save.clone(), drand_note.clone());
+        let spec = d.entropy.drand.clone();
+        Callback::from(move |_| {
+            let Some(spec) = spec.clone() else { return };
+            let (inputs, save, note) = (inputs.clone(), save.clone(), note.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = format!(
+                    "https://api.drand.sh/{}/public/{}",
+                    spec.chain_hash, spec.round
+                );
+                match api::get(&url).await {
+                    Ok(v) => {
+                        let mut next = (*inputs).clone();
+                        next.drand_signature =
+                            v["signature"].as_str().unwrap_or_default().to_owned();
+                        save(next);
+                        note.set(None);
+                    }
+                    Err(e) => note.set(Some(format!("{}: {}", "drand", e.message_en))),
+                }
+            });
+        })
+    };
+    let entropy_check = crate::live::entropy_form(&d.entropy, &inputs);
+    let ready = ledger_ok && reveals.iter().all(Result::is_ok) && entropy_check.is_ok();
+    let run = {
+        let (inputs, save) = (inputs.clone(), save.clone());
+        Callback::from(move |_| {
+            let mut next = (*inputs).clone();
+            next.drawn = true;
+            save(next);
+        })
+    };
+    let prizes = d.prizes.len() as u32;
+    let reveal_next = {
+        let (inputs, save, rolling, timers) = (
+            inputs.clone(),
+            save.clone(),
+            rolling.clone(),
+            timers.clone(),
+        );
+        Callback::from(move |_: ()| {
+            if rolling.is_some() || !inputs.drawn {
+                return;
+            }
+            if inputs.revealed >= prizes {
+                if !inputs.alternates_shown {
+                    let mut next = (*inputs).clone();
+                    next.alternates_shown = true;
+                    save(next);
+                }
+                return;
+            }
+            rolling.set(Some(0));
+            let tick_state = rolling.clone();
+            let mut tick = 0u64;
+            let interval = Interval::new(ROLL_TICK_MS, move || {
+                tick += 1;
+                tick_state.set(Some(tick));
+            });
+            let (inputs, save, rolling, timers2) = (
+                inputs.clone(),
+                save.clone(),
+                rolling.clone(),
+                timers.clone(),
+            );
+            let timeout = Timeout::new(ROLL_MS, move || {
+                timers2.borrow_mut().take();
+                rolling.set(None);
+                let mut next = (*inputs).clone();
+                next.revealed += 1;
+                save(next);
+            });
+            *timers.borrow_mut() = Some((interval, timeout));
+        })
+    };
+    let on_key = {
+        let reveal_next = reveal_next.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if matches!(e.key().as_str(), " " | "ArrowRight" | "PageDown") {
+                e.prevent_default();
+                reveal_next.emit(());
+            }
+        })
+    };
+    let fullscreen = Callback::from(|_| {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = el.request_fullscreen();
+        }
+    });
+    let post = {
+        let (posting, key) = (posting.clone(), key.clone());
+        let record = record.and_then(|r| r.as_ref().ok()).cloned();
+        let (id, state) = (c.id.clone(), d.state.clone());
+        Callback::from(move |_| {
+            let Some(record) = record.clone() else { return };
+            let (posting, key, id, state) =
+                (posting.clone(), key.clone(), id.clone(), state.clone());
+            posting.set(Posting::Busy);
+            wasm_bindgen_futures::spawn_local(async move {
+                let base = format!("/api/organizer/campaigns/{id}/draws/{n}");
+                let mut result = Ok(serde_json::Value::Null);
+                if state != "drawn" {
+                    result =
+                        api::org_post(&format!("{base}/record"), &serde_json::json!(record)).await;
+                }
+                if result.is_ok() {
+                    result =
+                        api::org_post(&format!("{base}/publish"), &serde_json::json!({})).await;
+                }
+                match result {
+                    Ok(_) => {
+                        LocalStorage::delete(&key);
+                        let origin = web_sys::window()
+                            .and_then(|w| w.location().origin().ok())
+                            .unwrap_or_default();
+                        posting.set(Posting::Done(format!("{origin}/verify/{id}/{n}")));
+                    }
+                    Err(e) => posting.set(Posting::Failed(e)),
+                }
+            });
+        })
+    };
+    let on_reveal_click = {
+        let reveal_next = reveal_next.clone();
+        Callback::from(move |_: MouseEvent| reveal_next.emit(()))
+    };
+
+    let parties = c
+        .rules
+        .draw(n)
+        .map(|d| d.seed_parties.clone())
+        .unwrap_or_default();
+    let inputs_locked = inputs.drawn;
+    let controls = html! {
+        <section class="live-inputs" aria-label={l.t("开奖输入", "Draw inputs")}>
+            <h2>{ l.t("1. 种子秘密揭示", "1. Seed secrets revealed") }</h2>
+            { for parties.iter().enumerate().map(|(k, p)| {
+                let status = &reveals[k];
+                html! {
+                    <div class="reveal" data-party={p.clone()}>
+                        <label for={format!("reveal-{k}")}>{ format!("{} {p}", l.t("参与方", "Party")) }</label>
+                        <input id={format!("reveal-{k}")} class="mono" autocomplete="off" spellcheck="false" disabled={inputs_locked}
+                            value={inputs.reveals.get(k).cloned().unwrap_or_default()} oninput={set_reveal(k)} />
+                        <label class="file" for={format!("reveal-file-{k}")}>{ l.t("或载入秘密文件", "or load the secret file") }</label>
+                        <input id={format!("reveal-file-{k}")} type="file" accept=".json" disabled={inputs_locked} onchange={load_reveal(k)} />
+                        { match status {
+                            Ok(_) => html! { <p class="pass" id={format!("reveal-ok-{k}")}>{ l.t("✓ 与承诺一致", "✓ matches the commitment") }</p> },
+                            Err(e) => html! { <p class="note">{ e }</p> },
+                        } }
+                    </div>
+                }
+            }) }
+            <h2>{ l.t("2. 公开随机数", "2. Public randomness") }</h2>
+            if let Some(spec) = &d.entropy.drand {
+                <label for="drand-signature">{ format!("drand quicknet {} {}", l.t("轮次", "round"), spec.round) }</label>
+                <input id="drand-signature" class="mono" disabled={inputs_locked} value={inputs.drand_signature.clone()} oninput={set_drand} />
+                <button onclick={fetch_drand} disabled={inputs_locked}>{ l.t("从 drand 网络获取", "Fetch from the drand network") }</button>
+                if let Some(note) = &*drand_note { <p class="note">{ format!("{note} — {}", l.t("请手动粘贴签名", "paste the signature by hand")) }</p> }
+            }
+            if let Some(spec) = &d.entropy.public_numbers {
+                { for spec.sources.iter().enumerate().map(|(k, s)| html! {
+                    <>
+                        <label for={format!("numbers-{k}")}>{ s }</label>
+                        <input id={format!("numbers-{k}")} class="mono" disabled={inputs_locked} inputmode="numeric"
+                            value={inputs.numbers.get(k).cloned().unwrap_or_default()} oninput={set_number(k)} />
+                    </>
+                }) }
+            }
+            { match &entropy_check {
+                Ok(e) => html! { <p class="pass" id="entropy-ok">{ format!("✓ {}", e.public_numbers.as_ref().map(|p| p.key.clone()).unwrap_or_else(|| l.t("签名格式正确（开奖时验证 BLS 签名）", "signature well formed (its BLS check runs at the draw)").to_owned())) }</p> },
+                Err(e) => html! { <p class="note">{ e }</p> },
+            } }
+            if !inputs_locked {
+                <button id="run-draw" class="primary big-button" disabled={!ready} onclick={run}>{ l.t("3. 计算种子并开奖", "3. Compute the seed and draw") }</button>
+            }
+        </section>
+    };
+    let stage = match &record {
+        None => html! {},
+        Some(Err(e)) => html! { <p class="fail" role="alert">{ e }</p> },
+        Some(Ok(r)) => html! {
+            <section class="stage" aria-live="polite">
+                <p class="seed">{ l.t("种子 ", "Seed ") }<code id="live-seed">{ r.seed.to_hex() }</code></p>
+                <ol class="prizes">
+                    { for r.winners.iter().enumerate().map(|(k, w)| {
+                        let k = k as u32;
+                        let shown = k < inputs.revealed;
+                        let rolling_now = !shown && k == inputs.revealed && rolling.is_some();
+                        html! {
+                            <li class={classes!("prize", shown.then_some("shown"), rolling_now.then_some("rolling"))} data-rank={k.to_string()}>
+                                <span class="prize-name">{ format!("{} {} · {}", l.t("第", "Prize"), k + 1, w.prize.clone().unwrap_or_default()) }</span>
+                                <span class="phone" aria-hidden={rolling_now.then_some("true")}>{
+                                    if shown { w.phone_masked.clone() }
+                                    else if rolling_now { rolling_phone(ledger, rolling.unwrap_or(0) + u64::from(k) * 1000).to_owned() }
+                                    else { "···".to_owned() }
+                                }</span>
+                                if shown { <code class="ticket">{ format!("#{} {}", w.leaf_index, &w.ticket_id.to_hex()[..8]) }</code> }
+                            </li>
+                        }
+                    }) }
+                </ol>
+                if inputs.alternates_shown {
+                    <div class="alternates" id="live-alternates">
+                        <h3>{ l.t("候补（按顺序递补）", "Alternates (in order)") }</h3>
+                        <ol>{ for r.alternates.iter().map(|a| html! { <li>{ &a.phone_masked }</li> }) }</ol>
+                    </div>
+                }
+                if !inputs.alternates_shown {
+                    <button id="reveal-next" class="primary big-button" onclick={on_reveal_click} disabled={rolling.is_some()}>
+                        { if inputs.revealed < prizes { l.t("揭晓下一位（空格键）", "Reveal the next (space bar)") } else { l.t("显示候补名单", "Show the alternates") } }
+                    </button>
+                } else {
+                    { match &*posting {
+                        Posting::Idle => html! { <button id="post-record" class="primary big-button" onclick={post}>{ l.t("提交抽奖记录并公布", "Post the record and publish") }</button> },
+                        Posting::Busy => html! { <p class="big" aria-busy="true">{ l.t("正在提交……", "Posting…") }</p> },
+                        Posting::Failed(e) => html! { <>
+                            <p class="fail" role="alert">{ l.t(&e.message_zh, &e.message_en) }</p>
+                            <button id="post-record" class="primary" onclick={post}>{ l.t("重试", "Try again") }</button>
+                        </> },
+                        Posting::Done(url) => html! {
+                            <div class="published" id="published">
+                                <p class="big">{ l.t("已公布。扫码在您自己的手机上验证：", "Published. Scan to verify on your own phone:") }</p>
+                                <Qr text={url.clone()} label={l.t("公开验证页面的二维码", "QR code of the public verify page")} id={AttrValue::from("verify-qr")} />
+                                <p class="mono">{ url }</p>
+                            </div>
+                        },
+                    } }
+                }
+            </section>
+        },
+    };
+    html! {
+        <div class="live" tabindex="0" onkeydown={on_key}>
+            <header class="live-head">
+                <h1>{ format!("{} · {}", l.t(&c.rules.name_zh, &c.rules.name_en), d.name) }</h1>
+                <button class="small" onclick={fullscreen}>{ l.t("全屏", "Fullscreen") }</button>
+            </header>
+            <section class="ledger-facts">
+                <p>{ l.t("冻结名单：", "Frozen ledger: ") }<strong id="live-size">{ ledger.size() }</strong>{ l.t(" 张奖券", " tickets") }</p>
+                <p>{ l.t("本机计算的默克尔根：", "Merkle root computed here: ") }<code id="live-root">{ root.to_hex() }</code></p>
+                <p id="live-sth" class={if ledger_ok { "pass" } else { "fail" }}>{
+                    if ledger_ok { l.t("✓ 与服务器签名的冻结记录一致", "✓ matches the server's signed freeze") }
+                    else { l.t("✗ 与签名的冻结记录不一致！", "✗ does NOT match the signed freeze!") }
+                }</p>
+            </section>
+            { controls }
+            { stage }
+        </div>
+    }
+}

@@ -1,0 +1,85 @@
+//! Results: masked winners and alternates of each published draw, forfeits applied, with a link
+//! to verify the draw in this browser.
+
+use crate::api::DrawView;
+use crate::app::Route;
+use crate::hooks::{Load, use_current_campaign, use_now};
+use crate::i18n::Lang;
+use crate::state::draw_state_text;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+/// Props of [`ResultsPage`].
+#[derive(Properties, PartialEq)]
+pub struct ResultsPageProps {
+    /// The language.
+    pub lang: Lang,
+}
+
+/// Every draw of the current campaign, with its results once published.
+#[function_component(ResultsPage)]
+pub fn results_page(props: &ResultsPageProps) -> Html {
+    let l = props.lang;
+    let campaign = use_current_campaign(0);
+    let now = use_now(60_000);
+    let c = match &*campaign {
+        Load::Loading => {
+            return html! { <p class="note" aria-busy="true">{ l.t("正在载入……", "Loading…") }</p> };
+        }
+        Load::Failed(e) => {
+            return html! { <p class="fail" role="alert">{ l.t(&e.message_zh, &e.message_en) }</p> };
+        }
+        Load::Ready(c) => c,
+    };
+    let draw = |d: &DrawView| {
+        let Some(results) = &d.results else {
+            return html! {
+                <section class="result" data-draw={d.index.to_string()}>
+                    <h3>{ &d.name }</h3>
+                    <p class="note">{ draw_state_text(l, &d.state, now, d.closes_at_ms) }</p>
+                </section>
+            };
+        };
+        html! {
+            <section class="result" data-draw={d.index.to_string()}>
+                <h3>{ &d.name }</h3>
+                <table class="winners">
+                    <caption>{ l.t("中奖名单（手机号已打码）", "Winners (masked numbers)") }</caption>
+                    <thead><tr>
+                        <th scope="col">{ l.t("名次", "Rank") }</th>
+                        <th scope="col">{ l.t("手机号", "Mobile") }</th>
+                        <th scope="col">{ l.t("奖品", "Prize") }</th>
+                        <th scope="col">{ l.t("奖券", "Ticket") }</th>
+                    </tr></thead>
+                    <tbody>
+                        { for results.winners.iter().map(|w| html! {
+                            <tr class={classes!("winner", w.forfeited.then_some("forfeited"))}>
+                                <td>{ w.rank + 1 }</td>
+                                <td>
+                                    <span class="phone">{ &w.phone_masked }</span>
+                                    if let Some(r) = &w.replaced_by {
+                                        { format!(" → {} ({} {})", r.phone_masked, l.t("候补", "alternate"), r.alternate_rank + 1) }
+                                    }
+                                </td>
+                                <td>{ w.prize.clone().unwrap_or_default() }
+                                    if w.forfeited { <span class="note">{ l.t("（已弃奖，由候补递补）", " (forfeited; an alternate steps in)") }</span> }
+                                </td>
+                                <td><code>{ &w.ticket_id[..w.ticket_id.len().min(8)] }</code></td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+                <p><strong>{ l.t("候补：", "Alternates: ") }</strong>
+                    { results.alternates.iter().map(|a| a.phone_masked.clone()).collect::<Vec<_>>().join(l.t("、", ", ")) }</p>
+                <p><Link<Route> to={Route::VerifyDraw { campaign: c.id.clone(), draw: d.index }} classes="button">
+                    { l.t("在本机验证这次抽奖", "Verify this draw in this browser") }</Link<Route>></p>
+            </section>
+        }
+    };
+    html! {
+        <div class="page results">
+            <h2>{ l.t("中奖结果", "Results") }</h2>
+            { for c.draws.iter().map(draw) }
+        </div>
+    }
+}

@@ -1,0 +1,322 @@
+//! The auditor's verification as a job over chunks of bytes, so the Web Worker (`worker.rs`)
+//! can stream a ledger of any size through it and report progress. Plain Rust: tested natively.
+
+use fairdraw_core::ledger::parse_leaf_line;
+use fairdraw_core::record::DrawRecord;
+use fairdraw_core::summary::LedgerScanner;
+use fairdraw_core::verify::{Report, scan_rules, verify_summary};
+use serde::{Deserialize, Serialize};
+
+/// What the worker tells the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkerMessage {
+    /// The worker's wasm is loaded and it listens: the page may post the job. (A message posted
+    /// earlier would reach a worker with no handler yet, and be lost.)
+    Ready,
+    /// Bytes of the ledger read so far, of `total`, and leaves checked.
+    Progress {
+        /// Bytes read.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+        /// Leaves folded in so far.
+        leaves: u64,
+    },
+    /// The checklist.
+    Report {
+        /// The report.
+        report: Report,
+    },
+    /// A draw conducted for the live screen.
+    Record {
+        /// The record.
+        record: Box<fairdraw_core::record::DrawRecord>,
+    },
+    /// An input could not be read: which one, and why.
+    Error {
+        /// What went wrong (names the input and, for the ledger, the line).
+        message: String,
+    },
+}
+
+/// A draw for the worker to conduct: everything but the ledger, which it fetches itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConductJob {
+    /// The campaign rules.
+    pub rules: fairdraw_core::rules::CampaignRules,
+    /// The draw.
+    pub draw_index: u32,
+    /// The signed tree head of the freeze.
+    pub tree_head: fairdraw_core::tree_head::SignedTreeHead,
+    /// The published commitments.
+    pub commitments: Vec<fairdraw_core::seed::SeedCommitment>,
+    /// What the organizer entered.
+    pub inputs: crate::live::LiveInputs,
+}
+
+impl ConductJob {
+    /// Conducts the draw over `ledger_text` (JSONL), with every check of the core: reveals
+    /// against commitments, the drand signature, the ledger against the signed head.
+    pub fn run(&self, ledger_text: &str) -> WorkerMessage {
+        let ledger = match fairdraw_core::ledger::Ledger::from_jsonl(ledger_text, |_| {}) {
+            Ok(l) => l,
+            Err(e) => {
+                return WorkerMessage::Error {
+                    message: e.to_string(),
+                };
+            }
+        };
+        let ceremony = crate::live::Ceremony {
+            rules: &self.rules,
+            draw_index: self.draw_index,
+            ledger: &ledger,
+            tree_head: &self.tree_head,
+            commitments: &self.commitments,
+        };
+        match ceremony.compute(&self.inputs) {
+            Ok(record) => WorkerMessage::Record {
+                record: Box::new(record),
+            },
+            Err(message) => WorkerMessage::Error { message },
+        }
+    }
+}
+
+/// Splits a byte stream into lines across chunk boundaries.
+#[derive(Debug, Default)]
+pub struct LineSplitter {
+    carry: Vec<u8>,
+    /// Lines seen so far (1-based number of the last one).
+    pub line: u64,
+}
+
+impl LineSplitter {
+    /// Feeds a chunk; `f` gets each complete line (without the newline) and its number.
+    pub fn feed(
+        &mut self,
+        chunk: &[u8],
+        mut f: impl FnMut(u64, &str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut rest = chunk;
+        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
+            let (head, tail) = rest.split_at(at);
+            rest = &tail[1..];
+            self.line += 1;
+            if self.carry.is_empty() {
+                emit(self.line, head, &mut f)?;
+            } else {
+                self.carry.extend_from_slice(head);
+                let whole = std::mem::take(&mut self.carry);
+                emit(self.line, &whole, &mut f)?;
+            }
+        }
+        self.carry.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// Flushes a last line without a newline.
+    pub fn finish(
+        mut self,
+        mut f: impl FnMut(u64, &str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if self.carry.is_empty() {
+            return Ok(());
+        }
+        self.line += 1;
+        let whole = std::mem::take(&mut self.carry);
+        emit(self.line, &whole, &mut f)
+    }
+}
+
+fn emit(
+    n: u64,
+    bytes: &[u8],
+    f: &mut impl FnMut(u64, &str) -> Result<(), String>,
+) -> Result<(), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("ledger line {n}: {e}"))?;
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Ok(());
+    }
+    f(n, text)
+}
+
+/// Verification of one record against a ledger fed in chunks.
+pub struct VerifyJob<'a> {
+    record: &'a DrawRecord,
+    scanner: LedgerScanner<'a>,
+    lines: LineSplitter,
+    leaves: u64,
+}
+
+impl<'a> VerifyJob<'a> {
+    /// Starts a job for `record`.
+    pub fn new(record: &'a DrawRecord) -> Self {
+        let mut scanner = LedgerScanner::new(scan_rules(record));
+        scanner.reserve(usize::try_from(record.tree_head.head.tree_size.min(1 << 24)).unwrap_or(0));
+        VerifyJob {
+            record,
+            scanner,
+            lines: LineSplitter::default(),
+            leaves: 0,
+        }
+    }
+
+    /// Leaves folded in so far.
+    pub fn leaves(&self) -> u64 {
+        self.leaves
+    }
+
+    fn take(
+        scanner: &mut LedgerScanner<'a>,
+        leaves: &mut u64,
+        n: u64,
+        line: &str,
+    ) -> Result<(), String> {
+        let leaf = parse_leaf_line(line, *leaves).map_err(|e| format!("ledger line {n}: {e}"))?;
+        scanner.push(&leaf);
+        *leaves += 1;
+        Ok(())
+    }
+
+    /// Feeds the next chunk of the ledger.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), String> {
+        let (scanner, leaves) = (&mut self.scanner, &mut self.leaves);
+        self.lines
+            .feed(chunk, |n, line| Self::take(scanner, leaves, n, line))
+    }
+
+    /// The checklist, once the whole ledger is in.
+    pub fn finish(self) -> Result<Report, String> {
+        let VerifyJob {
+            record,
+            mut scanner,
+            lines,
+            mut leaves,
+        } = self;
+        lines.finish(|n, line| Self::take(&mut scanner, &mut leaves, n, line))?;
+        Ok(verify_summary(record, &scanner.finish()))
+    }
+}
+
+/// Runs a whole verification from text (record JSON, ledger JSONL) in chunks of `chunk` bytes.
+pub fn verify_texts(record: &str, ledger: &str, chunk: usize) -> WorkerMessage {
+    let record: DrawRecord = match serde_json::from_str(record) {
+        Ok(r) => r,
+        Err(e) => {
+            return WorkerMessage::Error {
+                message: format!("record: {e}"),
+            };
+        }
+    };
+    let mut job = VerifyJob::new(&record);
+    for part in ledger.as_bytes().chunks(chunk.max(1)) {
+        if let Err(message) = job.feed(part) {
+            return WorkerMessage::Error { message };
+        }
+    }
+    match job.finish() {
+        Ok(report) => WorkerMessage::Report { report },
+        Err(message) => WorkerMessage::Error { message },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairdraw_core::hash::Hash32;
+    use fairdraw_core::ledger::Ledger;
+    use fairdraw_core::verify::verify_record;
+
+    #[test]
+    fn lines_survive_any_chunking() {
+        let text = "a\nbb\r\n\nccc\nd";
+        for size in 1..=text.len() {
+            let mut s = LineSplitter::default();
+            let mut got = Vec::new();
+            for part in text.as_bytes().chunks(size) {
+                s.feed(part, |n, l| {
+                    got.push((n, l.to_owned()));
+                    Ok(())
+                })
+                .expect("feed");
+            }
+            s.finish(|n, l| {
+                got.push((n, l.to_owned()));
+                Ok(())
+            })
+            .expect("finish");
+            let want = [(1, "a"), (2, "bb"), (4, "ccc"), (5, "d")];
+            assert_eq!(
+                got,
+                want.map(|(n, l)| (n, l.to_owned())).to_vec(),
+                "chunk {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn chunked_verification_equals_the_whole_ledger_one() {
+        let (record, ledger) = fairdraw_core::demo::demo_draw(200, &Hash32([5; 32])).expect("demo");
+        let text = ledger.to_jsonl();
+        let record_text = serde_json::to_string(&record).expect("json");
+        let whole = verify_record(&record, &ledger);
+        assert!(whole.all_passed());
+        for chunk in [1, 7, 4096, 1 << 20] {
+            assert_eq!(
+                verify_texts(&record_text, &text, chunk),
+                WorkerMessage::Report {
+                    report: whole.clone()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_tampered_ledger_fails_the_check_it_breaks_and_bad_input_names_the_line() {
+        let (record, ledger) = fairdraw_core::demo::demo_draw(50, &Hash32([6; 32])).expect("demo");
+        let record_text = serde_json::to_string(&record).expect("json");
+        let mut leaves = ledger.leaves.clone();
+        leaves[10].phone_masked = "139****0000".into();
+        let mut tampered = Ledger::default();
+        for l in leaves {
+            tampered.push(l);
+        }
+        match verify_texts(&record_text, &tampered.to_jsonl(), 333) {
+            WorkerMessage::Report { report } => {
+                assert!(
+                    report.failed().contains(&"ledger.root"),
+                    "{:?}",
+                    report.failed()
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut text = ledger.to_jsonl();
+        text.insert_str(0, "{not json\n");
+        match verify_texts(&record_text, &text, 64) {
+            WorkerMessage::Error { message } => assert!(message.contains("line 1"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            verify_texts("{", "", 64),
+            WorkerMessage::Error { .. }
+        ));
+    }
+
+    #[test]
+    fn messages_roundtrip_as_json() {
+        let m = WorkerMessage::Progress {
+            done: 1,
+            total: 2,
+            leaves: 3,
+        };
+        let text = serde_json::to_string(&m).expect("json");
+        assert!(text.contains("\"kind\":\"progress\""));
+        assert_eq!(
+            serde_json::from_str::<WorkerMessage>(&text).expect("parse"),
+            m
+        );
+    }
+}

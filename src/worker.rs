@@ -1,0 +1,137 @@
+//! The Web Worker (binary `verify-worker`) that runs the core's heavy work off the page, in its
+//! own bundle, so the main bundle stays small: verification, where the page posts
+//! `{record, ledger}` (files) or `{record_url, ledger_url}` (this server), and the live
+//! screen's draw (`{job: "conduct", …}`). For verification the worker streams the ledger through
+//! [`VerifyJob`] in slices, posting [`WorkerMessage`]s as JSON text, so a 1,000,000-entry
+//! ledger never freezes the page and never sits in memory whole.
+
+use crate::verify_job::{ConductJob, VerifyJob, WorkerMessage};
+use fairdraw_core::record::DrawRecord;
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent, Response};
+
+/// Bytes read per slice of the ledger.
+const SLICE: u64 = 4 << 20;
+
+fn post(scope: &DedicatedWorkerGlobalScope, m: &WorkerMessage) {
+    let text = serde_json::to_string(m).unwrap_or_default();
+    // Posting a string to our own page cannot fail short of the page being gone.
+    let _ = scope.post_message(&JsValue::from_str(&text));
+}
+
+fn js_err(what: &str, e: JsValue) -> String {
+    format!(
+        "{what}: {}",
+        e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    )
+}
+
+/// The input under `key` as a Blob: the posted file itself, or fetched from `{key}_url`.
+async fn input(
+    scope: &DedicatedWorkerGlobalScope,
+    data: &JsValue,
+    key: &str,
+) -> Result<Blob, String> {
+    if let Ok(v) = Reflect::get(data, &JsValue::from_str(key)) {
+        if let Ok(blob) = v.dyn_into::<Blob>() {
+            return Ok(blob);
+        }
+    }
+    let url = Reflect::get(data, &JsValue::from_str(&format!("{key}_url")))
+        .ok()
+        .and_then(|v| v.as_string())
+        .ok_or_else(|| format!("{key}: missing"))?;
+    let resp: Response = JsFuture::from(scope.fetch_with_str(&url))
+        .await
+        .map_err(|e| js_err(key, e))?
+        .unchecked_into();
+    if !resp.ok() {
+        return Err(format!("{key}: HTTP {} from {url}", resp.status()));
+    }
+    let blob = JsFuture::from(resp.blob().map_err(|e| js_err(key, e))?)
+        .await
+        .map_err(|e| js_err(key, e))?;
+    Ok(blob.unchecked_into())
+}
+
+async fn blob_text(blob: &Blob, what: &str) -> Result<String, String> {
+    Ok(JsFuture::from(blob.text())
+        .await
+        .map_err(|e| js_err(what, e))?
+        .as_string()
+        .unwrap_or_default())
+}
+
+/// `{job: "conduct", conduct: <ConductJob JSON>, ledger_url}`: the live screen's draw.
+async fn conduct(
+    scope: &DedicatedWorkerGlobalScope,
+    data: &JsValue,
+) -> Result<WorkerMessage, String> {
+    let text = Reflect::get(data, &JsValue::from_str("conduct"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .ok_or("conduct: missing")?;
+    let job: ConductJob = serde_json::from_str(&text).map_err(|e| format!("conduct: {e}"))?;
+    let ledger = blob_text(&input(scope, data, "ledger").await?, "ledger").await?;
+    Ok(job.run(&ledger))
+}
+
+async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<WorkerMessage, String> {
+    let job = Reflect::get(&data, &JsValue::from_str("job"))
+        .ok()
+        .and_then(|v| v.as_string());
+    if job.as_deref() == Some("conduct") {
+        return conduct(scope, &data).await;
+    }
+    let record_blob = input(scope, &data, "record").await?;
+    let text = blob_text(&record_blob, "record").await?;
+    let record: DrawRecord = serde_json::from_str(&text).map_err(|e| format!("record: {e}"))?;
+    let ledger = input(scope, &data, "ledger").await?;
+    let total = ledger.size() as u64;
+    let mut job = VerifyJob::new(&record);
+    let mut done = 0u64;
+    while done < total {
+        let end = (done + SLICE).min(total);
+        let part = ledger
+            .slice_with_f64_and_f64(done as f64, end as f64)
+            .map_err(|e| js_err("ledger", e))?;
+        let buf = JsFuture::from(part.array_buffer())
+            .await
+            .map_err(|e| js_err("ledger", e))?;
+        job.feed(&Uint8Array::new(&buf).to_vec())?;
+        done = end;
+        post(
+            scope,
+            &WorkerMessage::Progress {
+                done,
+                total,
+                leaves: job.leaves(),
+            },
+        );
+    }
+    Ok(WorkerMessage::Report {
+        report: job.finish()?,
+    })
+}
+
+/// Installs the message handler (the worker binary's `main`).
+pub fn start() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let handler_scope = scope.clone();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+        let scope = handler_scope.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let out = run(&scope, e.data())
+                .await
+                .unwrap_or_else(|message| WorkerMessage::Error { message });
+            post(&scope, &out);
+        });
+    });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker.
+    onmessage.forget();
+    post(&scope, &WorkerMessage::Ready);
+}
