@@ -167,8 +167,15 @@ pub fn countdown_text(l: Lang, ms_left: u64) -> String {
 }
 
 /// A draw's state as the public reads it.
-pub fn draw_state_text(l: Lang, state: &str, now_ms: u64, closes_at_ms: u64) -> String {
+pub fn draw_state_text(
+    l: Lang,
+    state: &str,
+    now_ms: u64,
+    opens_at_ms: u64,
+    closes_at_ms: u64,
+) -> String {
     match state {
+        "collecting" if now_ms < opens_at_ms => l.t("尚未开始", "Not open yet"),
         "collecting" if now_ms < closes_at_ms => l.t("登记中", "Open for entries"),
         "collecting" => l.t("登记已截止，待冻结名单", "Closed; ledger to be frozen"),
         "frozen" => l.t("名单已冻结，待开奖", "Ledger frozen; draw to come"),
@@ -253,9 +260,10 @@ mod tests {
         let ms = ((3 * 24 + 4) * 3600 + 12 * 60 + 30) * 1000;
         assert_eq!(countdown_text(Lang::Zh, ms), "距截止还有 3 天 4 小时 12 分");
         assert_eq!(countdown_text(Lang::En, 59_999), "59 s until entries close");
-        assert_eq!(draw_state_text(Lang::Zh, "collecting", 1, 2), "登记中");
+        assert_eq!(draw_state_text(Lang::Zh, "collecting", 0, 1, 2), "尚未开始");
+        assert_eq!(draw_state_text(Lang::Zh, "collecting", 1, 1, 2), "登记中");
         assert_eq!(
-            draw_state_text(Lang::En, "collecting", 2, 2),
+            draw_state_text(Lang::En, "collecting", 2, 1, 2),
             "Closed; ledger to be frozen"
         );
         let m = Merchant {

@@ -594,3 +594,117 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.screenshot("shopper-results").await;
     b.quit().await;
 }
+
+/// Lighthouse's mobile profile: 150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up.
+#[cfg(feature = "speed")]
+async fn throttle(b: &Browser) {
+    b.cmd(
+        reqwest::Method::POST,
+        "/chromium/network_conditions",
+        Some(
+            json!({ "network_conditions": { "offline": false, "latency": 150,
+            "download_throughput": 1_600_000 / 8, "upload_throughput": 750_000 / 8 } }),
+        ),
+    )
+    .await;
+}
+
+/// First render under a throttled mobile network, cold cache, for BENCHMARKS.md
+/// (`scripts/bench.sh`): first contentful paint (the app's first render: index.html's body is
+/// empty) and the moment the campaign from the server is on screen, beside the bytes moved.
+#[cfg(feature = "speed")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_render_on_a_throttled_phone() {
+    let srv = server("first-render").await;
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let b = Browser::start(390, 844).await;
+        throttle(&b).await;
+        b.goto(&format!("{}/", srv.base)).await;
+        b.find("#campaign-name").await;
+        let v = b
+            .script(
+                "const p = performance.getEntriesByName('first-contentful-paint')[0];
+                 const bytes = performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
+                   .reduce((s, e) => s + (e.transferSize || 0), 0);
+                 return [p ? p.startTime : -1, performance.now(), bytes];",
+                json!([]),
+            )
+            .await;
+        runs.push((
+            v[0].as_f64().unwrap_or(-1.0),
+            v[1].as_f64().unwrap_or(-1.0),
+            v[2].as_f64().unwrap_or(0.0),
+        ));
+        b.quit().await;
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (fcp, shown, bytes) in &runs {
+        println!(
+            "speed first-render: first contentful paint {fcp:.0} ms; campaign on screen by {shown:.0} ms; {:.0} KB transferred",
+            bytes / 1024.0
+        );
+    }
+}
+
+/// The verifier's worker on a 1,000,000-entry ledger from files, for BENCHMARKS.md: wall time
+/// to the checklist, and whether the page kept painting meanwhile (frames counted while the
+/// worker ran).
+#[cfg(feature = "speed")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_verifies_a_million_entries() {
+    let n: u64 = std::env::var("FAIRDRAW_SPEED_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let srv = server("million").await;
+    let (record, ledger) =
+        fairdraw_core::demo::demo_draw(n, &fairdraw_core::hash::Hash32([7; 32])).expect("demo");
+    let record_path = srv.dir.join("record.json");
+    let ledger_path = srv.dir.join("ledger.jsonl");
+    std::fs::write(&record_path, serde_json::to_string(&record).expect("json")).expect("write");
+    std::fs::write(&ledger_path, ledger.to_jsonl()).expect("write");
+    drop(ledger);
+    let b = Browser::start(1280, 720).await;
+    b.goto(&format!("{}/verify", srv.base)).await;
+    b.upload("#record-file", &record_path).await;
+    b.upload("#ledger-file", &ledger_path).await;
+    // Count animation frames while the worker runs: a frozen page would count none.
+    b.script(
+        "window.__frames = 0; const tick = () => { window.__frames++; requestAnimationFrame(tick); }; requestAnimationFrame(tick); window.__t0 = performance.now();",
+        json!([]),
+    )
+    .await;
+    b.click("#run-verify").await;
+    let mut shown = String::new();
+    for _ in 0..12_000 {
+        shown = b
+            .script(
+                "const e = document.querySelector('#verify-summary'); return e ? e.innerText : '';",
+                json!([]),
+            )
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if !shown.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let v = b
+        .script(
+            "return [performance.now() - window.__t0, window.__frames];",
+            json!([]),
+        )
+        .await;
+    let ms = v[0].as_f64().unwrap_or(0.0);
+    let frames = v[1].as_f64().unwrap_or(0.0);
+    println!(
+        "speed worker: {n} entries, {} MB: checklist after {ms:.0} ms; {frames:.0} frames painted meanwhile ({:.0} fps); {shown}",
+        std::fs::metadata(&ledger_path).map_or(0, |m| m.len()) >> 20,
+        frames * 1000.0 / ms.max(1.0)
+    );
+    assert!(shown.contains("全部检查通过"), "{shown}");
+    b.quit().await;
+}

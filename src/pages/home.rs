@@ -63,12 +63,13 @@ fn campaign_home(props: &CampaignHomeProps) -> Html {
         .filter(|m| merchant_matches(m, &query))
         .collect();
     let draw_row = |d: &DrawView| {
-        let open_now = d.state == "collecting" && now < d.closes_at_ms;
+        let open_now = d.state == "collecting"
+            && (d.entry_start.china_start_ms()..d.closes_at_ms).contains(&now);
         html! {
             <li class="draw" data-draw={d.index.to_string()}>
                 <div class="draw-head">
                     <strong>{ &d.name }</strong>
-                    <span class="badge">{ draw_state_text(l, &d.state, now, d.closes_at_ms) }</span>
+                    <span class="badge">{ draw_state_text(l, &d.state, now, d.entry_start.china_start_ms(), d.closes_at_ms) }</span>
                 </div>
                 <p>{ format!("{} {} — {} · {} {} · {} {}", l.t("登记", "Entries"), d.entry_start, d.entry_end,
                     d.prizes.len(), l.t("个大奖", "prize(s)"), d.entries, l.t("张奖券", "ticket(s) so far")) }</p>

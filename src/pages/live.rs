@@ -366,7 +366,8 @@ fn stage(props: &StageProps) -> Html {
         .unwrap_or_default();
     let inputs_locked = inputs.drawn;
     let controls = html! {
-        <section class="live-inputs" aria-label={l.t("开奖输入", "Draw inputs")}>
+        <details class="live-inputs" open={!inputs_locked} aria-label={l.t("开奖输入", "Draw inputs")}>
+            <summary>{ if inputs_locked { l.t("开奖输入（已锁定，展开查看）", "Draw inputs (locked; open to see)") } else { l.t("开奖输入", "Draw inputs") } }</summary>
             <h2>{ l.t("1. 种子秘密揭示", "1. Seed secrets revealed") }</h2>
             { for parties.iter().enumerate().map(|(k, p)| {
                 let status = &reveals[k];
@@ -407,7 +408,7 @@ fn stage(props: &StageProps) -> Html {
             if !inputs_locked {
                 <button id="run-draw" class="primary big-button" disabled={!ready} onclick={run}>{ l.t("3. 计算种子并开奖", "3. Compute the seed and draw") }</button>
             }
-        </section>
+        </details>
     };
     let stage = match &record {
         None => html! {},
@@ -428,7 +429,7 @@ fn stage(props: &StageProps) -> Html {
                                     else if rolling_now { rolling_phone(ledger, rolling.unwrap_or(0) + u64::from(k) * 1000).to_owned() }
                                     else { "···".to_owned() }
                                 }</span>
-                                if shown { <code class="ticket">{ format!("#{} {}", w.leaf_index, &w.ticket_id.to_hex()[..8]) }</code> }
+                                if shown { <code class="ticket-ref">{ format!("#{} {}", w.leaf_index, &w.ticket_id.to_hex()[..8]) }</code> }
                             </li>
                         }
                     }) }

@@ -279,7 +279,7 @@ fn campaign_panel(props: &PanelProps) -> Html {
             <li class="draw" data-draw={d.index.to_string()} data-state={d.state.clone()}>
                 <div class="draw-head">
                     <strong>{ &d.name }</strong>
-                    <span class="badge" id={format!("draw-state-{}", d.index)}>{ draw_state_text(l, &d.state, now, d.closes_at_ms) }</span>
+                    <span class="badge" id={format!("draw-state-{}", d.index)}>{ draw_state_text(l, &d.state, now, d.entry_start.china_start_ms(), d.closes_at_ms) }</span>
                 </div>
                 <p>{ format!("{} {} — {} · {} {}", l.t("登记", "Entries"), d.entry_start, d.entry_end, d.entries, l.t("张奖券", "tickets")) }</p>
                 <p>{ l.t("种子承诺：", "Seed commitments: ") }

@@ -36,7 +36,7 @@ pub fn results_page(props: &ResultsPageProps) -> Html {
             return html! {
                 <section class="result" data-draw={d.index.to_string()}>
                     <h3>{ &d.name }</h3>
-                    <p class="note">{ draw_state_text(l, &d.state, now, d.closes_at_ms) }</p>
+                    <p class="note">{ draw_state_text(l, &d.state, now, d.entry_start.china_start_ms(), d.closes_at_ms) }</p>
                 </section>
             };
         };
