@@ -238,6 +238,18 @@ struct Server {
     base: String,
     dir: PathBuf,
     clock: Arc<fairdraw_server::state::ManualClock>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Cuts the network: the server stops and its port refuses connections.
+    async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.task).await;
+    }
 }
 
 impl Drop for Server {
@@ -288,15 +300,16 @@ async fn server(name: &str) -> Server {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(fairdraw_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(fairdraw_server::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
     Server {
         base: format!("http://{addr}"),
         dir,
         clock,
+        stop: Some(stop),
+        task,
     }
 }
 
@@ -592,6 +605,58 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.text_becomes("section.result[data-draw='0']", "候补")
         .await;
     b.screenshot("shopper-results").await;
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loaded_pages_keep_working_with_the_network_cut() {
+    let mut srv = server("offline").await;
+    let base = srv.base.clone();
+    let b = Browser::start(390, 844).await;
+    // Online: the home page (its campaign answer is kept) and the service worker, installed
+    // and controlling the page.
+    b.goto(&format!("{base}/")).await;
+    b.text_becomes("#campaign-name", "通川购").await;
+    let mut controlled = false;
+    for _ in 0..400 {
+        let v = b
+            .script(
+                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller);",
+                json!([]),
+            )
+            .await;
+        if v == json!(true) {
+            controlled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(controlled, "the service worker never took control");
+    b.goto(&format!("{base}/")).await;
+    b.text_becomes("#campaign-name", "通川购").await;
+    let (record, ledger) =
+        fairdraw_core::demo::demo_draw(2_000, &fairdraw_core::hash::Hash32([4; 32])).expect("demo");
+    let record_path = srv.dir.join("offline-record.json");
+    let ledger_path = srv.dir.join("offline-ledger.jsonl");
+    std::fs::write(&record_path, serde_json::to_string(&record).expect("json")).expect("write");
+    std::fs::write(&ledger_path, ledger.to_jsonl()).expect("write");
+
+    // The network is cut: the server is gone.
+    srv.stop().await;
+    assert!(
+        reqwest::get(format!("{base}/")).await.is_err(),
+        "still serving"
+    );
+    // A reload still shows the campaign, from the cached build and the last answer.
+    b.goto(&format!("{base}/")).await;
+    b.text_becomes("#campaign-name", "通川购").await;
+    // The verifier loads and checks files, its worker included.
+    b.goto(&format!("{base}/verify")).await;
+    b.upload("#record-file", &record_path).await;
+    b.upload("#ledger-file", &ledger_path).await;
+    b.click("#run-verify").await;
+    b.text_becomes("#verify-summary", "全部检查通过").await;
+    b.screenshot("auditor-offline").await;
     b.quit().await;
 }
 
