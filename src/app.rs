@@ -148,6 +148,12 @@ fn shell() -> Html {
             lang.set(next);
         })
     };
+    use_effect_with((), |_| {
+        // For the first-render figure in BENCHMARKS.md.
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = p.mark("fairdraw-app-rendered");
+        }
+    });
     let l = *lang;
     let lang_attr = if l == Lang::Zh { "zh-CN" } else { "en" };
     // The projector and the printer get the page alone.

@@ -33,8 +33,15 @@ fn register_service_worker() {
     }
 }
 
-/// Mounts the app on `<body>`.
+/// Mounts the app on `<body>`, replacing the static "loading" text index.html shows while the
+/// wasm downloads.
 pub fn start() {
     register_service_worker();
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
     yew::Renderer::<app::App>::new().render();
 }
