@@ -15,7 +15,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 
 /// The schema, applied in order; `PRAGMA user_version` counts the ones applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE campaigns (
     id TEXT PRIMARY KEY,
     rules_json TEXT NOT NULL,
@@ -82,7 +83,15 @@ CREATE TABLE audit_log (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-"#];
+"#,
+    // One covering index serves all three cap counts (per day, per campaign, per merchant: a
+    // person's rows are few, bounded by the caps); one index fewer to update per entry.
+    r#"
+DROP INDEX entries_person_day;
+DROP INDEX entries_person_merchant;
+CREATE INDEX entries_person ON entries (campaign_id, participant, entry_day, merchant_id);
+"#,
+];
 
 /// The leaf hashes of one draw's ledger, in index order, with its compact tree.
 #[derive(Debug, Default, Clone)]
@@ -122,8 +131,10 @@ pub struct JobOutcome {
 /// A write job: runs inside the batch's transaction, in its own savepoint.
 pub type Job = Box<dyn FnOnce(&Connection, &mut Vec<Effect>) -> JobOutcome + Send>;
 
-/// The storage interface the HTTP layer uses. SQLite implements it; a PostgreSQL
-/// implementation can take over without touching the protocol or the handlers.
+/// The storage interface the HTTP layer uses: a queue of write jobs committed in groups, pooled
+/// reads, and the in-memory ledgers. SQLite implements it. The protocol (`fairdraw-core`) never
+/// sees storage, so a PostgreSQL implementation would not touch it; the handlers' jobs, though,
+/// are written against `rusqlite::Connection`, so they would be ported with it.
 pub trait Store: Send + Sync + 'static {
     /// Queues a write job for the group-committing writer.
     fn write(&self, job: Job) -> Result<(), StoreClosed>;
@@ -142,6 +153,8 @@ pub struct StoreClosed;
 /// SQLite, one file, with a writer thread and a small pool of read connections.
 pub struct SqliteStore {
     jobs: mpsc::Sender<Job>,
+    /// Dropped with the store: the checkpointer then stops.
+    _stop_checkpoints: mpsc::Sender<()>,
     readers: Mutex<Vec<Connection>>,
     path: std::path::PathBuf,
     ledgers: Ledgers,
@@ -252,6 +265,19 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, ledgers: Ledgers) {
     }
 }
 
+/// How often the checkpointer copies the WAL back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Passive checkpoints (they never block the writer) every [`CHECKPOINT_EVERY`], until the
+/// store is dropped.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(%e, "checkpoint failed");
+        }
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating and migrating) the database and loads every ledger into memory.
     pub fn open(path: &Path) -> rusqlite::Result<Self> {
@@ -276,6 +302,16 @@ impl SqliteStore {
             }
         }
         let ledgers: Ledgers = Arc::new(RwLock::new(map));
+        // Checkpoints (copying the WAL back into the database file, with its own fsyncs) run on
+        // their own connection and thread, not inside the writer's commits, where they would
+        // hold up every acknowledgement queued behind them.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = open(path)?;
+        let (stop_checkpoints, stop) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, stop))
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         let (tx, rx) = mpsc::channel::<Job>();
         let writer_ledgers = ledgers.clone();
         std::thread::Builder::new()
@@ -284,6 +320,7 @@ impl SqliteStore {
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(SqliteStore {
             jobs: tx,
+            _stop_checkpoints: stop_checkpoints,
             readers: Mutex::new(Vec::new()),
             path: path.to_owned(),
             ledgers,

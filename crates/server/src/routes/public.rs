@@ -293,7 +293,8 @@ pub async fn submit_entry(
     };
     let draw_index = eligible.draw_index;
     let (tx, rx) = tokio::sync::oneshot::channel::<Result<Leaf, Refusal>>();
-    let rules = row.rules.clone();
+    // The cached row is shared, not cloned: the job needs only the caps.
+    let rules_row = row.clone();
     let campaign_id = id.clone();
     let phone = eligible.phone.as_str().to_owned();
     let receipt = eligible.receipt.to_string();
@@ -313,6 +314,7 @@ pub async fn submit_entry(
                     conn.prepare_cached(sql)?.query_row(params![campaign_id, participant.0.as_slice(), extra], |r| r.get(0))
                 };
                 // Only the caps the rules set are counted.
+                let rules = &rules_row.rules;
                 let caps = &rules.caps;
                 let usage = PersonUsage {
                     today: match caps.per_day {
@@ -328,7 +330,7 @@ pub async fn submit_entry(
                         None => 0,
                     },
                 };
-                if let Err(r) = check_caps(&rules, usage) {
+                if let Err(r) = check_caps(rules, usage) {
                     return Ok(Err(Refusal::Rejected(r)));
                 }
                 let mut leaf = leaf_template;
