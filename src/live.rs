@@ -236,6 +236,18 @@ mod tests {
         secrets: Vec<SeedSecret>,
     }
 
+    impl Fixture {
+        fn ceremony(&self) -> Ceremony<'_> {
+            Ceremony {
+                rules: &self.rules,
+                draw_index: 0,
+                ledger: &self.ledger,
+                tree_head: &self.sth,
+                commitments: &self.commitments,
+            }
+        }
+    }
+
     fn fixture() -> Fixture {
         let key = SigningKey::from_bytes(&[4; 32]);
         let start = CivilDate::parse("2026-12-10").expect("date");
@@ -272,13 +284,7 @@ mod tests {
     #[test]
     fn the_screen_computes_a_record_that_verifies() {
         let f = fixture();
-        let c = Ceremony {
-            rules: &f.rules,
-            draw_index: 0,
-            ledger: &f.ledger,
-            tree_head: &f.sth,
-            commitments: &f.commitments,
-        };
+        let c = f.ceremony();
         let mut i = LiveInputs::default();
         assert!(c.compute(&i).is_err(), "nothing revealed yet");
         // One typed with spaces, one loaded from the saved file.
@@ -317,13 +323,7 @@ mod tests {
             drawn: true,
             ..LiveInputs::default()
         };
-        let c = Ceremony {
-            rules: &f.rules,
-            draw_index: 0,
-            ledger: &f.ledger,
-            tree_head: &f.sth,
-            commitments: &f.commitments,
-        };
+        let c = f.ceremony();
         let job = ConductJob {
             rules: f.rules.clone(),
             draw_index: 0,
@@ -364,13 +364,7 @@ mod tests {
     #[test]
     fn a_wrong_secret_is_named_at_once() {
         let f = fixture();
-        let c = Ceremony {
-            rules: &f.rules,
-            draw_index: 0,
-            ledger: &f.ledger,
-            tree_head: &f.sth,
-            commitments: &f.commitments,
-        };
+        let c = f.ceremony();
         let i = LiveInputs {
             reveals: vec![hex::encode([1u8; 32]), "xyz".into()],
             ..LiveInputs::default()

@@ -47,15 +47,20 @@ fn document() -> web_sys::Document {
         .expect("document")
 }
 
-/// Waits (yielding to the event loop, bounded) until `selector` matches.
-async fn element(selector: &str) -> HtmlElement {
+/// Waits (yielding to the event loop, bounded) until `selector` matches (any element, SVG too).
+async fn wait_for(selector: &str) -> web_sys::Element {
     for _ in 0..200 {
         if let Ok(Some(e)) = document().query_selector(selector) {
-            return e.dyn_into().expect("html element");
+            return e;
         }
         gloo_timers::future::TimeoutFuture::new(5).await;
     }
     panic!("{selector} never appeared");
+}
+
+/// As [`wait_for`], for an HTML element.
+async fn element(selector: &str) -> HtmlElement {
+    wait_for(selector).await.dyn_into().expect("html element")
 }
 
 fn mount<C: yew::BaseComponent<Properties = ()>>() -> web_sys::Element {
@@ -193,7 +198,12 @@ async fn setup_form_is_checked_by_the_core_as_typed() {
     use yew::prelude::*;
     #[function_component(Host)]
     fn host() -> Html {
-        html! { <fairdraw_web::pages::setup::SetupPage lang={fairdraw_web::i18n::Lang::En} /> }
+        // The page links back to the console: it needs a router around it.
+        html! {
+            <yew_router::BrowserRouter>
+                <fairdraw_web::pages::setup::SetupPage lang={fairdraw_web::i18n::Lang::En} />
+            </yew_router::BrowserRouter>
+        }
     }
     let root = mount::<Host>();
     let verdict = text_becomes("#setup-verdict", "Valid rules").await;
@@ -215,9 +225,9 @@ async fn a_ticket_qr_code_is_drawn_as_svg() {
         html! { <fairdraw_web::components::qr::Qr text="0123456789abcdef0123456789abcdef" label="ticket" id={AttrValue::from("qr-under-test")} /> }
     }
     let root = mount::<Host>();
-    let svg = element("#qr-under-test").await;
+    let svg = wait_for("#qr-under-test").await;
     assert_eq!(svg.get_attribute("role").as_deref(), Some("img"));
-    let path = element("#qr-under-test path").await;
+    let path = wait_for("#qr-under-test path").await;
     let d = path.get_attribute("d").unwrap_or_default();
     assert!(
         d.matches('z').count() > 100,

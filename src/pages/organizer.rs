@@ -39,6 +39,44 @@ fn error_line(l: Lang, e: &ApiError) -> Html {
     html! { <p class="fail" role="alert" data-code={e.code.clone()}>{ l.t(&e.message_zh, &e.message_en) }</p> }
 }
 
+/// After an organizer action: clear the error and reload the view, or show the error. `true` on
+/// success.
+pub fn settle(
+    result: Result<serde_json::Value, ApiError>,
+    error: &UseStateHandle<Option<ApiError>>,
+    refresh: &UseStateHandle<u32>,
+) -> bool {
+    match result {
+        Ok(_) => {
+            error.set(None);
+            refresh.set(**refresh + 1);
+            true
+        }
+        Err(e) => {
+            error.set(Some(e));
+            false
+        }
+    }
+}
+
+/// The campaign and its draw `n` once loaded, or what to show instead (loading, the error, or
+/// "no such draw").
+fn loaded_draw(
+    l: Lang,
+    campaign: &Load<CampaignView>,
+    n: u32,
+) -> Result<(&CampaignView, &DrawView), Html> {
+    match campaign {
+        Load::Loading => Err(html! { <p class="note">{ l.t("正在载入……", "Loading…") }</p> }),
+        Load::Failed(e) => Err(error_line(l, e)),
+        Load::Ready(c) => {
+            c.draws.get(n as usize).map(|d| (c, d)).ok_or_else(
+                || html! { <p class="fail">{ l.t("没有这一期。", "No such draw.") }</p> },
+            )
+        }
+    }
+}
+
 /// Saves `text` as a download named `name` (a Blob URL clicked through a temporary link).
 pub fn download(name: &str, mime: &str, text: &str) {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
@@ -225,13 +263,7 @@ fn campaign_panel(props: &PanelProps) -> Html {
             Callback::from(move |_: MouseEvent| {
                 let (path, refresh, error) = (path.clone(), refresh.clone(), error.clone());
                 wasm_bindgen_futures::spawn_local(async move {
-                    match api::org_post(&path, &json!({})).await {
-                        Ok(_) => {
-                            error.set(None);
-                            refresh.set(*refresh + 1);
-                        }
-                        Err(e) => error.set(Some(e)),
-                    }
+                    settle(api::org_post(&path, &json!({})).await, &error, &refresh);
                 });
             })
         }
@@ -249,15 +281,8 @@ fn campaign_panel(props: &PanelProps) -> Html {
             let reader = read_as_text(&gloo::file::File::from(file), move |text| {
                 let text = text.unwrap_or_default();
                 wasm_bindgen_futures::spawn_local(async move {
-                    match api::post_text(&format!("/api/organizer/campaigns/{id}/merchants"), text)
-                        .await
-                    {
-                        Ok(_) => {
-                            error.set(None);
-                            refresh.set(*refresh + 1);
-                        }
-                        Err(e) => error.set(Some(e)),
-                    }
+                    let path = format!("/api/organizer/campaigns/{id}/merchants");
+                    settle(api::post_text(&path, text).await, &error, &refresh);
                 });
             });
             readers.borrow_mut().push(reader);
@@ -347,14 +372,9 @@ pub fn ceremony_page(props: &DrawPageProps) -> Html {
     let saved = use_state(|| false);
     let error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
-    let Some(c) = campaign.ready() else {
-        return match &*campaign {
-            Load::Failed(e) => error_line(l, e),
-            _ => html! { <p class="note">{ l.t("正在载入……", "Loading…") }</p> },
-        };
-    };
-    let Some(d) = c.draws.get(props.draw as usize) else {
-        return html! { <p class="fail">{ l.t("没有这一期。", "No such draw.") }</p> };
+    let (c, d) = match loaded_draw(l, &campaign, props.draw) {
+        Ok(cd) => cd,
+        Err(page) => return page,
     };
     let waiting: Vec<String> = d
         .seed_parties
@@ -442,15 +462,10 @@ pub fn ceremony_page(props: &DrawPageProps) -> Html {
                 chosen.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
-                match api::org_post(&path, &body).await {
-                    Ok(_) => {
-                        error.set(None);
-                        done.set(Some(chosen));
-                        // The secret leaves this page: its holder has the file or the sheet.
-                        secret.set(None);
-                        refresh.set(*refresh + 1);
-                    }
-                    Err(e) => error.set(Some(e)),
+                if settle(api::org_post(&path, &body).await, &error, &refresh) {
+                    done.set(Some(chosen));
+                    // The secret leaves this page: its holder has the file or the sheet.
+                    secret.set(None);
                 }
             });
         })
@@ -502,14 +517,9 @@ pub fn winners_page(props: &DrawPageProps) -> Html {
     let refresh = use_state(|| 0u32);
     let campaign = use_campaign(props.campaign.clone(), false, *refresh);
     let error = use_state(|| None::<ApiError>);
-    let Some(c) = campaign.ready() else {
-        return match &*campaign {
-            Load::Failed(e) => error_line(l, e),
-            _ => html! { <p class="note">{ l.t("正在载入……", "Loading…") }</p> },
-        };
-    };
-    let Some(d) = c.draws.get(props.draw as usize) else {
-        return html! { <p class="fail">{ l.t("没有这一期。", "No such draw.") }</p> };
+    let (c, d) = match loaded_draw(l, &campaign, props.draw) {
+        Ok(cd) => cd,
+        Err(page) => return page,
     };
     let base = format!("/api/organizer/campaigns/{}/draws/{}", c.id, d.index);
     let forfeit = |rank: u32| {
@@ -523,13 +533,11 @@ pub fn winners_page(props: &DrawPageProps) -> Html {
             }
             let (refresh, error, path) = (refresh.clone(), error.clone(), path.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match api::org_post(&path, &json!({ "rank": rank })).await {
-                    Ok(_) => {
-                        error.set(None);
-                        refresh.set(*refresh + 1);
-                    }
-                    Err(e) => error.set(Some(e)),
-                }
+                settle(
+                    api::org_post(&path, &json!({ "rank": rank })).await,
+                    &error,
+                    &refresh,
+                );
             });
         })
     };
