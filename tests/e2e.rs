@@ -501,6 +501,20 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         assert!(!stored.windows(64).any(|w| w == needle) && !wal.windows(64).any(|w| w == needle));
     }
 
+    // A shopper's entry before the close (through the API; the form has its own test).
+    let today = fairdraw_core::civil::CivilDate::china_date_at(now_ms()).expect("today");
+    let ticket: Value = reqwest::Client::new()
+        .post(format!("{base}/api/campaigns/dazhou-2026/entries"))
+        .json(&json!({ "merchant_id": "M002", "receipt_number": "E2E-FROZEN-1", "date": today.to_string(),
+            "amount": "520.00", "phone": "13912345678", "consent": true }))
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    let ticket_id = ticket["ticket_id"].as_str().expect("ticket").to_owned();
+
     // Entries close; the organizer freezes the draw and sees the signed head.
     let closes = view["draws"][0]["closes_at_ms"].as_u64().expect("closes");
     srv.clock.set(closes + 3_600_000);
@@ -510,13 +524,31 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.click("#login").await;
     b.click("li.draw[data-draw='0'] button.freeze").await;
     let sth = b.text_becomes("#sth-0", "root").await;
-    assert!(sth.starts_with("3000 "), "{sth}");
+    assert!(sth.starts_with("3001 "), "{sth}");
     b.screenshot("organizer-frozen").await;
+
+    // On the shopper's phone, the ticket is now proven in the frozen ledger, in the browser.
+    let saved = json!([{ "campaign_id": "dazhou-2026", "ticket_id": ticket_id, "draw_index": 0,
+        "leaf_index": ticket["leaf_index"], "phone_masked": "139****5678" }]);
+    b.script(
+        "localStorage.setItem('fairdraw.tickets', arguments[0]);",
+        json!([saved.to_string()]),
+    )
+    .await;
+    b.goto(&format!("{base}/enter")).await;
+    b.click(".ticket-row button").await;
+    let shown = b
+        .text_becomes(".ticket-row .status", "已验证：在冻结名单中")
+        .await;
+    assert!(shown.contains("已在冻结名单中"), "{shown}");
+    b.screenshot("shopper-ticket-in-frozen-ledger").await;
+    b.goto(&format!("{base}/organizer")).await;
+    b.find("li.draw[data-draw='0'] a.live-link").await;
 
     // The live draw on the projector.
     b.click("li.draw[data-draw='0'] a.live-link").await;
     b.text_becomes("#live-sth", "一致").await;
-    assert_eq!(b.text("#live-size").await, "3000");
+    assert_eq!(b.text("#live-size").await, "3001");
     b.type_text("#reveal-0", &secrets[0]).await;
     b.type_text("#reveal-1", "00").await;
     b.text_becomes(".reveal[data-party='notary'] .note", "64")
