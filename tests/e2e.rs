@@ -541,6 +541,11 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         .text_becomes(".ticket-row .status", "已验证：在冻结名单中")
         .await;
     assert!(shown.contains("已在冻结名单中"), "{shown}");
+    b.script(
+        "document.querySelector('.ticket-row .status').scrollIntoView({ block: 'center' });",
+        json!([]),
+    )
+    .await;
     b.screenshot("shopper-ticket-in-frozen-ledger").await;
     b.goto(&format!("{base}/organizer")).await;
     b.find("li.draw[data-draw='0'] a.live-link").await;
