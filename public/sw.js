@@ -2,8 +2,8 @@
 // working with the network cut, across reloads. The build's SHA256SUMS lists every shipped
 // file; they are cached at install. Pages and assets: cache first for hashed (immutable)
 // files, network first otherwise. Public GETs under /api/ (campaign, ledger, record): network
-// first, falling back to the last copy seen. Nothing is cached for the organizer API or for
-// any other method than GET.
+// first, falling back to the last copy seen (ledgers only for the live draw, which asks with
+// `?keep=1`). Nothing is cached for the organizer API or for any other method than GET.
 const CACHE = "fairdraw-v1";
 
 self.addEventListener("install", (event) => {
@@ -27,23 +27,29 @@ self.addEventListener("activate", (event) => {
 
 const hashed = (path) => /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/.test(path);
 
-async function networkFirst(request, fallbackPath) {
+async function networkFirst(request, key) {
   const cache = await caches.open(CACHE);
+  let response;
   try {
-    const response = await fetch(request);
-    if (response.ok) await cache.put(fallbackPath || request, response.clone());
-    return response;
+    response = await fetch(request);
   } catch (err) {
-    const cached = await cache.match(fallbackPath || request);
+    const cached = await cache.match(key || request);
     if (cached) return cached;
     throw err;
   }
+  if (response.ok) {
+    // Keeping a copy is best effort: a full storage quota must not fail the request.
+    cache.put(key || request, response.clone()).catch(() => {});
+  }
+  return response;
 }
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
   if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/api/organizer/")) return;
+  // A ledger can be hundreds of megabytes: only the live draw's copy (`?keep=1`) is kept.
+  if (url.pathname.endsWith("/ledger") && !url.searchParams.has("keep")) return;
   if (url.pathname.startsWith("/api/")) {
     event.respondWith(networkFirst(event.request));
   } else if (event.request.mode === "navigate") {

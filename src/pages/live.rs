@@ -6,7 +6,8 @@
 //! prizes are revealed one at a time (rolling masked numbers, about 14 repaints a second),
 //! then the alternates. Everything entered is kept in localStorage until the record is
 //! posted, so a reload mid-ceremony loses nothing. Posting shows a QR code of the public
-//! verify page.
+//! verify page. The ledger is asked for with `?keep=1`, which tells the service worker to keep
+//! a copy, so a reload with the network cut still has it.
 
 use crate::api::{self, ApiError, CampaignView};
 use crate::components::qr::Qr;
@@ -39,7 +40,7 @@ pub fn live_page(props: &DrawPageProps) -> Html {
     {
         let ledger = ledger.clone();
         use_effect_with((props.campaign.clone(), props.draw), move |(id, n)| {
-            let url = format!("/api/campaigns/{id}/draws/{n}/ledger");
+            let url = format!("/api/campaigns/{id}/draws/{n}/ledger?keep=1");
             wasm_bindgen_futures::spawn_local(async move {
                 let got = api::get_text(&url).await.and_then(|text| {
                     Ledger::from_jsonl(&text, |_| {})
@@ -121,7 +122,7 @@ fn stage(props: &StageProps) -> Html {
                     })
             })
             .flatten();
-        let url = format!("/api/campaigns/{}/draws/{n}/ledger", c.id);
+        let url = format!("/api/campaigns/{}/draws/{n}/ledger?keep=1", c.id);
         use_effect_with(ask, move |ask| {
             if let Some(ask) = ask {
                 let msg = js_sys::Object::new();
