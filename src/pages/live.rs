@@ -153,6 +153,13 @@ fn stage(props: &StageProps) -> Html {
         });
     }
     let drand_note = use_state(|| None::<String>);
+    // Once per ledger and head, not on every repaint of the rolling numbers: a root over a large
+    // ledger costs milliseconds, and the animation repaints 14 times a second.
+    let root = *use_memo(props.ledger.clone(), |l| l.0.root());
+    let head = c.draws.get(n as usize).and_then(|d| d.tree_head.clone());
+    let sth_ok = *use_memo((head, c.rules.server_key), |(h, key)| {
+        h.as_ref().is_some_and(|h| h.verify(key).is_ok())
+    });
     let Some(d) = c.draws.get(n as usize) else {
         return html! { <div class="live"><p class="fail">{ l.t("没有这一期。", "No such draw.") }</p></div> };
     };
@@ -160,8 +167,6 @@ fn stage(props: &StageProps) -> Html {
         return html! { <div class="live"><p class="big">{ l.t("本期名单尚未冻结。", "This draw's ledger is not frozen yet.") }</p></div> };
     };
     let ledger = &*props.ledger.0;
-    let root = ledger.root();
-    let sth_ok = sth.verify(&c.rules.server_key).is_ok();
     let ledger_ok = sth_ok && ledger.size() == sth.head.tree_size && root == sth.head.root;
     let ceremony = Ceremony {
         rules: &c.rules,
