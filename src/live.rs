@@ -7,10 +7,10 @@ use fairdraw_core::hash::Hash32;
 use fairdraw_core::ledger::Ledger;
 use fairdraw_core::record::{DrawInputs, DrawRecord, conduct_draw};
 use fairdraw_core::rules::{CampaignRules, EntropySpec};
+pub use fairdraw_core::seed::secret_file;
 use fairdraw_core::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
 use fairdraw_core::tree_head::SignedTreeHead;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// localStorage key of a ceremony in progress.
 pub fn storage_key(campaign: &str, draw: u32) -> String {
@@ -191,21 +191,6 @@ impl Ceremony<'_> {
         })
         .map_err(|e| e.to_string())
     }
-}
-
-/// The file a seed holder saves: everything needed to reveal, and to know what it is for.
-pub fn secret_file(rules: &CampaignRules, draw: u32, party: &str, secret: &SeedSecret) -> String {
-    let rules_hash = rules.hash();
-    let v = json!({
-        "fairdraw": "seed-secret/v1",
-        "campaign": rules.id,
-        "draw_index": draw,
-        "party": party,
-        "rules_hash": rules_hash,
-        "commitment": commitment(&rules_hash, draw, party, secret),
-        "secret": hex::encode(secret.0),
-    });
-    serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
 /// A masked phone for the rolling animation, picked by a cheap counter-based mix (the

@@ -306,7 +306,7 @@ async fn server(name: &str) -> Server {
         dist: Some(dist),
         campaigns: Arc::default(),
     };
-    fairdraw_server::demo::ensure_demo(&state)
+    fairdraw_server::demo::ensure_demo(&state, &dir.join("demo-secrets"))
         .await
         .expect("demo");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -334,7 +334,8 @@ async fn shopper_enters_receipts_on_a_phone() {
     // The campaign home: prizes, the schedule with its countdown, shops with search.
     b.goto(&format!("{base}/")).await;
     b.text_becomes("#campaign-name", "通川购").await;
-    assert!(b.text("#countdown-0").await.starts_with("距截止还有"));
+    // The demo's first draw is frozen; the second is open today.
+    assert!(b.text("#countdown-1").await.starts_with("距截止还有"));
     b.type_text("#merchant-search", "M003").await;
     let shops = b.text_becomes("#merchant-list", "M003").await;
     assert_eq!(shops.lines().count(), 1, "{shops}");
@@ -472,7 +473,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     // its commitment is sent.
     let mut secrets = Vec::new();
     for party in ["organizer", "notary"] {
-        b.goto(&format!("{base}/organizer/dazhou-2026/0/ceremony"))
+        b.goto(&format!("{base}/organizer/dazhou-2026/1/ceremony"))
             .await;
         b.text_becomes("#party", party).await;
         b.click("#make-secret").await;
@@ -516,19 +517,19 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     let ticket_id = ticket["ticket_id"].as_str().expect("ticket").to_owned();
 
     // Entries close; the organizer freezes the draw and sees the signed head.
-    let closes = view["draws"][0]["closes_at_ms"].as_u64().expect("closes");
+    let closes = view["draws"][1]["closes_at_ms"].as_u64().expect("closes");
     srv.clock.set(closes + 3_600_000);
-    // Two weeks on, the session has expired: log in again.
+    // Weeks on, the session has expired: log in again.
     b.goto(&format!("{base}/organizer")).await;
     b.type_text("#password", PASSWORD).await;
     b.click("#login").await;
-    b.click("li.draw[data-draw='0'] button.freeze").await;
-    let sth = b.text_becomes("#sth-0", "root").await;
-    assert!(sth.starts_with("3001 "), "{sth}");
+    b.click("li.draw[data-draw='1'] button.freeze").await;
+    let sth = b.text_becomes("#sth-1", "root").await;
+    assert!(sth.starts_with("1201 "), "{sth}");
     b.screenshot("organizer-frozen").await;
 
     // On the shopper's phone, the ticket is now proven in the frozen ledger, in the browser.
-    let saved = json!([{ "campaign_id": "dazhou-2026", "ticket_id": ticket_id, "draw_index": 0,
+    let saved = json!([{ "campaign_id": "dazhou-2026", "ticket_id": ticket_id, "draw_index": 1,
         "leaf_index": ticket["leaf_index"], "phone_masked": "139****5678" }]);
     b.script(
         "localStorage.setItem('fairdraw.tickets', arguments[0]);",
@@ -548,12 +549,12 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     .await;
     b.screenshot("shopper-ticket-in-frozen-ledger").await;
     b.goto(&format!("{base}/organizer")).await;
-    b.find("li.draw[data-draw='0'] a.live-link").await;
+    b.find("li.draw[data-draw='1'] a.live-link").await;
 
     // The live draw on the projector.
-    b.click("li.draw[data-draw='0'] a.live-link").await;
+    b.click("li.draw[data-draw='1'] a.live-link").await;
     b.text_becomes("#live-sth", "一致").await;
-    assert_eq!(b.text("#live-size").await, "3001");
+    assert_eq!(b.text("#live-size").await, "1201");
     b.type_text("#reveal-0", &secrets[0]).await;
     b.type_text("#reveal-1", "00").await;
     b.text_becomes(".reveal[data-party='notary'] .note", "64")
@@ -571,7 +572,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.find("li.prize[data-rank='0'].shown").await;
     let first = b.text("li.prize[data-rank='0'] .phone").await;
     // A reload mid-ceremony loses nothing.
-    b.goto(&format!("{base}/organizer/dazhou-2026/0/live"))
+    b.goto(&format!("{base}/organizer/dazhou-2026/1/live"))
         .await;
     assert_eq!(b.text_becomes("#live-seed", "").await, seed);
     b.find("li.prize[data-rank='0'].shown").await;
@@ -588,20 +589,20 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.find("#verify-qr path").await;
     b.screenshot("live-draw-published").await;
     let view = get_json(&format!("{base}/api/campaigns/dazhou-2026")).await;
-    assert_eq!(view["draws"][0]["state"], "published");
-    assert_eq!(view["draws"][0]["record"]["seed"], seed.as_str());
+    assert_eq!(view["draws"][1]["state"], "published");
+    assert_eq!(view["draws"][1]["record"]["seed"], seed.as_str());
     assert_eq!(
-        view["draws"][0]["record"]["winners"][0]["phone_masked"],
+        view["draws"][1]["record"]["winners"][0]["phone_masked"],
         first.as_str()
     );
 
     // The print view for the notary.
-    b.goto(&format!("{base}/print/dazhou-2026/0")).await;
+    b.goto(&format!("{base}/print/dazhou-2026/1")).await;
     b.text_becomes("#print-record", &seed).await;
     b.screenshot("organizer-print").await;
 
     // Winner management: a forfeit lets the first alternate step in.
-    b.goto(&format!("{base}/organizer/dazhou-2026/0/winners"))
+    b.goto(&format!("{base}/organizer/dazhou-2026/1/winners"))
         .await;
     b.click("button.forfeit").await;
     b.accept_alert().await;
@@ -609,7 +610,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.screenshot("organizer-winners").await;
 
     // The auditor: the published draw, loaded from this server, verified in a worker.
-    b.goto(&format!("{base}/verify/dazhou-2026/0")).await;
+    b.goto(&format!("{base}/verify/dazhou-2026/1")).await;
     let summary = b.text_becomes("#verify-summary", "全部检查通过").await;
     assert!(!summary.contains("未通过"), "{summary}");
     b.screenshot("auditor-all-pass").await;
@@ -617,11 +618,11 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     // A tampered record, from files: one failing check, naming what differs.
     let dir = srv.dir.join("auditor");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let mut record = get_json(&format!("{base}/api/campaigns/dazhou-2026/draws/0/record")).await;
+    let mut record = get_json(&format!("{base}/api/campaigns/dazhou-2026/draws/1/record")).await;
     record["winners"][0]["phone_masked"] = json!("139****0000");
     let record_path = dir.join("tampered-record.json");
     std::fs::write(&record_path, record.to_string()).expect("write");
-    let ledger = reqwest::get(format!("{base}/api/campaigns/dazhou-2026/draws/0/ledger"))
+    let ledger = reqwest::get(format!("{base}/api/campaigns/dazhou-2026/draws/1/ledger"))
         .await
         .expect("get")
         .text()
@@ -648,6 +649,22 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         "{line}"
     );
     b.screenshot("auditor-tampered").await;
+
+    // The demo's first draw, frozen at start-up, runs with the secret files it wrote.
+    b.goto(&format!("{base}/organizer/dazhou-2026/0/live"))
+        .await;
+    assert_eq!(b.text("#live-size").await, "3000");
+    for (k, party) in ["organizer", "notary"].iter().enumerate() {
+        let file = srv
+            .dir
+            .join("demo-secrets")
+            .join(format!("dazhou-2026-draw1-{party}.json"));
+        b.upload(&format!("#reveal-file-{k}"), &file).await;
+        b.find(&format!("#reveal-ok-{k}")).await;
+    }
+    b.type_text("#numbers-0", "01 02 03 04 05 06 07").await;
+    b.click("#run-draw").await;
+    assert_eq!(b.text_becomes("#live-seed", "").await.len(), 64);
     b.assert_labelled("verify").await;
     b.goto(&format!("{base}/organizer/setup")).await;
     b.text_becomes("#setup-verdict", "✓").await;
@@ -662,7 +679,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     )
     .await;
     b.goto(&format!("{base}/results")).await;
-    b.text_becomes("section.result[data-draw='0']", "候补")
+    b.text_becomes("section.result[data-draw='1']", "候补")
         .await;
     b.screenshot("shopper-results").await;
     b.quit().await;

@@ -177,7 +177,8 @@ pub fn demo_ledger(
         let amount = Fen(rules.threshold_fen.0 + extra);
         let merchant = &rules.merchants[g.below(rules.merchants.len() as u64) as usize];
         let ticket: [u8; 16] = g.bytes();
-        let receipt = format!("receipt:{}:{:08}", merchant.id, index);
+        // The draw is part of the receipt: two draws of one campaign never share a receipt.
+        let receipt = format!("receipt:{}:{draw_index}:{:08}", merchant.id, index);
         ledger.push(Leaf {
             v: LEAF_VERSION,
             index,

@@ -41,6 +41,28 @@ pub fn commitment(
     e.sha256()
 }
 
+/// The file a seed holder keeps (`fairdraw/seed-secret/v1`, JSON): the secret, with what it is
+/// for and its commitment, so the holder can check it before revealing. The browser's ceremony
+/// saves it; the live draw screen reads it; the server's demo writes the demo's.
+pub fn secret_file(
+    rules: &crate::rules::CampaignRules,
+    draw_index: u32,
+    party: &str,
+    secret: &SeedSecret,
+) -> String {
+    let rules_hash = rules.hash();
+    let v = serde_json::json!({
+        "fairdraw": "seed-secret/v1",
+        "campaign": rules.id,
+        "draw_index": draw_index,
+        "party": party,
+        "rules_hash": rules_hash,
+        "commitment": commitment(&rules_hash, draw_index, party, secret),
+        "secret": hex::encode(secret.0),
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
 /// A published commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -27,7 +27,8 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Create the demo campaign (open today, with synthetic entries) if it is absent.
+    /// Create the demo campaign if it is absent: a first draw frozen and ready for the live draw
+    /// (its seed secrets in DATA/demo-secrets/), a second open today, synthetic entries in both.
     #[arg(long)]
     demo: bool,
     /// The organizer password, used only at first start. Without it, one is generated and
@@ -90,8 +91,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(file = %args.data.join("organizer-password").display(), "organizer password set (if generated, it is in this file)");
     }
     if args.demo {
-        match fairdraw_server::demo::ensure_demo(&state).await {
-            Ok(Some(id)) => tracing::info!(%id, "demo campaign created"),
+        let secrets = args.data.join("demo-secrets");
+        match fairdraw_server::demo::ensure_demo(&state, &secrets).await {
+            Ok(Some(id)) => tracing::info!(
+                %id,
+                secrets = %secrets.display(),
+                "demo campaign created: draw 1 is frozen and ready for the live draw with the two seed secret files in this folder"
+            ),
             Ok(None) => tracing::info!("demo campaign already present"),
             Err(e) => tracing::error!(code = e.code, "demo campaign not created"),
         }

@@ -712,24 +712,36 @@ async fn security_headers_and_server_key() {
 }
 
 #[tokio::test]
-async fn demo_campaign_is_open_today_with_entries() {
-    let app = TestApp::new("demo");
-    let id = fairdraw_server::demo::ensure_demo(&app.state)
+async fn demo_has_a_frozen_draw_ready_to_run_and_one_open_today() {
+    use fairdraw_core::ledger::Ledger;
+    use fairdraw_core::record::{DrawInputs, conduct_draw};
+    use fairdraw_core::seed::{Reveal, SeedCommitment};
+    use fairdraw_core::tree_head::SignedTreeHead;
+    let mut app = TestApp::new("demo");
+    let secrets = app.dir.join("demo-secrets");
+    let id = fairdraw_server::demo::ensure_demo(&app.state, &secrets)
         .await
         .expect("demo")
         .expect("created");
     assert!(
-        fairdraw_server::demo::ensure_demo(&app.state)
+        fairdraw_server::demo::ensure_demo(&app.state, &secrets)
             .await
             .expect("again")
             .is_none()
     );
     let view = app.get(&format!("/api/campaigns/{id}")).await.json();
+    assert_eq!(view["draws"].as_array().map(Vec::len), Some(3));
+    assert_eq!(view["draws"][0]["state"], "frozen");
     assert_eq!(
         view["draws"][0]["entries"],
         fairdraw_server::demo::DEMO_ENTRIES
     );
-    assert_eq!(view["draws"].as_array().map(Vec::len), Some(3));
+    assert_eq!(view["draws"][1]["state"], "collecting");
+    assert_eq!(
+        view["draws"][1]["entries"],
+        fairdraw_server::demo::DEMO_OPEN_ENTRIES
+    );
+    // Today's receipt joins the open draw.
     let r = app
         .post(
             &format!("/api/campaigns/{id}/entries"),
@@ -738,7 +750,71 @@ async fn demo_campaign_is_open_today_with_entries() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    assert_eq!(r.json()["leaf_index"], fairdraw_server::demo::DEMO_ENTRIES);
+    assert_eq!(r.json()["draw_index"], 1);
+    assert_eq!(
+        r.json()["leaf_index"],
+        fairdraw_server::demo::DEMO_OPEN_ENTRIES
+    );
+
+    // The frozen draw runs with the two secret files, and the server accepts the record.
+    let rules: fairdraw_core::rules::CampaignRules =
+        serde_json::from_value(view["rules"].clone()).expect("rules");
+    let tree_head: SignedTreeHead =
+        serde_json::from_value(view["draws"][0]["tree_head"].clone()).expect("head");
+    let commitments: Vec<SeedCommitment> =
+        serde_json::from_value(view["draws"][0]["commitments"].clone()).expect("commitments");
+    let mut reveals = Vec::new();
+    for party in ["organizer", "notary"] {
+        let file = std::fs::read_to_string(secrets.join(format!("{id}-draw1-{party}.json")))
+            .expect("secret file");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(secrets.join(format!("{id}-draw1-{party}.json")))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "secret files are private");
+        }
+        let v: serde_json::Value = serde_json::from_str(&file).expect("json");
+        let mut secret = [0u8; 32];
+        hex::decode_to_slice(v["secret"].as_str().expect("secret"), &mut secret).expect("hex");
+        reveals.push(Reveal {
+            party: party.into(),
+            secret: SeedSecret(secret),
+        });
+    }
+    let ledger_text = app
+        .get(&format!("/api/campaigns/{id}/draws/0/ledger"))
+        .await
+        .text;
+    let ledger = Ledger::from_jsonl(&ledger_text, |_| {}).expect("ledger");
+    let entropy = fairdraw_core::entropy::PublicEntropy {
+        drand: None,
+        public_numbers: Some(
+            fairdraw_core::entropy::PublicNumbers::from_values(vec!["3 7 12 19 25 31 9".into()])
+                .expect("numbers"),
+        ),
+    };
+    let record = conduct_draw(&DrawInputs {
+        rules: &rules,
+        draw_index: 0,
+        ledger: &ledger,
+        tree_head: &tree_head,
+        commitments: &commitments,
+        reveals: &reveals,
+        entropy: &entropy,
+    })
+    .expect("conduct");
+    app.login().await;
+    let r = app
+        .org(
+            "POST",
+            &format!("/api/organizer/campaigns/{id}/draws/0/record"),
+            Some(json!(record)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
