@@ -35,6 +35,25 @@ pub struct LiveInputs {
     pub drawn: bool,
 }
 
+impl LiveInputs {
+    /// Sets party `k`'s secret text (typed, or a loaded file's contents).
+    pub fn set_reveal(&mut self, k: usize, text: String) {
+        set_at(&mut self.reveals, k, text);
+    }
+
+    /// Sets public-number source `k`'s values as typed.
+    pub fn set_numbers(&mut self, k: usize, text: String) {
+        set_at(&mut self.numbers, k, text);
+    }
+}
+
+fn set_at(v: &mut Vec<String>, k: usize, text: String) {
+    if v.len() <= k {
+        v.resize(k + 1, String::new());
+    }
+    v[k] = text;
+}
+
 /// A seed secret from what was typed: 64 hex digits (spaces ignored), or the saved file.
 pub fn parse_secret(text: &str) -> Result<SeedSecret, String> {
     let t = text.trim();
@@ -272,6 +291,9 @@ mod tests {
         let c = f.ceremony();
         let mut i = LiveInputs::default();
         assert!(c.compute(&i).is_err(), "nothing revealed yet");
+        // The second party's file arrives first: the first slot waits, empty.
+        i.set_reveal(1, "later".into());
+        assert_eq!(i.reveals, ["", "later"]);
         // One typed with spaces, one loaded from the saved file.
         i.reveals = vec![
             hex::encode(f.secrets[0].0)

@@ -191,9 +191,7 @@ fn stage(props: &StageProps) -> Html {
         let (inputs, save) = (inputs.clone(), save.clone());
         Callback::from(move |e: InputEvent| {
             let mut next = (*inputs).clone();
-            next.reveals
-                .resize(next.reveals.len().max(k + 1), String::new());
-            next.reveals[k] = e.target_unchecked_into::<HtmlInputElement>().value();
+            next.set_reveal(k, e.target_unchecked_into::<HtmlInputElement>().value());
             save(next);
         })
     };
@@ -207,9 +205,7 @@ fn stage(props: &StageProps) -> Html {
             let (inputs, save) = (inputs.clone(), save.clone());
             let reader = read_as_text(&gloo::file::File::from(file), move |text| {
                 let mut next = (*inputs).clone();
-                next.reveals
-                    .resize(next.reveals.len().max(k + 1), String::new());
-                next.reveals[k] = text.unwrap_or_default();
+                next.set_reveal(k, text.unwrap_or_default());
                 save(next);
             });
             readers.borrow_mut().push(reader);
@@ -219,9 +215,7 @@ fn stage(props: &StageProps) -> Html {
         let (inputs, save) = (inputs.clone(), save.clone());
         Callback::from(move |e: InputEvent| {
             let mut next = (*inputs).clone();
-            next.numbers
-                .resize(next.numbers.len().max(k + 1), String::new());
-            next.numbers[k] = e.target_unchecked_into::<HtmlInputElement>().value();
+            next.set_numbers(k, e.target_unchecked_into::<HtmlInputElement>().value());
             save(next);
         })
     };
