@@ -105,31 +105,11 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
             }
         });
     }
-    let take_file = {
+    // Puts a file in the ledger slot or the record slot.
+    let put_file = {
         let state = state.clone();
         let inputs = inputs.clone();
-        move |file: File| {
-            let source = Source::File(file.name(), file.size() as u64);
-            // A ledger is JSON lines; a record is one JSON object. Names usually say which.
-            let is_ledger = file.name().ends_with(".jsonl") || file.name().ends_with(".txt");
-            let mut i = inputs.borrow_mut();
-            if is_ledger {
-                i.ledger = Some(file);
-                state.dispatch(VerifyAction::Ledger(source));
-            } else {
-                i.record = Some(file);
-                state.dispatch(VerifyAction::Record(source));
-            }
-        }
-    };
-    let on_file = |ledger_slot: bool| {
-        let state = state.clone();
-        let inputs = inputs.clone();
-        Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            let Some(file) = input.files().and_then(|f| f.get(0)) else {
-                return;
-            };
+        move |file: File, ledger_slot: bool| {
             let source = Source::File(file.name(), file.size() as u64);
             let mut i = inputs.borrow_mut();
             if ledger_slot {
@@ -138,6 +118,23 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
             } else {
                 i.record = Some(file);
                 state.dispatch(VerifyAction::Record(source));
+            }
+        }
+    };
+    // A dropped file: a ledger is JSON lines, a record one JSON object; names usually say which.
+    let take_file = {
+        let put_file = put_file.clone();
+        move |file: File| {
+            let is_ledger = file.name().ends_with(".jsonl") || file.name().ends_with(".txt");
+            put_file(file, is_ledger);
+        }
+    };
+    let on_file = |ledger_slot: bool| {
+        let put_file = put_file.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                put_file(file, ledger_slot);
             }
         })
     };
