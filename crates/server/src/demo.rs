@@ -63,6 +63,14 @@ pub async fn ensure_demo(state: &AppState, secrets_dir: &Path) -> ApiResult<Opti
     let rules =
         fairdraw_core::demo::demo_rules(state.keys.signing.verifying_key().to_bytes(), start);
     let id = rules.id.clone();
+    // Restarts with `--demo` find it there: skip generating thousands of synthetic leaves. (The
+    // write job checks again, in its transaction.)
+    let key = id.clone();
+    if crate::routes::public::read(state, move |c| db::campaign(c, &key).map(|r| r.is_some()))
+        .await?
+    {
+        return Ok(None);
+    }
     let rules_hash = rules.hash();
     let seed = Hash32::sha256(id.as_bytes());
     // The first draw, whole; the second from its start to yesterday.
