@@ -280,7 +280,7 @@ fn now_ms() -> u64 {
 /// The real server with the demo campaign, on a temp SQLite file, serving `dist/`; its clock
 /// starts at the real time and is moved by the test.
 async fn server(name: &str) -> Server {
-    use fairdraw_server::state::{AppState, Keys, LoginLimiter, ManualClock};
+    use fairdraw_server::state::{AppState, ManualClock};
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
     assert!(
         dist.join("index.html").exists(),
@@ -289,23 +289,10 @@ async fn server(name: &str) -> Server {
     let dir = std::env::temp_dir().join(format!("fairdraw-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let store = fairdraw_server::store::SqliteStore::open(&dir.join("db.sqlite3")).expect("store");
-    store
-        .write_wait(|c| {
-            fairdraw_server::routes::organizer::ensure_organizer(c, PASSWORD, 0)
-                .map_err(|_| rusqlite::Error::InvalidQuery)
-        })
-        .expect("organizer");
     let clock = Arc::new(ManualClock::at(now_ms()));
-    let state = AppState {
-        store: Arc::new(store),
-        keys: Arc::new(Keys::load_or_create(&dir).expect("keys")),
-        clock: clock.clone(),
-        logins: Arc::new(LoginLimiter::default()),
-        secure_cookies: false,
-        dist: Some(dist),
-        campaigns: Arc::default(),
-    };
+    let mut state = AppState::open(&dir, clock.clone()).expect("state");
+    state.dist = Some(dist);
+    state.ensure_organizer(PASSWORD).expect("organizer");
     fairdraw_server::demo::ensure_demo(&state, &dir.join("demo-secrets"))
         .await
         .expect("demo");
@@ -495,8 +482,9 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         Some(2)
     );
     // The secrets never reached the server.
-    let stored = std::fs::read(srv.dir.join("db.sqlite3")).expect("db");
-    let wal = std::fs::read(srv.dir.join("db.sqlite3-wal")).unwrap_or_default();
+    let db = srv.dir.join(fairdraw_server::state::DB_FILE);
+    let stored = std::fs::read(&db).expect("db");
+    let wal = std::fs::read(db.with_extension("sqlite3-wal")).unwrap_or_default();
     for s in &secrets {
         let needle = s.as_bytes();
         assert!(!stored.windows(64).any(|w| w == needle) && !wal.windows(64).any(|w| w == needle));

@@ -2,9 +2,7 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use fairdraw_server::routes::organizer::ensure_organizer;
-use fairdraw_server::state::{AppState, Keys, LoginLimiter, SystemClock, write_secret};
-use fairdraw_server::store::SqliteStore;
+use fairdraw_server::state::{AppState, SystemClock, write_secret};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,21 +50,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let args = Args::parse();
     std::fs::create_dir_all(&args.data)?;
-    let keys = Keys::load_or_create(&args.data)?;
-    let store = SqliteStore::open(&args.data.join("fairdraw.sqlite3"))?;
-    let state = AppState {
-        store: Arc::new(store),
-        keys: Arc::new(keys),
-        clock: Arc::new(SystemClock),
-        logins: Arc::new(LoginLimiter::default()),
-        secure_cookies: args.secure_cookies,
-        dist: args
-            .dist
-            .join("index.html")
-            .exists()
-            .then_some(args.dist.clone()),
-        campaigns: Arc::default(),
-    };
+    let mut state = AppState::open(&args.data, Arc::new(SystemClock))?;
+    state.secure_cookies = args.secure_cookies;
+    state.dist = args
+        .dist
+        .join("index.html")
+        .exists()
+        .then_some(args.dist.clone());
     let password = match args.organizer_password {
         Some(p) => p,
         None => {
@@ -81,13 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     };
-    let now = state.now_ms();
-    let set = state.store.write_wait(move |c| {
-        ensure_organizer(c, &password, now).map_err(|e| {
-            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e.message_en)))
-        })
-    })?;
-    if set {
+    if state.ensure_organizer(&password)? {
         tracing::info!(file = %args.data.join("organizer-password").display(), "organizer password set (if generated, it is in this file)");
     }
     if args.demo {

@@ -158,7 +158,41 @@ pub struct AppState {
     pub campaigns: Arc<std::sync::RwLock<HashMap<String, Arc<crate::db::CampaignRow>>>>,
 }
 
+/// The SQLite file in the data directory.
+pub const DB_FILE: &str = "fairdraw.sqlite3";
+
 impl AppState {
+    /// Opens a data directory: the SQLite store ([`DB_FILE`], created and migrated) and the
+    /// server's keys (made at first start), with `clock`. Cookies are not marked `Secure` and no
+    /// web app is served until the caller sets those fields.
+    pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> std::io::Result<AppState> {
+        let store = SqliteStore::open(&dir.join(DB_FILE)).map_err(std::io::Error::other)?;
+        Ok(AppState {
+            store: Arc::new(store),
+            keys: Arc::new(Keys::load_or_create(dir)?),
+            clock,
+            logins: Arc::default(),
+            secure_cookies: false,
+            dist: None,
+            campaigns: Arc::default(),
+        })
+    }
+
+    /// Sets the organizer password (stored as an argon2 hash, audited) unless one is set;
+    /// `true` when it was set now.
+    pub fn ensure_organizer(&self, password: &str) -> std::io::Result<bool> {
+        let (password, now) = (password.to_owned(), self.now_ms());
+        self.store
+            .write_wait(move |c| {
+                crate::routes::organizer::ensure_organizer(c, &password, now).map_err(|e| {
+                    rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
+                        e.message_en,
+                    )))
+                })
+            })
+            .map_err(std::io::Error::other)
+    }
+
     /// Unix ms now.
     pub fn now_ms(&self) -> u64 {
         self.clock.now_ms()

@@ -5,9 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use fairdraw_core::civil::CivilDate;
 use fairdraw_core::rules::CampaignRules;
-use fairdraw_server::routes::organizer::ensure_organizer;
-use fairdraw_server::state::{AppState, Keys, LoginLimiter, ManualClock};
-use fairdraw_server::store::SqliteStore;
+use fairdraw_server::state::{AppState, ManualClock};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -55,21 +53,8 @@ impl TestApp {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
         let clock = Arc::new(ManualClock::at(noon("2026-12-20")));
-        let store = SqliteStore::open(&dir.join("db.sqlite3")).expect("store");
-        store
-            .write_wait(|c| {
-                ensure_organizer(c, PASSWORD, 0).map_err(|_| rusqlite::Error::InvalidQuery)
-            })
-            .expect("organizer");
-        let state = AppState {
-            store: Arc::new(store),
-            keys: Arc::new(Keys::load_or_create(&dir).expect("keys")),
-            clock: clock.clone(),
-            logins: Arc::new(LoginLimiter::default()),
-            secure_cookies: false,
-            dist: None,
-            campaigns: Arc::default(),
-        };
+        let state = AppState::open(&dir, clock.clone()).expect("state");
+        state.ensure_organizer(PASSWORD).expect("organizer");
         TestApp {
             state,
             clock,
