@@ -71,23 +71,10 @@ fn date(field: &str, text: &str) -> Result<CivilDate, String> {
     CivilDate::parse(text.trim()).map_err(|_| format!("{field}: a date like 2026-12-10"))
 }
 
-/// Merchants from `id,name` lines (a header line `id,…` and blank lines are skipped).
+/// Merchants from `id,name` lines (the core's CSV format, as the server imports it).
 pub fn parse_merchants(csv: &str) -> Result<Vec<Merchant>, String> {
-    let mut out = Vec::new();
-    for (n, line) in csv.lines().enumerate() {
-        let line = line.trim().trim_start_matches('\u{feff}');
-        if line.is_empty() || (n == 0 && line.to_ascii_lowercase().starts_with("id,")) {
-            continue;
-        }
-        let (id, name) = line
-            .split_once(',')
-            .ok_or_else(|| format!("merchants line {}: should be `id,name`", n + 1))?;
-        out.push(Merchant {
-            id: id.trim().to_owned(),
-            name: name.trim().trim_matches('"').to_owned(),
-        });
-    }
-    Ok(out)
+    fairdraw_core::rules::merchants_from_csv(csv)
+        .map_err(|line| format!("merchants line {line}: should be `id,name`"))
 }
 
 impl SetupForm {

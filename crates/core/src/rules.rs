@@ -423,6 +423,25 @@ impl DrawRules {
     }
 }
 
+/// Merchants from CSV text, as organizers export them from a spreadsheet: `id,name` per line;
+/// blank lines, a byte-order mark and a first line starting `id,` (a header) are skipped, and
+/// quotes around a name are dropped. On a line without a comma: `Err` with its 1-based number.
+pub fn merchants_from_csv(text: &str) -> Result<Vec<Merchant>, usize> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() || (n == 0 && line.to_ascii_lowercase().starts_with("id,")) {
+            continue;
+        }
+        let (id, name) = line.split_once(',').ok_or(n + 1)?;
+        out.push(Merchant {
+            id: id.trim().to_owned(),
+            name: name.trim().trim_matches('"').to_owned(),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::demo::demo_rules;

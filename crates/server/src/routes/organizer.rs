@@ -275,38 +275,36 @@ pub async fn update_campaign(
     Path(id): Path<String>,
     ApiJson(rules): ApiJson<CampaignRules>,
 ) -> ApiResult<Json<Value>> {
-    let rules = validated(rules, &state)?;
+    save_draft(&state, id, rules, "campaign.edit").await
+}
+
+/// Validates and stores a draft's new rules (audited as `action`); answers with the campaign.
+async fn save_draft(
+    state: &AppState,
+    id: String,
+    rules: CampaignRules,
+    action: &'static str,
+) -> ApiResult<Json<Value>> {
+    let rules = validated(rules, state)?;
     let key = id.clone();
-    write(&state, move |c, st| {
-        replace_draft(c, &key, &rules, st.now_ms(), "campaign.edit")
+    write(state, move |c, st| {
+        replace_draft(c, &key, &rules, st.now_ms(), action)
     })
     .await?;
     state.forget_campaign(&id);
-    campaign_json(&state, &id, true).await.map(Json)
+    campaign_json(state, &id, true).await.map(Json)
 }
 
-/// Parses merchants from CSV: `id,name` per line; a header line starting with `id` is skipped.
+/// Parses merchants from CSV (the core's format), naming the first bad line.
 pub fn parse_merchants_csv(text: &str) -> ApiResult<Vec<Merchant>> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim().trim_start_matches('\u{feff}');
-        if line.is_empty() || (n == 0 && line.to_ascii_lowercase().starts_with("id,")) {
-            continue;
-        }
-        let (id, name) = line.split_once(',').ok_or_else(|| {
-            AppError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "CSV_MALFORMED",
-                format!("第 {} 行应为“编号,名称”。", n + 1),
-                format!("Line {} should be `id,name`.", n + 1),
-            )
-        })?;
-        out.push(Merchant {
-            id: id.trim().to_owned(),
-            name: name.trim().trim_matches('"').to_owned(),
-        });
-    }
-    Ok(out)
+    fairdraw_core::rules::merchants_from_csv(text).map_err(|line| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "CSV_MALFORMED",
+            format!("第 {line} 行应为“编号,名称”。"),
+            format!("Line {line} should be `id,name`."),
+        )
+    })
 }
 
 /// `POST /api/organizer/campaigns/{id}/merchants`: replace a draft's merchants from CSV.
@@ -319,14 +317,7 @@ pub async fn import_merchants(
     let (row, _) = load(&state, &id, true).await?;
     let mut rules = row.rules.clone();
     rules.merchants = merchants;
-    let rules = validated(rules, &state)?;
-    let key = id.clone();
-    write(&state, move |c, st| {
-        replace_draft(c, &key, &rules, st.now_ms(), "campaign.merchants")
-    })
-    .await?;
-    state.forget_campaign(&id);
-    campaign_json(&state, &id, true).await.map(Json)
+    save_draft(&state, id, rules, "campaign.merchants").await
 }
 
 /// Opens a draft campaign (used by the route and by `--demo`).
