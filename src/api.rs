@@ -134,13 +134,29 @@ pub async fn org_put(path: &str, body: &Value) -> Result<Value, ApiError> {
     finish(req.send().await).await
 }
 
-/// `GET` text (a ledger in JSONL).
-pub async fn get_text(path: &str) -> Result<String, ApiError> {
+/// `GET` a body as a Blob (a ledger in JSONL): kept by the browser, not in wasm memory, and
+/// handed to the worker by reference.
+pub async fn get_blob(path: &str) -> Result<web_sys::Blob, ApiError> {
+    use wasm_bindgen::JsCast;
     let resp = Request::get(path).send().await.map_err(ApiError::network)?;
     if !resp.ok() {
         return Err(ApiError::network(format!("HTTP {}", resp.status())));
     }
-    resp.text().await.map_err(ApiError::network)
+    let blob = web_sys::Response::from(resp)
+        .blob()
+        .map_err(|e| ApiError::network(format!("{e:?}")))?;
+    wasm_bindgen_futures::JsFuture::from(blob)
+        .await
+        .map(|b| b.unchecked_into())
+        .map_err(|e| ApiError::network(format!("{e:?}")))
+}
+
+/// The text of a Blob.
+pub async fn blob_text(blob: &web_sys::Blob) -> Result<String, ApiError> {
+    wasm_bindgen_futures::JsFuture::from(blob.text())
+        .await
+        .map(|t| t.as_string().unwrap_or_default())
+        .map_err(|e| ApiError::network(format!("{e:?}")))
 }
 
 /// A winner as the results show it, forfeits applied.

@@ -40,7 +40,8 @@ pub enum WorkerMessage {
     },
 }
 
-/// A draw for the worker to conduct: everything but the ledger, which it fetches itself.
+/// A draw for the worker to conduct: everything but the ledger, which is posted beside it (the
+/// page's Blob of the bytes it fetched, or a URL).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConductJob {
     /// The campaign rules.

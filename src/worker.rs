@@ -65,7 +65,7 @@ async fn blob_text(blob: &Blob, what: &str) -> Result<String, String> {
         .unwrap_or_default())
 }
 
-/// `{job: "conduct", conduct: <ConductJob JSON>, ledger_url}`: the live screen's draw.
+/// `{job: "conduct", conduct: <ConductJob JSON>, ledger or ledger_url}`: the live screen's draw.
 async fn conduct(
     scope: &DedicatedWorkerGlobalScope,
     data: &JsValue,

@@ -36,18 +36,20 @@ const ROLL_TICK_MS: u32 = 70;
 pub fn live_page(props: &DrawPageProps) -> Html {
     let l = props.lang;
     let campaign = use_campaign(props.campaign.clone(), true, 0);
-    let ledger = use_state(|| Load::<Rc<Ledger>>::Loading);
+    let ledger = use_state(|| Load::<Shared>::Loading);
     {
         let ledger = ledger.clone();
         use_effect_with((props.campaign.clone(), props.draw), move |(id, n)| {
             let url = format!("/api/campaigns/{id}/draws/{n}/ledger?keep=1");
             wasm_bindgen_futures::spawn_local(async move {
-                let got = api::get_text(&url).await.and_then(|text| {
-                    Ledger::from_jsonl(&text, |_| {})
-                        .map_err(|e| ApiError::local("LEDGER_UNREADABLE", e))
-                });
-                ledger.set(match got {
-                    Ok(x) => Load::Ready(Rc::new(x)),
+                let got = async {
+                    let blob = api::get_blob(&url).await?;
+                    let parsed = Ledger::from_jsonl(&api::blob_text(&blob).await?, |_| {})
+                        .map_err(|e| ApiError::local("LEDGER_UNREADABLE", e))?;
+                    Ok::<_, ApiError>(Shared(Rc::new(parsed), blob))
+                };
+                ledger.set(match got.await {
+                    Ok(x) => Load::Ready(x),
                     Err(e) => Load::Failed(e),
                 });
             });
@@ -62,12 +64,13 @@ pub fn live_page(props: &DrawPageProps) -> Html {
             return html! { <div class="live"><p class="big" aria-busy="true">{ l.t("正在载入冻结名单……", "Loading the frozen ledger…") }</p></div> };
         }
     };
-    html! { <Stage lang={l} campaign={c} ledger={Shared(lg)} draw={props.draw} /> }
+    html! { <Stage lang={l} campaign={c} ledger={lg} draw={props.draw} /> }
 }
 
-/// The loaded ledger, compared by identity (it is large and never changes once loaded).
+/// The loaded ledger, parsed, and its bytes as fetched (posted to the worker for the draw, so
+/// it is not downloaded twice); compared by identity: it never changes once loaded.
 #[derive(Clone)]
-struct Shared(Rc<Ledger>);
+struct Shared(Rc<Ledger>, web_sys::Blob);
 
 impl PartialEq for Shared {
     fn eq(&self, other: &Self) -> bool {
@@ -122,7 +125,7 @@ fn stage(props: &StageProps) -> Html {
                     })
             })
             .flatten();
-        let url = format!("/api/campaigns/{}/draws/{n}/ledger?keep=1", c.id);
+        let blob = props.ledger.1.clone();
         use_effect_with(ask, move |ask| {
             if let Some(ask) = ask {
                 let msg = js_sys::Object::new();
@@ -134,7 +137,7 @@ fn stage(props: &StageProps) -> Html {
                             &serde_json::to_string(ask).unwrap_or_default().into(),
                         )
                     })
-                    .and_then(|_| set(&msg, "ledger_url", &url.into()))
+                    .and_then(|_| set(&msg, "ledger", &blob))
                     .and_then(|_| {
                         let done = conducted.clone();
                         start_job(&msg, move |m| match m {
