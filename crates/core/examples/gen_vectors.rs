@@ -9,11 +9,11 @@
 use fairdraw_core::civil::CivilDate;
 use fairdraw_core::demo::{demo_draw, demo_ledger};
 use fairdraw_core::entropy::{DrandBeacon, PublicEntropy, PublicNumbers};
+use fairdraw_core::freeze::Freeze;
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::record::{DrawInputs, conduct_draw};
 use fairdraw_core::rules::{DrandSpec, QUICKNET_CHAIN_HASH};
 use fairdraw_core::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
-use fairdraw_core::tree_head::TreeHead;
 use fairdraw_core::vectors::evaluate;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -250,6 +250,27 @@ fn all_vectors() -> BTreeMap<String, String> {
         SOURCE_GEN,
         json!({ "sources": ["1", " "], "pool": 10, "pick": 1 }),
     );
+    add(
+        "rfc3797/huge-pool",
+        "rfc3797",
+        "a pool of 10^11: memory follows the picks, not the pool",
+        SOURCE_GEN,
+        json!({ "sources": ["1"], "pool": 100_000_000_000u64, "pick": 3 }),
+    );
+    add(
+        "rfc3797/empty-pool",
+        "rfc3797",
+        "an empty pool is an error",
+        SOURCE_GEN,
+        json!({ "sources": ["1"], "pool": 0, "pick": 1 }),
+    );
+    add(
+        "rfc3797/too-many-picks",
+        "rfc3797",
+        "draws are numbered with 16 bits: at most 65536 picks",
+        SOURCE_GEN,
+        json!({ "sources": ["1"], "pool": 100_000, "pick": 65_537 }),
+    );
 
     // --- ChaCha20 and the sampler --------------------------------------------------------------
     let v = add(
@@ -468,30 +489,33 @@ fn all_vectors() -> BTreeMap<String, String> {
             json!({ "rules_hash": rules_hash, "draw_index": 0, "party": party, "secret": format!("{byte:02x}").repeat(32) }),
         );
     }
-    let reveals = json!([{ "party": "organizer", "secret": "11".repeat(32) }, { "party": "notary", "secret": "22".repeat(32) }]);
+    let reveals = json!([
+        { "party": "organizer", "secret": "11".repeat(32), "revealed_at_ms": 1_797_000_000_000u64 },
+        { "party": "notary", "secret": "22".repeat(32), "revealed_at_ms": 1_797_000_060_000u64 }
+    ]);
+    let freeze_hash = Hash32::sha256(b"fairdraw vector freeze");
     let numbers = json!({ "values": ["03 07 12 19 25 31 09"], "key": "3.7.9.12.19.25.31./" });
     let beacon = json!({ "round": 657413, "signature": sig657413, "randomness": "fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587" });
-    let root5 = roots[5];
     add(
         "seed/public-numbers",
         "seed",
         "seed from two reveals and public numbers",
         SOURCE_GEN,
-        json!({ "rules_hash": rules_hash, "draw_index": 0, "tree_size": 5, "root": root5, "reveals": reveals, "entropy": { "drand": null, "public_numbers": numbers } }),
+        json!({ "freeze_hash": freeze_hash, "reveals": reveals, "entropy": { "drand": null, "public_numbers": numbers } }),
     );
     add(
         "seed/drand-and-numbers",
         "seed",
         "seed from two reveals, a drand beacon and public numbers",
         SOURCE_GEN,
-        json!({ "rules_hash": rules_hash, "draw_index": 2, "tree_size": 5, "root": root5, "reveals": reveals, "entropy": { "drand": beacon, "public_numbers": numbers } }),
+        json!({ "freeze_hash": freeze_hash, "reveals": reveals, "entropy": { "drand": beacon, "public_numbers": numbers } }),
     );
     add(
         "seed/no-reveals",
         "seed",
         "RFC 3797-only draws have no reveals",
         SOURCE_GEN,
-        json!({ "rules_hash": rules_hash, "draw_index": 1, "tree_size": 0, "root": roots[0], "reveals": [], "entropy": { "drand": null, "public_numbers": numbers } }),
+        json!({ "freeze_hash": freeze_hash, "reveals": [], "entropy": { "drand": null, "public_numbers": numbers } }),
     );
     let person = |p: u8| Hash32([p; 32]).to_hex();
     let equal: Vec<Value> = (0..20u8)
@@ -522,14 +546,14 @@ fn all_vectors() -> BTreeMap<String, String> {
             "draw",
             desc,
             SOURCE_GEN,
-            json!({ "algorithm": "fairdraw-chacha20-v1", "seed": "5a".repeat(32), "entrants": entrants, "prizes": 6, "alternates": 5 }),
+            json!({ "algorithm": "fairdraw-chacha20-v2", "seed": "5a".repeat(32), "entrants": entrants, "prizes": 6, "alternates": 5 }),
         );
         add(
             &format!("draw/rfc3797-{name}"),
             "draw",
             desc,
             SOURCE_GEN,
-            json!({ "algorithm": "rfc3797-md5-v1", "key": "3.7.9.12.19.25.31./", "entrants": entrants, "prizes": 6, "alternates": 5 }),
+            json!({ "algorithm": "rfc3797-md5-v2", "key": "3.7.9.12.19.25.31./", "entrants": entrants, "prizes": 6, "alternates": 5 }),
         );
     }
     add(
@@ -537,21 +561,21 @@ fn all_vectors() -> BTreeMap<String, String> {
         "draw",
         "3 people, 11 places: everyone placed once",
         SOURCE_GEN,
-        json!({ "algorithm": "fairdraw-chacha20-v1", "seed": "01".repeat(32), "entrants": &weighted[..8], "prizes": 6, "alternates": 5 }),
+        json!({ "algorithm": "fairdraw-chacha20-v2", "seed": "01".repeat(32), "entrants": &weighted[..8], "prizes": 6, "alternates": 5 }),
     );
     add(
         "draw/empty-ledger",
         "draw",
-        "no entries: no draw",
+        "no entries: nobody is placed, and that is a valid draw",
         SOURCE_GEN,
-        json!({ "algorithm": "fairdraw-chacha20-v1", "seed": "01".repeat(32), "entrants": [], "prizes": 6, "alternates": 5 }),
+        json!({ "algorithm": "fairdraw-chacha20-v2", "seed": "01".repeat(32), "entrants": [], "prizes": 6, "alternates": 5 }),
     );
     add(
         "draw/zero-weight",
         "draw",
         "a leaf with weight 0 is malformed",
         SOURCE_GEN,
-        json!({ "algorithm": "fairdraw-chacha20-v1", "seed": "01".repeat(32), "entrants": [{ "participant": person(1), "weight": 0 }], "prizes": 1, "alternates": 0 }),
+        json!({ "algorithm": "fairdraw-chacha20-v2", "seed": "01".repeat(32), "entrants": [{ "participant": person(1), "weight": 0 }], "prizes": 1, "alternates": 0 }),
     );
 
     // --- rules, leaves, whole records -------------------------------------------------------------
@@ -588,7 +612,308 @@ fn all_vectors() -> BTreeMap<String, String> {
         &serde_json::to_value(&drand_record).expect("record"),
         &drand_ledger,
     );
+    v2_structures(&mut add, &record, &ledger);
     out
+}
+
+/// The structures protocol v2 adds: freeze, tree head and promise bytes, signatures (strict
+/// Ed25519), phone commitments, draw trees, typed public numbers, dedupe keys, rules checks.
+fn v2_structures(
+    add: &mut Add<'_>,
+    record: &fairdraw_core::record::DrawRecord,
+    ledger: &fairdraw_core::ledger::Ledger,
+) {
+    let f = &record.freeze;
+    add(
+        "freeze/demo",
+        "freeze",
+        "the signed bytes and hash of a demo freeze",
+        SOURCE_GEN,
+        json!({ "freeze": f.freeze }),
+    );
+    let mut empty = f.freeze.clone();
+    empty.commitments.clear();
+    empty.tree_size = 0;
+    empty.total_weight = 0;
+    add(
+        "freeze/no-commitments",
+        "freeze",
+        "a freeze with no seed commitments (an RFC 3797 draw)",
+        SOURCE_GEN,
+        json!({ "freeze": empty }),
+    );
+    add(
+        "tree_head/demo",
+        "tree_head",
+        "the signed bytes of a tree head (never a freeze)",
+        SOURCE_GEN,
+        json!({ "head": {
+            "rules_hash": record.rules_hash, "campaign_id": record.rules.id, "draw_index": 0,
+            "tree_size": f.freeze.tree_size, "root": f.freeze.root, "timestamp_ms": f.freeze.frozen_at_ms } }),
+    );
+    add(
+        "promise/demo",
+        "promise",
+        "the signed bytes of a ticket promise",
+        SOURCE_GEN,
+        json!({ "rules_hash": record.rules_hash, "campaign_id": record.rules.id, "draw_index": 0,
+            "leaf_index": 3, "leaf_hash": ledger.hashes[3], "timestamp_ms": ledger.leaves[3].entered_at_ms }),
+    );
+    // Ed25519, strict: the freeze signature verifies; corruptions do not.
+    let key = hex::encode(record.rules.server_key);
+    let msg = hex::encode(f.freeze.signed_bytes());
+    let sig = hex::encode(f.signature);
+    let signature = |name: &str, desc: &str, k: &str, m: &str, s: &str| {
+        (
+            name.to_owned(),
+            desc.to_owned(),
+            json!({ "public_key": k, "message_hex": m, "signature": s }),
+        )
+    };
+    // S + L: the same signature with a non-canonical scalar.
+    let mut s_plus_l = f.signature;
+    add_group_order(&mut s_plus_l[32..]);
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    // y = p + 1: a non-canonical encoding of the identity's y coordinate.
+    let mut non_canonical = [0xffu8; 32];
+    non_canonical[0] = 0xee;
+    non_canonical[31] = 0x7f;
+    let mut other_msg = f.freeze.clone();
+    other_msg.frozen_at_ms += 1;
+    for (name, desc, input) in [
+        signature(
+            "freeze-valid",
+            "the demo freeze's signature verifies",
+            &key,
+            &msg,
+            &sig,
+        ),
+        signature(
+            "wrong-message",
+            "the same signature on another message",
+            &key,
+            &hex::encode(other_msg.signed_bytes()),
+            &sig,
+        ),
+        signature(
+            "s-plus-l",
+            "S + L (non-canonical S) is refused",
+            &key,
+            &msg,
+            &hex::encode(s_plus_l),
+        ),
+        signature(
+            "identity-key",
+            "a small-order public key (the identity) is refused",
+            &hex::encode(identity),
+            &msg,
+            &sig,
+        ),
+        signature(
+            "non-canonical-key",
+            "a non-canonical public key encoding (y = p + 1) is refused",
+            &hex::encode(non_canonical),
+            &msg,
+            &sig,
+        ),
+    ] {
+        add(
+            &format!("signature/{name}"),
+            "signature",
+            &desc,
+            SOURCE_GEN,
+            input,
+        );
+    }
+    for (name, salt, phone) in [
+        ("demo", "00112233445566778899aabbccddeeff", "138****1234"),
+        (
+            "other-salt",
+            "ffeeddccbbaa99887766554433221100",
+            "138****1234",
+        ),
+    ] {
+        add(
+            &format!("phone/{name}"),
+            "phone_commitment",
+            "a masked phone committed with its salt",
+            SOURCE_GEN,
+            json!({ "phone_masked": phone, "phone_salt": salt }),
+        );
+    }
+    let h = |i: u8| Hash32::sha256(&[i]).to_hex();
+    for n in [0usize, 1, 2, 3, 5, 7, 8] {
+        let leaves: Vec<Value> = (0..n)
+            .map(|i| json!({ "weight": (1 + i % 3).to_string(), "leaf_hash": h(i as u8) }))
+            .collect();
+        add(
+            &format!("drawtree/root-{n}"),
+            "draw_tree",
+            &format!("draw-tree root and total weight of {n} leaves"),
+            SOURCE_GEN,
+            json!({ "leaves": leaves }),
+        );
+    }
+    add(
+        "drawtree/sum-overflow",
+        "draw_tree",
+        "weights that add up past 2^64 - 1 are an error, never a wrap",
+        SOURCE_GEN,
+        json!({ "leaves": [
+            { "weight": u64::MAX.to_string(), "leaf_hash": h(0) },
+            { "weight": "1", "leaf_hash": h(1) } ] }),
+    );
+    add(
+        "drawtree/sum-just-fits",
+        "draw_tree",
+        "weights that add up to exactly 2^64 - 1",
+        SOURCE_GEN,
+        json!({ "leaves": [
+            { "weight": (u64::MAX - 1).to_string(), "leaf_hash": h(0) },
+            { "weight": "1", "leaf_hash": h(1) } ] }),
+    );
+    let ssq = json!({ "sources": [{
+        "name": "中国福利彩票双色球 第2026150期", "drawn_at_ms": 1_798_000_000_000u64,
+        "groups": [ { "count": 6, "min": 1, "max": 33, "distinct": true },
+                    { "count": 1, "min": 1, "max": 16, "distinct": true } ] }] });
+    let index = json!({ "sources": [{
+        "name": "上证指数 收盘 (hundredths)", "drawn_at_ms": 1_798_000_000_000u64,
+        "groups": [ { "count": 1, "min": 0, "max": 100_000_000, "distinct": false } ] }] });
+    for (name, spec, values) in [
+        ("ssq-spaces", &ssq, vec!["03 11 17 22 28 33 09"]),
+        ("ssq-commas-and-plus", &ssq, vec!["3,11,17,22,28,33+9"]),
+        (
+            "ssq-full-width",
+            &ssq,
+            vec!["０３　１１　１７　２２　２８　３３　０９"],
+        ),
+        ("ssq-unsorted-bar", &ssq, vec!["33 28 22 17 11 03 | 09"]),
+        (
+            "ssq-ideographic-comma",
+            &ssq,
+            vec!["03、11、17、22、28、33、09"],
+        ),
+        ("ssq-collapsed", &ssq, vec!["03111722283309"]),
+        ("ssq-six-numbers", &ssq, vec!["03 11 17 22 28 33"]),
+        ("ssq-red-out-of-range", &ssq, vec!["03 11 17 22 28 34 09"]),
+        ("ssq-blue-out-of-range", &ssq, vec!["03 11 17 22 28 33 17"]),
+        ("ssq-repeated", &ssq, vec!["03 11 17 22 28 28 09"]),
+        ("ssq-decimal", &ssq, vec!["03 11 17 22 28 33 9.5"]),
+        ("ssq-two-values", &ssq, vec!["03 11 17 22 28 33 09", "1"]),
+        ("index-close", &index, vec!["0312345"]),
+    ] {
+        add(
+            &format!("numbers/{name}"),
+            "public_numbers",
+            "public numbers typed as anyone would, read by the rules' game description",
+            SOURCE_GEN,
+            json!({ "spec": spec, "values": values }),
+        );
+    }
+    for (name, text) in [
+        ("dashed", "DUPX-000777"),
+        ("no-separator", "DUPX000777"),
+        ("double-dash", "DUPX--000777"),
+        ("leading-dash", "-DUPX-000777"),
+        ("trailing-dash", "DUPX-000777-"),
+        ("lower-case-space", "dupx 000777"),
+        ("full-width", "ＤＵＰＸ－０００７７７"),
+        ("slash-dot", "DUPX/000777."),
+        ("old-style-dashed", "036001900111-09781653"),
+        ("old-style-undashed", "03600190011109781653"),
+        ("old-style-10-digit-code", "0360019001 09781653"),
+        ("fully-digital-grouped", "2431 2000 0001 3663 4917"),
+        ("too-short", "A-1"),
+        ("chinese", "小票123456"),
+        ("too-long", "A123456789012345678901234567890123456789012"),
+    ] {
+        add(
+            &format!("dedupe/{name}"),
+            "dedupe_key",
+            "the dedupe key keeps letters and digits only",
+            SOURCE_GEN,
+            json!({ "text": text, "merchant_id": "M001" }),
+        );
+    }
+    // Rules that cannot run, each refused (valid: false), beside the valid demo rules.
+    let mut bad: Vec<(&str, fairdraw_core::rules::CampaignRules)> = Vec::new();
+    let base = record.rules.clone();
+    let mut r = base.clone();
+    r.entries_per_receipt =
+        fairdraw_core::rules::EntriesPerReceipt::PerThresholdMultiple { max: 101 };
+    bad.push(("weight-bound", r));
+    let mut r = base.clone();
+    r.draws[0].reveal_deadline_ms = r.draws[0].closes_at_ms();
+    bad.push(("deadline-at-close", r));
+    let mut r = base.clone();
+    let deadline = r.draws[0].reveal_deadline_ms;
+    if let Some(p) = r.draws[0].entropy.public_numbers.as_mut() {
+        p.sources[0].drawn_at_ms = deadline;
+    }
+    bad.push(("numbers-before-deadline", r));
+    let mut r = base.clone();
+    r.draws[1].entry_start = r.draws[0].entry_end;
+    bad.push(("draws-overlap", r));
+    let mut r = base.clone();
+    r.name_zh = "  ".into();
+    bad.push(("blank-name", r));
+    let mut r = base.clone();
+    r.witness_quorum = 1;
+    bad.push(("quorum-without-witnesses", r));
+    let mut r = base.clone();
+    r.witnesses.push(fairdraw_core::rules::Witness {
+        name: "达州市公证处".into(),
+        vkey: "notary+00000000+BBpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW".into(),
+    });
+    r.witness_quorum = 1;
+    bad.push(("witness-bad-key-id", r));
+    let mut r = base.clone();
+    r.max_amount_fen = fairdraw_core::money::Fen(10_000_000_001);
+    bad.push(("amount-ceiling", r));
+    for (name, rules) in bad {
+        let v = add(
+            &format!("rules/invalid-{name}"),
+            "rules_hash",
+            "rules that cannot run: valid is false",
+            SOURCE_GEN,
+            json!({ "rules": rules }),
+        );
+        assert_eq!(v["expected"]["valid"], false, "{name}");
+    }
+    let mut r = base;
+    let witness = ed25519_dalek::SigningKey::from_bytes(&[0x51; 32]);
+    r.witnesses.push(fairdraw_core::rules::Witness {
+        name: "达州市公证处".into(),
+        vkey: fairdraw_core::note::format_vkey(
+            "notary.dazhou.example",
+            fairdraw_core::note::SIG_TYPE_COSIGNATURE,
+            &witness.verifying_key().to_bytes(),
+        ),
+    });
+    r.witness_quorum = 1;
+    let v = add(
+        "rules/with-witness",
+        "rules_hash",
+        "rules naming one witness by its C2SP cosigner vkey, quorum 1",
+        SOURCE_GEN,
+        json!({ "rules": r }),
+    );
+    assert_eq!(v["expected"]["valid"], true);
+}
+
+/// Adds the Ed25519 group order L to a 32-byte little-endian scalar.
+fn add_group_order(s: &mut [u8]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (b, l) in s.iter_mut().zip(L) {
+        let v = u16::from(*b) + u16::from(l) + carry;
+        *b = v as u8;
+        carry = v >> 8;
+    }
 }
 
 /// Changes a record and/or its ledger.
@@ -598,23 +923,41 @@ type Add<'a> = dyn FnMut(&str, &str, &str, &str, Value) -> Value + 'a;
 
 /// A valid record and, for each field, a mutation that must fail on the named check.
 fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
+    let anchor = record["rules_hash"].clone();
     let v = add(
         &format!("record/{name}-valid"),
         "record",
-        "a complete record: every check passes",
+        "a complete record checked against its published anchor: every check passes",
         SOURCE_GEN,
-        json!({ "record": record, "ledger": ledger }),
+        json!({ "record": record, "ledger": ledger, "anchor": anchor }),
     );
     assert_eq!(
         v["expected"]["all_passed"], true,
         "{name} record must verify: {}",
         v["expected"]
     );
+    for (what, given) in [
+        ("no-anchor", Value::Null),
+        (
+            "other-anchor",
+            json!(Hash32::sha256(b"another campaign").to_hex()),
+        ),
+    ] {
+        let v = add(
+            &format!("record/{name}-{what}"),
+            "record",
+            "a record alone, or against another anchor, proves only that it agrees with itself: check anchor must fail",
+            SOURCE_GEN,
+            json!({ "record": record, "ledger": ledger, "anchor": given }),
+        );
+        assert_eq!(v["expected"]["failed_checks"], json!(["anchor"]), "{what}");
+    }
+    let frozen = |r: &Value, key: &str| r["freeze"]["freeze"][key].as_u64().expect("u64");
     let mut mutations: Vec<(&str, &str, Mutation)> = vec![
         (
-            "version",
+            "version-1",
             "record.version",
-            Box::new(|r, _| r["version"] = json!(2)),
+            Box::new(|r, _| r["version"] = json!(1)),
         ),
         (
             "rules-hash",
@@ -627,8 +970,17 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
             Box::new(|r, _| r["rules"]["threshold_fen"] = json!(40_000)),
         ),
         (
+            "rules-swapped-consistently",
+            "anchor",
+            Box::new(|r, _| {
+                r["rules"]["threshold_fen"] = json!(40_000);
+                let h = hash_rules(r);
+                r["rules_hash"] = json!(h);
+            }),
+        ),
+        (
             "rules-server-key",
-            "tree_head.signature",
+            "freeze.signature",
             Box::new(|r, _| {
                 flip_hex(&mut r["rules"]["server_key"]);
                 let h = hash_rules(r);
@@ -641,54 +993,73 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
             Box::new(|r, _| r["draw_index"] = json!(9)),
         ),
         (
-            "tree-head-signature",
-            "tree_head.signature",
-            Box::new(|r, _| flip_hex(&mut r["tree_head"]["signature"])),
+            "freeze-signature",
+            "freeze.signature",
+            Box::new(|r, _| flip_hex(&mut r["freeze"]["signature"])),
         ),
         (
-            "tree-head-size",
+            "freeze-size",
             "ledger.size",
-            Box::new(|r, _| {
-                let n = r["tree_head"]["head"]["tree_size"].as_u64().expect("n");
-                r["tree_head"]["head"]["tree_size"] = json!(n + 1);
+            Box::new(move |r, _| {
+                r["freeze"]["freeze"]["tree_size"] = json!(frozen(r, "tree_size") + 1)
             }),
         ),
         (
-            "tree-head-root",
+            "freeze-root",
             "ledger.root",
-            Box::new(|r, _| flip_hex(&mut r["tree_head"]["head"]["root"])),
+            Box::new(|r, _| flip_hex(&mut r["freeze"]["freeze"]["root"])),
         ),
         (
-            "tree-head-campaign",
-            "tree_head.binding",
-            Box::new(|r, _| r["tree_head"]["head"]["campaign_id"] = json!("other")),
+            "freeze-total-weight",
+            "ledger.total_weight",
+            Box::new(move |r, _| {
+                r["freeze"]["freeze"]["total_weight"] = json!(frozen(r, "total_weight") + 1)
+            }),
         ),
         (
-            "tree-head-early",
-            "tree_head.after_close",
-            Box::new(|r, _| {
-                let t = r["tree_head"]["head"]["timestamp_ms"].as_u64().expect("t");
-                r["tree_head"]["head"]["timestamp_ms"] = json!(t - 86_400_000);
+            "freeze-draw-root",
+            "ledger.draw_root",
+            Box::new(|r, _| flip_hex(&mut r["freeze"]["freeze"]["draw_root"])),
+        ),
+        (
+            "freeze-campaign",
+            "freeze.binding",
+            Box::new(|r, _| r["freeze"]["freeze"]["campaign_id"] = json!("other")),
+        ),
+        (
+            "freeze-rules-hash",
+            "freeze.binding",
+            Box::new(|r, _| flip_hex(&mut r["freeze"]["freeze"]["rules_hash"])),
+        ),
+        (
+            "freeze-early",
+            "freeze.after_close",
+            Box::new(move |r, _| {
+                r["freeze"]["freeze"]["frozen_at_ms"] =
+                    json!(frozen(r, "frozen_at_ms") - 86_400_000)
             }),
         ),
         (
             "commitment",
             "commitment.0.reveal",
-            Box::new(|r, _| flip_hex(&mut r["commitments"][0]["commitment"])),
+            Box::new(|r, _| flip_hex(&mut r["freeze"]["freeze"]["commitments"][0]["commitment"])),
         ),
         (
             "commitment-late",
             "commitment.1.time",
-            Box::new(|r, _| {
-                let t = r["tree_head"]["head"]["timestamp_ms"].as_u64().expect("t");
-                r["commitments"][1]["published_at_ms"] = json!(t);
+            Box::new(move |r, _| {
+                r["freeze"]["freeze"]["commitments"][1]["published_at_ms"] =
+                    json!(frozen(r, "frozen_at_ms"))
             }),
         ),
         (
             "commitment-missing",
             "commitments.parties",
             Box::new(|r, _| {
-                r["commitments"].as_array_mut().expect("a").pop();
+                r["freeze"]["freeze"]["commitments"]
+                    .as_array_mut()
+                    .expect("a")
+                    .pop();
             }),
         ),
         (
@@ -701,11 +1072,35 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
             "reveals.parties",
             Box::new(|r, _| r["reveals"].as_array_mut().expect("a").reverse()),
         ),
+        (
+            "reveal-missing",
+            "commitment.1.reveal",
+            Box::new(|r, _| {
+                r["reveals"].as_array_mut().expect("a").pop();
+            }),
+        ),
+        (
+            "reveal-before-freeze",
+            "reveal.0.time",
+            Box::new(move |r, _| {
+                r["reveals"][0]["revealed_at_ms"] = json!(frozen(r, "frozen_at_ms"))
+            }),
+        ),
+        (
+            "reveal-after-deadline",
+            "reveal.1.time",
+            Box::new(|r, _| {
+                let d = r["rules"]["draws"][0]["reveal_deadline_ms"]
+                    .as_u64()
+                    .expect("d");
+                r["reveals"][1]["revealed_at_ms"] = json!(d + 1);
+            }),
+        ),
         ("seed", "seed", Box::new(|r, _| flip_hex(&mut r["seed"]))),
         (
             "algorithm",
             "algorithm",
-            Box::new(|r, _| r["algorithm"] = json!("rfc3797-md5-v1")),
+            Box::new(|r, _| r["algorithm"] = json!("rfc3797-md5-v2")),
         ),
         (
             "winner-swapped",
@@ -721,6 +1116,11 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
             "winner-phone",
             "winner.1",
             Box::new(|r, _| r["winners"][1]["phone_masked"] = json!("139****0000")),
+        ),
+        (
+            "winner-salt",
+            "winner.0",
+            Box::new(|r, _| flip_hex(&mut r["winners"][0]["phone_salt"])),
         ),
         (
             "alternate-dropped",
@@ -745,8 +1145,71 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
         ),
         (
             "ledger-below-threshold",
-            "ledger.eligibility",
+            "ledger.amounts",
             Box::new(|_, l| l[5]["amount_fen"] = json!(49_999)),
+        ),
+        (
+            "ledger-above-maximum",
+            "ledger.amounts",
+            Box::new(|_, l| l[5]["amount_fen"] = json!(100_000_001u64)),
+        ),
+        (
+            "ledger-merchant",
+            "ledger.merchants",
+            Box::new(|_, l| l[2]["merchant_id"] = json!("M999")),
+        ),
+        (
+            "ledger-weight",
+            "ledger.weights",
+            Box::new(|_, l| l[4]["weight"] = json!(2)),
+        ),
+        (
+            "ledger-dated-outside-window",
+            "ledger.dates",
+            Box::new(|_, l| l[1]["date"] = json!("2020-01-01")),
+        ),
+        (
+            "ledger-dated-after-entry",
+            "ledger.dates",
+            Box::new(|_, l| {
+                // Entered at the very start of the draw window, dated a day later.
+                let first = l[0]["date"].clone();
+                l[0] = l[0].clone();
+                let day: CivilDate = serde_json::from_value(first).expect("date");
+                l[0]["entered_at_ms"] = json!(day.china_start_ms());
+                let next = CivilDate::from_days_since_epoch(day.days_since_epoch() + 1).expect("d");
+                l[0]["date"] = json!(next);
+            }),
+        ),
+        (
+            "ledger-entered-after-close",
+            "ledger.entry_times",
+            Box::new(|r, l| {
+                let end: CivilDate =
+                    serde_json::from_value(r["rules"]["draws"][0]["entry_end"].clone()).expect("d");
+                let last = l.len() - 1;
+                l[last]["entered_at_ms"] = json!(end.china_end_ms());
+            }),
+        ),
+        (
+            "ledger-entered-at-freeze",
+            "ledger.entry_times",
+            Box::new(move |r, l| {
+                let last = l.len() - 1;
+                l[last]["entered_at_ms"] = json!(frozen(r, "frozen_at_ms"));
+            }),
+        ),
+        (
+            "ledger-cap-per-day",
+            "ledger.caps",
+            Box::new(|_, l| {
+                // Six entries of one participant on one day; the demo cap is five.
+                for i in 1..6 {
+                    l[i]["participant"] = l[0]["participant"].clone();
+                    l[i]["entered_at_ms"] = l[0]["entered_at_ms"].clone();
+                    l[i]["date"] = l[0]["date"].clone();
+                }
+            }),
         ),
         (
             "ledger-duplicate",
@@ -765,6 +1228,18 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
             "entropy.drand",
             Box::new(|r, _| flip_hex(&mut r["public_entropy"]["drand"]["randomness"])),
         ));
+        mutations.push((
+            "drand-before-reveal",
+            "entropy.drand_after_reveals",
+            Box::new(|r, _| {
+                let t = fairdraw_core::entropy::quicknet_round_time_ms(
+                    r["public_entropy"]["drand"]["round"]
+                        .as_u64()
+                        .expect("round"),
+                );
+                r["reveals"][1]["revealed_at_ms"] = json!(t);
+            }),
+        ));
     }
     if record["public_entropy"]["public_numbers"].is_object() {
         mutations.push((
@@ -772,6 +1247,19 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
             "entropy.public_numbers",
             Box::new(|r, _| {
                 r["public_entropy"]["public_numbers"]["values"][0] = json!("1 2 3 4 5 6 7")
+            }),
+        ));
+        mutations.push((
+            "public-numbers-collapsed",
+            "entropy.public_numbers",
+            Box::new(|r, _| {
+                let typed = r["public_entropy"]["public_numbers"]["values"][0]
+                    .as_str()
+                    .expect("text")
+                    .replace(' ', "");
+                r["public_entropy"]["public_numbers"]["values"][0] = json!(typed);
+                r["public_entropy"]["public_numbers"]["key"] =
+                    json!(format!("{}./", typed.trim_start_matches('0')));
             }),
         ));
         mutations.push((
@@ -789,7 +1277,7 @@ fn records(add: &mut Add<'_>, name: &str, record: &Value, ledger: &[Value]) {
             "record",
             &format!("mutated ({what}): check {check} must fail"),
             SOURCE_GEN,
-            json!({ "record": r, "ledger": l }),
+            json!({ "record": r, "ledger": l, "anchor": anchor }),
         );
         let failed = v["expected"]["failed_checks"]
             .as_array()
@@ -809,7 +1297,7 @@ fn hash_rules(record: &Value) -> String {
 }
 
 /// A small 2023 campaign whose draw uses drand quicknet round 657413 (published
-/// 2023-09-15T11:00:03Z, after this draw's freeze) and public numbers.
+/// 2023-09-15T11:00:03Z, after this draw's freeze and reveals) and public numbers.
 fn drand_draw() -> (
     fairdraw_core::record::DrawRecord,
     Vec<fairdraw_core::ledger::Leaf>,
@@ -819,22 +1307,26 @@ fn drand_draw() -> (
         signing.verifying_key().to_bytes(),
         CivilDate::new(2023, 8, 25).expect("date"),
     );
-    rules.draws[0].entry_start = CivilDate::new(2023, 8, 25).expect("date");
-    rules.draws[0].entry_end = CivilDate::new(2023, 9, 14).expect("date");
-    rules.draws[0].entropy.drand = Some(DrandSpec {
-        chain_hash: QUICKNET_CHAIN_HASH.into(),
-        round: 657_413,
-    });
-    let ledger = demo_ledger(&rules, 0, 30, &Hash32([0x99; 32]), &[0x55; 32]);
-    let close = rules.draws[0].closes_at_ms();
-    let head = TreeHead {
-        campaign_id: rules.id.clone(),
-        draw_index: 0,
-        tree_size: ledger.size(),
-        root: ledger.root(),
-        timestamp_ms: close + 30_000,
+    let round_at = fairdraw_core::entropy::quicknet_round_time_ms(657_413);
+    {
+        let d = &mut rules.draws[0];
+        d.entry_start = CivilDate::new(2023, 8, 25).expect("date");
+        d.entry_end = CivilDate::new(2023, 9, 14).expect("date");
+        d.reveal_deadline_ms = round_at - 3_600_000;
+        d.entropy.drand = Some(DrandSpec {
+            chain_hash: Hash32::from_hex(QUICKNET_CHAIN_HASH).expect("hex"),
+            round: 657_413,
+        });
+        if let Some(p) = d.entropy.public_numbers.as_mut() {
+            p.sources[0].name =
+                "中国福利彩票双色球 2023-09-15 (China Welfare Lottery Shuangseqiu)".into();
+            p.sources[0].drawn_at_ms = round_at;
+        }
     }
-    .sign(&signing);
+    rules.validate().expect("drand rules");
+    let demo = demo_ledger(&rules, 0, 30, &Hash32([0x99; 32]), &[0x55; 32]);
+    let ledger = demo.ledger.clone();
+    let close = rules.draws[0].closes_at_ms();
     let rules_hash = rules.hash();
     let secrets = [SeedSecret([0xaa; 32]), SeedSecret([0xbb; 32])];
     let parties = rules.draws[0].seed_parties.clone();
@@ -847,31 +1339,55 @@ fn drand_draw() -> (
             published_at_ms: close - 7_200_000,
         })
         .collect();
+    let frozen_at = close + 30_000;
+    let freeze = Freeze::of_leaves(
+        rules_hash,
+        &rules.id,
+        0,
+        ledger
+            .leaves
+            .iter()
+            .map(|l| l.weight)
+            .zip(ledger.hashes.iter().copied()),
+        commitments,
+        frozen_at,
+    )
+    .expect("weights")
+    .sign(&signing);
     let reveals: Vec<Reveal> = parties
         .iter()
         .zip(&secrets)
-        .map(|(p, s)| Reveal {
+        .enumerate()
+        .map(|(i, (p, s))| Reveal {
             party: p.clone(),
             secret: s.clone(),
+            revealed_at_ms: frozen_at + 60_000 * (i as u64 + 1),
         })
         .collect();
+    let spec = rules.draws[0]
+        .entropy
+        .public_numbers
+        .clone()
+        .expect("numbers");
     let entropy = PublicEntropy {
         drand: Some(DrandBeacon {
             round: 657_413,
             signature: hex::decode("b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b").expect("hex"),
             randomness: Hash32::from_hex("fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587").expect("hex"),
         }),
-        public_numbers: Some(PublicNumbers::from_values(vec!["05 11 17 22 28 30 12".into()]).expect("numbers")),
+        public_numbers: Some(PublicNumbers::from_values(&spec, vec!["05 11 17 22 28 30 12".into()]).expect("numbers")),
     };
-    let record = conduct_draw(&DrawInputs {
-        rules: &rules,
-        draw_index: 0,
-        ledger: &ledger,
-        tree_head: &head,
-        commitments: &commitments,
-        reveals: &reveals,
-        entropy: &entropy,
-    })
+    let record = conduct_draw(
+        &DrawInputs {
+            rules: &rules,
+            draw_index: 0,
+            ledger: &ledger,
+            freeze: &freeze,
+            reveals: &reveals,
+            entropy: &entropy,
+        },
+        |i| demo.opening(i),
+    )
     .expect("draw");
     (record, ledger.leaves)
 }

@@ -154,7 +154,21 @@ impl Serialize for CivilDate {
 
 impl<'de> Deserialize<'de> for CivilDate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // JSON dates have one form (SPEC.md §1): `YYYY-MM-DD`. What a person types may take
+        // others ([`CivilDate::parse`]); a published file may not.
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let b = s.as_bytes();
+        let iso = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !iso {
+            return Err(serde::de::Error::custom(format!(
+                "{s:?} is not a YYYY-MM-DD date"
+            )));
+        }
         CivilDate::parse(&s).map_err(serde::de::Error::custom)
     }
 }

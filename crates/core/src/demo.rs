@@ -6,8 +6,9 @@
 
 use crate::civil::CivilDate;
 use crate::entropy::{PublicEntropy, PublicNumbers};
+use crate::freeze::Freeze;
 use crate::hash::Hash32;
-use crate::ledger::{LEAF_VERSION, Leaf, Ledger, TicketId};
+use crate::ledger::{LEAF_VERSION, Leaf, Ledger, PhoneOpening, TicketId, phone_commitment};
 use crate::money::Fen;
 use crate::phone::PhoneNumber;
 use crate::receipt::{participant_pseudonym, receipt_fingerprint};
@@ -16,9 +17,9 @@ use crate::rules::{
     ALGORITHM_CHACHA20, CampaignRules, Caps, DrawRules, EntriesPerReceipt, EntropySpec, Merchant,
     Prize, PublicNumbersSpec, RULES_VERSION,
 };
+use crate::rules::{NumberGroup, NumberSource};
 use crate::sampler::DrawStream;
 use crate::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
-use crate::tree_head::TreeHead;
 use ed25519_dalek::SigningKey;
 use std::num::NonZeroU64;
 
@@ -64,24 +65,48 @@ pub fn demo_rules(server_key: [u8; 32], start: CivilDate) -> CampaignRules {
     let car = || Prize {
         name: "一汽-大众帕萨特轿车一辆 (a Volkswagen Passat)".into(),
     };
-    let draw = |name: &str, from: i64, to: i64| DrawRules {
-        name: name.into(),
-        entry_start: day(from),
-        entry_end: day(to),
-        prizes: vec![car(), car()],
-        alternates: 5,
-        seed_parties: vec!["organizer".into(), "notary".into()],
-        entropy: EntropySpec {
-            drand: None,
-            public_numbers: Some(PublicNumbersSpec {
-                sources: vec![format!(
-                    "中国福利彩票双色球：{} 之后第一期开奖的全部 7 个号码 (China Welfare Lottery Shuangseqiu: all 7 numbers of the first draw after {})",
-                    day(to),
-                    day(to)
-                )],
-            }),
-        },
-        algorithm: ALGORITHM_CHACHA20.into(),
+    // Reveals by 20:00 China time on the tenth day after the close, at the ceremony; the
+    // lottery is drawn at 21:15 that evening, after every reveal.
+    let draw = |name: &str, from: i64, to: i64| {
+        let deadline = day(to + 10).china_start_ms() + 20 * 3_600_000;
+        let drawn_at = deadline + 75 * 60_000;
+        DrawRules {
+            name: name.into(),
+            entry_start: day(from),
+            entry_end: day(to),
+            prizes: vec![car(), car()],
+            alternates: 5,
+            seed_parties: vec!["organizer".into(), "notary".into()],
+            reveal_deadline_ms: deadline,
+            entropy: EntropySpec {
+                drand: None,
+                public_numbers: Some(PublicNumbersSpec {
+                    sources: vec![NumberSource {
+                        name: format!(
+                            "中国福利彩票双色球 {} 21:15 开奖号码 (China Welfare Lottery Shuangseqiu, drawn {} 21:15)",
+                            day(to + 10),
+                            day(to + 10)
+                        ),
+                        drawn_at_ms: drawn_at,
+                        groups: vec![
+                            NumberGroup {
+                                count: 6,
+                                min: 1,
+                                max: 33,
+                                distinct: true,
+                            },
+                            NumberGroup {
+                                count: 1,
+                                min: 1,
+                                max: 16,
+                                distinct: true,
+                            },
+                        ],
+                    }],
+                }),
+            },
+            algorithm: ALGORITHM_CHACHA20.into(),
+        }
     };
     CampaignRules {
         version: RULES_VERSION,
@@ -90,6 +115,7 @@ pub fn demo_rules(server_key: [u8; 32], start: CivilDate) -> CampaignRules {
         name_en: "Love Dazhou · Shop Tongchuan year-end draw".into(),
         organizer: "达州市通川区商务局 (Tongchuan District Bureau of Commerce)".into(),
         threshold_fen: Fen::from_yuan(500),
+        max_amount_fen: Fen::from_yuan(1_000_000),
         entry_start: start,
         entry_end: day(80),
         merchants: MERCHANTS
@@ -112,6 +138,27 @@ pub fn demo_rules(server_key: [u8; 32], start: CivilDate) -> CampaignRules {
             draw("第三期", 53, 80),
         ],
         server_key,
+        witnesses: Vec::new(),
+        witness_quorum: 0,
+    }
+}
+
+/// A synthetic ledger with what only the server knows of it: each leaf's phone opening and
+/// full phone number.
+#[derive(Debug, Clone, Default)]
+pub struct DemoLedger {
+    /// The public ledger.
+    pub ledger: Ledger,
+    /// Each leaf's masked phone and salt.
+    pub openings: Vec<PhoneOpening>,
+    /// Each leaf's phone number (11 digits).
+    pub phones: Vec<String>,
+}
+
+impl DemoLedger {
+    /// The opening of leaf `index`.
+    pub fn opening(&self, index: u64) -> Option<PhoneOpening> {
+        self.openings.get(usize::try_from(index).ok()?).cloned()
     }
 }
 
@@ -141,11 +188,13 @@ pub fn demo_ledger(
     n: u64,
     seed: &Hash32,
     pseudonym_key: &[u8; 32],
-) -> Ledger {
+) -> DemoLedger {
     let mut g = Gen(DrawStream::new(seed));
     let Some(draw) = rules.draw(draw_index) else {
-        return Ledger::default();
+        return DemoLedger::default();
     };
+    let mut openings = Vec::with_capacity(n as usize);
+    let mut phones = Vec::with_capacity(n as usize);
     let people = (n / 4).max(1);
     let days = (draw.entry_end.days_since_epoch() - draw.entry_start.days_since_epoch() + 1) as u64;
     let window_ms = days * 86_400_000;
@@ -177,23 +226,34 @@ pub fn demo_ledger(
         let amount = Fen(rules.threshold_fen.0 + extra);
         let merchant = &rules.merchants[g.below(rules.merchants.len() as u64) as usize];
         let ticket: [u8; 16] = g.bytes();
+        let salt: [u8; 16] = g.bytes();
         // The draw is part of the receipt: two draws of one campaign never share a receipt.
-        let receipt = format!("receipt:{}:{draw_index}:{:08}", merchant.id, index);
+        let receipt = format!("receipt:{}:D{draw_index}N{:08}", merchant.id, index);
+        let opening = PhoneOpening {
+            phone_masked: phone.masked(),
+            phone_salt: salt,
+        };
         ledger.push(Leaf {
             v: LEAF_VERSION,
             index,
             ticket_id: TicketId(ticket),
-            participant: participant_pseudonym(pseudonym_key, &phone),
+            participant: participant_pseudonym(pseudonym_key, &rules.id, draw_index, &phone),
             fingerprint: receipt_fingerprint(pseudonym_key, &receipt),
-            phone_masked: phone.masked(),
+            phone_commitment: phone_commitment(&salt, &opening.phone_masked),
             merchant_id: merchant.id.clone(),
             amount_fen: amount,
             date,
             weight: rules.weight_for(amount),
             entered_at_ms,
         });
+        openings.push(opening);
+        phones.push(phone.as_str().to_owned());
     }
-    ledger
+    DemoLedger {
+        ledger,
+        openings,
+        phones,
+    }
 }
 
 /// A complete synthetic draw: rules, ledger of `n` entries, freeze, two seed parties, public
@@ -205,19 +265,13 @@ pub fn demo_draw(n: u64, seed: &Hash32) -> Result<(DrawRecord, Ledger), ConductE
     let rules = demo_rules(signing.verifying_key().to_bytes(), start);
     let draw_index = 0;
     let draw = &rules.draws[0];
-    let ledger = demo_ledger(&rules, draw_index, n, seed, &g.bytes());
+    let demo = demo_ledger(&rules, draw_index, n, seed, &g.bytes());
+    let ledger = demo.ledger.clone();
     let close = draw.closes_at_ms();
-    let head = TreeHead {
-        campaign_id: rules.id.clone(),
-        draw_index,
-        tree_size: ledger.size(),
-        root: ledger.root(),
-        timestamp_ms: close + 60_000,
-    }
-    .sign(&signing);
     let rules_hash = rules.hash();
     let mut commitments = Vec::new();
     let mut reveals = Vec::new();
+    let frozen_at_ms = close + 60_000;
     for (i, party) in draw.seed_parties.iter().enumerate() {
         let secret = SeedSecret(g.bytes());
         commitments.push(SeedCommitment {
@@ -228,8 +282,23 @@ pub fn demo_draw(n: u64, seed: &Hash32) -> Result<(DrawRecord, Ledger), ConductE
         reveals.push(Reveal {
             party: party.clone(),
             secret,
+            revealed_at_ms: frozen_at_ms + (i as u64 + 1) * 3_600_000,
         });
     }
+    let freeze = Freeze::of_leaves(
+        rules_hash,
+        &rules.id,
+        draw_index,
+        ledger
+            .leaves
+            .iter()
+            .map(|l| l.weight)
+            .zip(ledger.hashes.iter().copied()),
+        commitments,
+        frozen_at_ms,
+    )
+    .map_err(|e| ConductError::Algorithm(e.to_string()))?
+    .sign(&signing);
     let mut balls: Vec<String> = Vec::new();
     while balls.len() < 6 {
         let b = format!("{:02}", 1 + g.below(33));
@@ -238,21 +307,28 @@ pub fn demo_draw(n: u64, seed: &Hash32) -> Result<(DrawRecord, Ledger), ConductE
         }
     }
     balls.push(format!("{:02}", 1 + g.below(16)));
-    let numbers = PublicNumbers::from_values(vec![balls.join(" ")])
+    let spec = draw
+        .entropy
+        .public_numbers
+        .as_ref()
+        .ok_or_else(|| ConductError::Algorithm("the demo names public numbers".into()))?;
+    let numbers = PublicNumbers::from_values(spec, vec![balls.join(" ")])
         .map_err(|e| ConductError::Algorithm(e.to_string()))?;
     let entropy = PublicEntropy {
         drand: None,
         public_numbers: Some(numbers),
     };
-    let record = conduct_draw(&DrawInputs {
-        rules: &rules,
-        draw_index,
-        ledger: &ledger,
-        tree_head: &head,
-        commitments: &commitments,
-        reveals: &reveals,
-        entropy: &entropy,
-    })?;
+    let record = conduct_draw(
+        &DrawInputs {
+            rules: &rules,
+            draw_index,
+            ledger: &ledger,
+            freeze: &freeze,
+            reveals: &reveals,
+            entropy: &entropy,
+        },
+        |i| demo.opening(i),
+    )?;
     Ok((record, ledger))
 }
 
@@ -263,7 +339,8 @@ mod tests {
     #[test]
     fn demo_draw_verifies() {
         let (record, ledger) = demo_draw(500, &Hash32([4; 32])).expect("demo");
-        let report = crate::verify::verify_record(&record, &ledger);
+        let anchor = crate::verify::Anchor::Published(record.rules_hash);
+        let report = crate::verify::verify_record(&record, &ledger, anchor);
         assert!(report.all_passed(), "{:#?}", report.failed());
         assert_eq!(record.winners.len(), 2);
         assert_eq!(record.alternates.len(), 5);

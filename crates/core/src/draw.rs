@@ -31,23 +31,17 @@ pub struct Selection {
 /// Why a selection cannot run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DrawError {
-    /// No entries at all.
-    EmptyLedger,
     /// A leaf of weight 0.
     ZeroWeight {
         /// Its index.
         index: u64,
     },
-    /// RFC 3797 draws are numbered with 16 bits.
-    TooManyRfc3797Draws,
 }
 
 impl fmt::Display for DrawError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::EmptyLedger => f.write_str("the ledger has no entries"),
             Self::ZeroWeight { index } => write!(f, "leaf {index} has weight 0"),
-            Self::TooManyRfc3797Draws => f.write_str("RFC 3797 allows at most 65536 draws"),
         }
     }
 }
@@ -118,9 +112,6 @@ impl WeightTree {
 /// Checks the entrants and returns `min(wanted, distinct participants)`: the number of places
 /// that can be filled. Stops counting people once `wanted` are found.
 fn places(entrants: &[Entrant], wanted: u64) -> Result<u64, DrawError> {
-    if entrants.is_empty() {
-        return Err(DrawError::EmptyLedger);
-    }
     if let Some(i) = entrants.iter().position(|e| e.weight == 0) {
         return Err(DrawError::ZeroWeight { index: i as u64 });
     }
@@ -157,7 +148,10 @@ pub fn select_chacha20(
         running += u64::from(e.weight);
         cumulative.push(running);
     }
-    let total = NonZeroU64::new(running).ok_or(DrawError::EmptyLedger)?;
+    // An empty ledger places nobody (SPEC.md §7.3): a valid record with no winners.
+    let Some(total) = NonZeroU64::new(running) else {
+        return Ok(Selection::default());
+    };
     let mut stream = DrawStream::new(seed);
     let mut holders = BTreeSet::new();
     let mut picks = Vec::new();
@@ -177,7 +171,7 @@ pub fn select_chacha20(
     })
 }
 
-/// The RFC 3797 draw (`rfc3797-md5-v1`): the pool is every chance in ledger order (leaf `i`
+/// The RFC 3797 draw (`rfc3797-md5-v2`, with the draw's key from [`rfc3797::draw_key`]): the pool is every chance in ledger order (leaf `i`
 /// repeated `weight_i` times; all weights 1 is exactly RFC 3797's pool). Draw `i` removes the
 /// chance it selects; a chance whose participant already holds a place is skipped.
 pub fn select_rfc3797(
@@ -192,8 +186,12 @@ pub fn select_rfc3797(
     let mut holders = BTreeSet::new();
     let mut picks = Vec::new();
     let mut i: u32 = 0;
+    // Draws are numbered with 16 bits: after draw 65 535 the selection ends with the places
+    // filled so far (SPEC.md §8), the same for everyone, so nobody can choose to re-draw.
     while (picks.len() as u64) < wanted && tree.total() > 0 {
-        let draw = u16::try_from(i).map_err(|_| DrawError::TooManyRfc3797Draws)?;
+        let Ok(draw) = u16::try_from(i) else {
+            break;
+        };
         let k = (rfc3797::draw_value(key, draw) % u128::from(tree.total())) as u64;
         let index = tree.find(k);
         tree.take_one(index);
@@ -275,7 +273,8 @@ mod tests {
         assert_eq!((s.winners.len(), s.alternates.len()), (2, 0));
         assert_eq!(
             select_chacha20(&Hash32([0; 32]), &[], 1, 0),
-            Err(DrawError::EmptyLedger)
+            Ok(Selection::default())
         );
+        assert_eq!(select_rfc3797("1./", &[], 1, 0), Ok(Selection::default()));
     }
 }

@@ -6,7 +6,6 @@
 
 use crate::encode::Encoder;
 use crate::hash::{Hash32, hex_vec};
-use crate::rfc3797;
 use drand_verify::{G2PubkeyRfc, Pubkey};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -49,16 +48,19 @@ pub struct DrandBeacon {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublicNumbers {
-    /// Each source's published values (`"2 5 12 8 10"`).
+    /// Each source's values as typed (`"03 11 17 22 28 33 | 09"`).
     pub values: Vec<String>,
     /// The RFC 3797 key string they normalise to.
     pub key: String,
 }
 
 impl PublicNumbers {
-    /// Normalises the values into their key string.
-    pub fn from_values(values: Vec<String>) -> Result<Self, rfc3797::KeyError> {
-        let key = rfc3797::key_string(&values)?;
+    /// Reads the values by the rules' description of each source into their key string.
+    pub fn from_values(
+        spec: &crate::rules::PublicNumbersSpec,
+        values: Vec<String>,
+    ) -> Result<Self, crate::numbers::NumbersError> {
+        let key = crate::numbers::key_string(spec, &values)?;
         Ok(PublicNumbers { values, key })
     }
 }
@@ -74,7 +76,7 @@ pub struct PublicEntropy {
 }
 
 impl PublicEntropy {
-    /// Appends the canonical encoding (SPEC.md §6.3).
+    /// Appends the canonical encoding (SPEC.md §6.4).
     pub fn encode(&self, e: &mut Encoder) {
         e.option(self.drand.as_ref(), |e, d| {
             e.u64(d.round).bytes(&d.signature).hash(&d.randomness);

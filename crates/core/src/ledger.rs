@@ -1,5 +1,7 @@
 //! Public ledger leaves: what one accepted receipt publishes, and its canonical bytes
-//! (SPEC.md §5.1). No phone number, name or invoice number ever appears here.
+//! (SPEC.md §5.1). No phone number, name or invoice number ever appears here, and not even the
+//! masked phone: a leaf carries only a commitment to it, opened in the record for winners and
+//! alternates.
 
 use crate::civil::CivilDate;
 use crate::encode::Encoder;
@@ -10,7 +12,35 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Version byte at the start of every leaf encoding.
-pub const LEAF_VERSION: u8 = 1;
+pub const LEAF_VERSION: u8 = 2;
+/// Domain tag of the masked-phone commitment.
+pub const PHONE_TAG: &str = "fairdraw/phone/v2";
+
+/// `SHA-256(tag("fairdraw/phone/v2") ‖ fixed(salt, 16) ‖ lp(phone_masked))` (SPEC.md §5.1): the
+/// random salt, kept on the server, stops anyone testing the 10⁴ possible masked phones.
+pub fn phone_commitment(salt: &[u8; 16], phone_masked: &str) -> Hash32 {
+    let mut e = Encoder::with_tag(PHONE_TAG);
+    e.fixed(salt).str(phone_masked);
+    e.sha256()
+}
+
+/// What opens a leaf's phone commitment: published for winners and alternates only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneOpening {
+    /// The masked phone (`138****1234`).
+    pub phone_masked: String,
+    /// The leaf's 16-byte salt.
+    #[serde(with = "hex_array")]
+    pub phone_salt: [u8; 16],
+}
+
+impl PhoneOpening {
+    /// The commitment this opening opens.
+    pub fn commitment(&self) -> Hash32 {
+        phone_commitment(&self.phone_salt, &self.phone_masked)
+    }
+}
 
 /// A 128-bit random ticket id. Knowing it is the capability to look the ticket up.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -44,12 +74,12 @@ pub struct Leaf {
     pub index: u64,
     /// The ticket id.
     pub ticket_id: TicketId,
-    /// Keyed pseudonym of the participant (one per phone number).
+    /// Keyed pseudonym of the participant: one per phone number and draw.
     pub participant: Hash32,
     /// Keyed fingerprint of the receipt.
     pub fingerprint: Hash32,
-    /// The masked phone (`138****1234`), shown if this leaf wins.
-    pub phone_masked: String,
+    /// Commitment to the masked phone ([`phone_commitment`]), opened if this leaf is placed.
+    pub phone_commitment: Hash32,
     /// The merchant id.
     pub merchant_id: String,
     /// The amount paid.
@@ -76,7 +106,7 @@ impl Leaf {
             .fixed(&self.ticket_id.0)
             .hash(&self.participant)
             .hash(&self.fingerprint)
-            .str(&self.phone_masked)
+            .hash(&self.phone_commitment)
             .str(&self.merchant_id)
             .u64(self.amount_fen.0)
             .u32(self.date.yyyymmdd())

@@ -16,13 +16,17 @@
 pub mod civil;
 pub mod demo;
 pub mod draw;
+pub mod drawtree;
 pub mod encode;
 pub mod entropy;
+pub mod freeze;
 pub mod hash;
 pub mod ledger;
 pub mod merkle;
 pub mod message;
 pub mod money;
+pub mod note;
+pub mod numbers;
 pub mod phone;
 pub mod receipt;
 pub mod record;

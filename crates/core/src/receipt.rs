@@ -70,21 +70,29 @@ pub enum ReceiptNumber {
         /// 发票号码.
         number: String,
     },
-    /// A merchant's own receipt number (小票号): 4–40 of `A–Z 0–9 -`, after normalisation.
+    /// A merchant's own receipt number (小票号): 4–40 of `A–Z 0–9`, after normalisation.
     MerchantReceipt(String),
 }
 
 impl ReceiptNumber {
-    /// Parses what a shopper typed. Full-width characters become ASCII, spaces go, letters are
-    /// upper-cased. Twenty digits are a fully digital invoice; `code-number` (10 or 12 digits,
-    /// a dash or slash, 8 digits) or 18 digits are an old-style invoice; anything else of 4–40
-    /// letters, digits and dashes is the merchant's own receipt number.
+    /// Parses what a shopper typed (SPEC.md §4.2). Full-width characters become ASCII and
+    /// letters are upper-cased; then every ASCII character that is not a letter or digit
+    /// (spaces, dashes, slashes, dots, any punctuation) is removed, and any other character
+    /// makes the number malformed. Twenty digits are a fully digital invoice, or an old-style
+    /// 12-digit code with its 8-digit number; 18 digits an old-style 10-digit code and number;
+    /// 4–40 letters and digits otherwise the merchant's own receipt number.
     pub fn parse(input: &str) -> Result<Self, Rejection> {
-        let norm: String = fullwidth_to_ascii(input)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+        if input.chars().count() > 100 {
+            return Err(Rejection::ReceiptMalformed);
+        }
+        let mut norm = String::with_capacity(input.len());
+        for c in fullwidth_to_ascii(input).chars() {
+            if c.is_ascii_alphanumeric() {
+                norm.push(c.to_ascii_uppercase());
+            } else if !(c.is_ascii() || c.is_whitespace()) {
+                return Err(Rejection::ReceiptMalformed);
+            }
+        }
         let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
         if digits(&norm, 20) {
             return Ok(Self::DigitalFapiao(norm));
@@ -95,30 +103,22 @@ impl ReceiptNumber {
                 number: norm[10..].into(),
             });
         }
-        if let Some((code, number)) = norm.split_once(['-', '/']) {
-            if (digits(code, 10) || digits(code, 12)) && digits(number, 8) {
-                return Ok(Self::ClassicFapiao {
-                    code: code.into(),
-                    number: number.into(),
-                });
-            }
-        }
-        let ok = (4..=40).contains(&norm.len())
-            && norm.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            && norm.bytes().any(|b| b.is_ascii_alphanumeric());
-        if ok {
+        if (4..=40).contains(&norm.len()) {
             Ok(Self::MerchantReceipt(norm))
         } else {
             Err(Rejection::ReceiptMalformed)
         }
     }
 
-    /// The normalised dedupe key (SPEC.md §4.3). A fapiao is unique nationwide, so its key does
-    /// not name the merchant; a merchant's own receipt number is unique only at that merchant.
+    /// The dedupe key (SPEC.md §4.2): letters and digits only, so every way of writing one
+    /// receipt gives one key. An invoice is unique nationwide, so its key is its digits (code
+    /// then number) and does not name the merchant; typed with or without a dash, or read from
+    /// its QR code, an invoice has one key. A merchant's own receipt number is unique only at
+    /// that merchant.
     pub fn dedupe_key(&self, merchant_id: &str) -> String {
         match self {
             Self::DigitalFapiao(n) => format!("fapiao:{n}"),
-            Self::ClassicFapiao { code, number } => format!("fapiao:{code}-{number}"),
+            Self::ClassicFapiao { code, number } => format!("fapiao:{code}{number}"),
             Self::MerchantReceipt(n) => format!("receipt:{merchant_id}:{n}"),
         }
     }
@@ -273,6 +273,16 @@ pub struct EligibleReceipt {
 pub enum Rejection {
     /// The amount could not be read.
     Amount(MoneyError),
+    /// Above the rules' ceiling for one receipt.
+    AboveMaximum {
+        /// The ceiling.
+        max: Fen,
+    },
+    /// The draw this receipt's date belongs to has stopped taking entries.
+    DrawClosed {
+        /// The draw's last entry day.
+        end: CivilDate,
+    },
     /// Below the threshold.
     BelowThreshold {
         /// The amount.
@@ -334,7 +344,11 @@ impl Rejection {
     /// The input field the rejection concerns, for the form to highlight.
     pub fn field(&self) -> Option<&'static str> {
         Some(match self {
-            Self::Amount(_) | Self::BelowThreshold { .. } | Self::QrAmountMismatch => "amount",
+            Self::Amount(_)
+            | Self::BelowThreshold { .. }
+            | Self::AboveMaximum { .. }
+            | Self::QrAmountMismatch => "amount",
+            Self::DrawClosed { .. } => "date",
             Self::DateMalformed
             | Self::DateBeforeWindow { .. }
             | Self::DateAfterWindow { .. }
@@ -357,6 +371,8 @@ impl Coded for Rejection {
         match self {
             Self::Amount(e) => e.code(),
             Self::BelowThreshold { .. } => "BELOW_THRESHOLD",
+            Self::AboveMaximum { .. } => "AMOUNT_ABOVE_MAXIMUM",
+            Self::DrawClosed { .. } => "DRAW_CLOSED",
             Self::DateMalformed => "DATE_MALFORMED",
             Self::DateBeforeWindow { .. } => "DATE_BEFORE_WINDOW",
             Self::DateAfterWindow { .. } => "DATE_AFTER_WINDOW",
@@ -381,6 +397,12 @@ impl Coded for Rejection {
             Self::BelowThreshold { amount, threshold } => {
                 format!("消费金额 {amount} 元未达到 {threshold} 元，不能参与抽奖。")
             }
+            Self::AboveMaximum { max } => {
+                format!("单张小票金额超过本活动上限 {max} 元，请核对金额。")
+            }
+            Self::DrawClosed { end } => {
+                format!("该日期所属的一期已于 {end} 截止登记，不能再参加。")
+            }
             Self::DateMalformed => "消费日期格式不正确，请按 年-月-日 填写。".into(),
             Self::DateBeforeWindow { start } => {
                 format!("活动从 {start} 开始，此前的消费不能参与。")
@@ -397,7 +419,7 @@ impl Coded for Rejection {
             Self::CapPerDay { cap } => format!("每人每天最多登记 {cap} 张小票，请明天再来。"),
             Self::CapPerCampaign { cap } => format!("每人在本次活动中最多登记 {cap} 张小票。"),
             Self::CapPerMerchant { cap } => format!("每人在同一商户最多登记 {cap} 张小票。"),
-            Self::ConsentMissing => "请勾选同意：中奖后公示打码后的手机号。".into(),
+            Self::ConsentMissing => "请勾选同意公示规则（见表单下方说明）。".into(),
         }
     }
 
@@ -406,6 +428,12 @@ impl Coded for Rejection {
             Self::Amount(e) => e.message_en(),
             Self::BelowThreshold { amount, threshold } => {
                 format!("¥{amount} is below the ¥{threshold} needed to enter the draw.")
+            }
+            Self::AboveMaximum { max } => format!(
+                "That is more than the ¥{max} this promotion accepts on one receipt; please check the amount."
+            ),
+            Self::DrawClosed { end } => {
+                format!("Entries for the draw this receipt's date belongs to closed on {end}.")
             }
             Self::DateMalformed => "Enter the receipt date as YYYY-MM-DD.".into(),
             Self::DateBeforeWindow { start } => {
@@ -438,7 +466,7 @@ impl Coded for Rejection {
                 format!("You can enter at most {cap} receipts from the same shop.")
             }
             Self::ConsentMissing => {
-                "Please agree to your masked phone number being published if you win.".into()
+                "Please agree to what is published (explained under the form).".into()
             }
         }
     }
@@ -512,6 +540,11 @@ pub fn validate_form(
             threshold: rules.threshold_fen,
         });
     }
+    if amount > rules.max_amount_fen {
+        return Err(Rejection::AboveMaximum {
+            max: rules.max_amount_fen,
+        });
+    }
     if date > today {
         return Err(Rejection::DateInFuture);
     }
@@ -520,11 +553,17 @@ pub fn validate_form(
             start: rules.entry_start,
         });
     }
-    let (draw_index, _) = rules
+    let (draw_index, draw) = rules
         .draw_for_date(date)
         .ok_or(Rejection::DateAfterWindow {
             end: rules.draws.last().map_or(rules.entry_end, |d| d.entry_end),
         })?;
+    // Entries are refused at and after the draw's close (the end of its last day, China time).
+    if today > draw.entry_end {
+        return Err(Rejection::DrawClosed {
+            end: draw.entry_end,
+        });
+    }
     let dedupe_key = receipt.dedupe_key(&merchant_id);
     Ok(EligibleReceipt {
         merchant_id,
@@ -572,32 +611,51 @@ pub fn check_caps(rules: &CampaignRules, usage: PersonUsage) -> Result<(), Rejec
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn keyed(key: &[u8; 32], tag: &str, text: &str) -> Hash32 {
+fn hmac(key: &[u8; 32], msg: &[u8]) -> Hash32 {
     // HMAC accepts keys of any length; a 32-byte key cannot fail.
     let mut mac = match HmacSha256::new_from_slice(key) {
         Ok(m) => m,
         Err(_) => return Hash32::default(),
     };
-    let mut e = crate::encode::Encoder::with_tag(tag);
-    e.str(text);
-    mac.update(e.as_bytes());
+    mac.update(msg);
     Hash32(mac.finalize().into_bytes().into())
 }
 
 /// Domain tag of participant pseudonyms.
-pub const PARTICIPANT_TAG: &str = "fairdraw/participant/v1";
+pub const PARTICIPANT_TAG: &str = "fairdraw/participant/v2";
 /// Domain tag of receipt fingerprints.
-pub const FINGERPRINT_TAG: &str = "fairdraw/receipt/v1";
+pub const FINGERPRINT_TAG: &str = "fairdraw/receipt/v2";
+/// Domain tag of the server's private per-campaign person key (never published).
+pub const PERSON_TAG: &str = "fairdraw/person/v2";
 
-/// The participant pseudonym: HMAC-SHA256 under the server's pseudonym key of the normalised
-/// phone. Without the key nobody can test a guessed phone number against it.
-pub fn participant_pseudonym(key: &[u8; 32], phone: &PhoneNumber) -> Hash32 {
-    keyed(key, PARTICIPANT_TAG, phone.as_str())
+/// The participant pseudonym of one draw (SPEC.md §4.5): HMAC-SHA256 under the server's
+/// pseudonym key of the campaign id, the draw index and the normalised phone. One per person
+/// and draw, so the public ledgers of two draws cannot be joined on it; without the key nobody
+/// can test a guessed phone number against it.
+pub fn participant_pseudonym(
+    key: &[u8; 32],
+    campaign_id: &str,
+    draw_index: u32,
+    phone: &PhoneNumber,
+) -> Hash32 {
+    let mut e = crate::encode::Encoder::with_tag(PARTICIPANT_TAG);
+    e.str(campaign_id).u32(draw_index).str(phone.as_str());
+    hmac(key, e.as_bytes())
+}
+
+/// The server's own key for a person across a whole campaign, for the per-campaign caps. It
+/// stays in the server's database; the public ledger never shows it.
+pub fn person_key(key: &[u8; 32], campaign_id: &str, phone: &PhoneNumber) -> Hash32 {
+    let mut e = crate::encode::Encoder::with_tag(PERSON_TAG);
+    e.str(campaign_id).str(phone.as_str());
+    hmac(key, e.as_bytes())
 }
 
 /// The receipt fingerprint: HMAC-SHA256 under the server's pseudonym key of the dedupe key.
 pub fn receipt_fingerprint(key: &[u8; 32], dedupe_key: &str) -> Hash32 {
-    keyed(key, FINGERPRINT_TAG, dedupe_key)
+    let mut e = crate::encode::Encoder::with_tag(FINGERPRINT_TAG);
+    e.str(dedupe_key);
+    hmac(key, e.as_bytes())
 }
 
 #[cfg(test)]
@@ -631,7 +689,7 @@ mod tests {
         assert_eq!(q.invoice_type, InvoiceType::ElectronicOrdinary);
         assert_eq!(q.amount, Fen(1770));
         assert!(!q.amount_includes_tax);
-        assert_eq!(q.number.dedupe_key("M1"), "fapiao:036001900111-09781653");
+        assert_eq!(q.number.dedupe_key("M1"), "fapiao:03600190011109781653");
         let q =
             FapiaoQr::parse("01,10,011001605111,80100798,64.9,20161018,85342965681116380258,BE2D")
                 .expect("no trailing comma");
@@ -664,7 +722,7 @@ mod tests {
     fn receipt_numbers_normalise() {
         assert_eq!(
             ReceiptNumber::parse(" ａ2026-000123 ").map(|r| r.dedupe_key("M001")),
-            Ok("receipt:M001:A2026-000123".into())
+            Ok("receipt:M001:A2026000123".into())
         );
         assert_eq!(
             ReceiptNumber::parse("2651 2000 0001 3663 4917").map(|r| r.dedupe_key("M001")),
@@ -672,9 +730,40 @@ mod tests {
         );
         assert_eq!(
             ReceiptNumber::parse("036001900111-09781653").map(|r| r.dedupe_key("M9")),
-            Ok("fapiao:036001900111-09781653".into())
+            Ok("fapiao:03600190011109781653".into())
         );
-        for bad in ["", "ab", "!!!!", "----", &"9".repeat(41)] {
+        // Every separator goes: these are all one receipt (found by an outside check of v1).
+        for same in [
+            "DUPX-000777",
+            "DUPX000777",
+            "DUPX--000777",
+            "-DUPX-000777",
+            "DUPX-000777-",
+            "dupx 000777",
+            "ＤＵＰＸ－０００７７７",
+            "DUPX/000777.",
+        ] {
+            assert_eq!(
+                ReceiptNumber::parse(same).map(|r| r.dedupe_key("M001")),
+                Ok("receipt:M001:DUPX000777".into()),
+                "{same}"
+            );
+        }
+        // An old-style invoice typed with or without its dash, or read from its QR code.
+        let qr =
+            FapiaoQr::parse("01,04,036001900111,09781653,100.00,20261212,12345,ABCD").expect("qr");
+        for typed in [
+            "036001900111-09781653",
+            "03600190011109781653",
+            "036001900111/09781653",
+        ] {
+            assert_eq!(
+                ReceiptNumber::parse(typed).map(|r| r.dedupe_key("M001")),
+                Ok(qr.number.dedupe_key("M002")),
+                "{typed}"
+            );
+        }
+        for bad in ["", "ab", "!!!!", "----", &"9".repeat(41), "小票123456"] {
             assert_eq!(
                 ReceiptNumber::parse(bad),
                 Err(Rejection::ReceiptMalformed),
@@ -783,13 +872,11 @@ mod tests {
     #[test]
     fn keyed_hashes_depend_on_key() {
         let p = PhoneNumber::parse("13812341234").expect("phone");
-        assert_ne!(
-            participant_pseudonym(&[1; 32], &p),
-            participant_pseudonym(&[2; 32], &p)
-        );
-        assert_ne!(
-            participant_pseudonym(&[1; 32], &p),
-            receipt_fingerprint(&[1; 32], p.as_str())
-        );
+        let pseudonym = |key: u8, draw: u32| participant_pseudonym(&[key; 32], "c", draw, &p);
+        assert_ne!(pseudonym(1, 0), pseudonym(2, 0));
+        // One pseudonym per draw: two draws' ledgers cannot be joined on it.
+        assert_ne!(pseudonym(1, 0), pseudonym(1, 1));
+        assert_ne!(pseudonym(1, 0), receipt_fingerprint(&[1; 32], p.as_str()));
+        assert_ne!(person_key(&[1; 32], "c", &p), pseudonym(1, 0));
     }
 }

@@ -3,19 +3,22 @@
 
 use crate::draw::{DrawError, Entrant, Selection, select_chacha20, select_rfc3797};
 use crate::entropy::PublicEntropy;
+use crate::freeze::SignedFreeze;
 use crate::hash::Hash32;
-use crate::ledger::{Ledger, TicketId};
+use crate::ledger::{Ledger, PhoneOpening, TicketId};
 use crate::rules::{ALGORITHM_CHACHA20, ALGORITHM_RFC3797, CampaignRules};
-use crate::seed::{Reveal, SeedCommitment, SeedInputs, derive_seed};
+use crate::seed::{Reveal, SeedInputs, derive_seed};
 use crate::summary::LedgerSummary;
-use crate::tree_head::SignedTreeHead;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The record format version this crate writes and reads.
-pub const RECORD_VERSION: u32 = 1;
+/// The record format version this crate writes and reads. A version 1 record is refused with
+/// a message naming its version (SPEC.md §10): v1 records certified themselves and cannot be
+/// anchored.
+pub const RECORD_VERSION: u32 = 2;
 
-/// One selected leaf, with what the public sees of it.
+/// One selected leaf, with what the public sees of it: its masked phone, and the salt that
+/// opens the leaf's phone commitment to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Placement {
@@ -32,6 +35,19 @@ pub struct Placement {
     pub participant: Hash32,
     /// The masked phone.
     pub phone_masked: String,
+    /// The leaf's phone salt.
+    #[serde(with = "crate::hash::hex_array")]
+    pub phone_salt: [u8; 16],
+}
+
+impl Placement {
+    /// The opening this placement publishes.
+    pub fn opening(&self) -> PhoneOpening {
+        PhoneOpening {
+            phone_masked: self.phone_masked.clone(),
+            phone_salt: self.phone_salt,
+        }
+    }
 }
 
 /// A complete draw record.
@@ -42,15 +58,13 @@ pub struct DrawRecord {
     pub version: u32,
     /// The campaign rules, whole.
     pub rules: CampaignRules,
-    /// Their hash, as published before entries opened.
+    /// Their hash: the anchor, as published before entries opened.
     pub rules_hash: Hash32,
     /// Which draw (from 0).
     pub draw_index: u32,
-    /// The freeze: the signed tree head of the frozen ledger.
-    pub tree_head: SignedTreeHead,
-    /// Seed commitments, in the rules' party order.
-    pub commitments: Vec<SeedCommitment>,
-    /// The revealed secrets, in the same order.
+    /// The signed freeze (ledger, weights, commitments).
+    pub freeze: SignedFreeze,
+    /// The revealed secrets, in the rules' party order.
     pub reveals: Vec<Reveal>,
     /// The public entropy.
     pub public_entropy: PublicEntropy,
@@ -75,15 +89,18 @@ pub enum ConductError {
     Algorithm(String),
     /// The selection failed.
     Draw(DrawError),
+    /// The phone opening of a placed leaf is missing or does not open its commitment.
+    Opening(u64),
 }
 
 impl fmt::Display for ConductError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoSuchDraw => f.write_str("the rules have no such draw"),
-            Self::LedgerMismatch => f.write_str("the ledger does not match the frozen tree head"),
+            Self::LedgerMismatch => f.write_str("the ledger does not match the freeze"),
             Self::Algorithm(a) => write!(f, "cannot run algorithm {a}"),
             Self::Draw(e) => e.fmt(f),
+            Self::Opening(i) => write!(f, "no valid phone opening for leaf {i}"),
         }
     }
 }
@@ -106,6 +123,7 @@ pub fn entrants(ledger: &Ledger) -> Vec<Entrant> {
 pub fn run_selection(
     algorithm: &str,
     seed: &Hash32,
+    freeze_hash: &Hash32,
     entropy: &PublicEntropy,
     entrants: &[Entrant],
     prizes: u32,
@@ -116,16 +134,19 @@ pub fn run_selection(
             select_chacha20(seed, entrants, prizes, alternates).map_err(ConductError::Draw)
         }
         ALGORITHM_RFC3797 => {
-            let key = entropy
+            let numbers = entropy
                 .public_numbers
                 .as_ref()
                 .ok_or_else(|| ConductError::Algorithm(algorithm.to_owned()))?;
-            select_rfc3797(&key.key, entrants, prizes, alternates).map_err(ConductError::Draw)
+            let key = crate::rfc3797::draw_key(&numbers.key, freeze_hash);
+            select_rfc3797(&key, entrants, prizes, alternates).map_err(ConductError::Draw)
         }
         other => Err(ConductError::Algorithm(other.to_owned())),
     }
 }
 
+/// The placements of a selection, without their phone openings (zeroed): the verifier fills
+/// them from the record and checks them against the ledger's commitments separately.
 pub(crate) fn placements_for(
     rules: &CampaignRules,
     draw: u32,
@@ -157,50 +178,67 @@ pub struct DrawInputs<'a> {
     pub draw_index: u32,
     /// The frozen ledger.
     pub ledger: &'a Ledger,
-    /// Its signed tree head.
-    pub tree_head: &'a SignedTreeHead,
-    /// The commitments made before close.
-    pub commitments: &'a [SeedCommitment],
-    /// The reveals.
+    /// The signed freeze.
+    pub freeze: &'a SignedFreeze,
+    /// The reveals, in the rules' party order.
     pub reveals: &'a [Reveal],
     /// The public entropy.
     pub entropy: &'a PublicEntropy,
 }
 
-/// Derives the seed, runs the selection and assembles the record. It does not judge the inputs:
-/// [`crate::verify::verify_record`] does, on the result.
-pub fn conduct_draw(i: &DrawInputs<'_>) -> Result<DrawRecord, ConductError> {
+/// The seed and the selection of a draw: everything but the phone openings, which only the
+/// server holds. The live draw screen shows these, then asks the server for the openings of
+/// exactly the placed leaves.
+pub fn conduct_selection(i: &DrawInputs<'_>) -> Result<(Hash32, Selection), ConductError> {
     let draw = i.rules.draw(i.draw_index).ok_or(ConductError::NoSuchDraw)?;
-    if i.ledger.size() != i.tree_head.head.tree_size || i.ledger.root() != i.tree_head.head.root {
+    let f = &i.freeze.freeze;
+    if i.ledger.size() != f.tree_size || i.ledger.root() != f.root {
         return Err(ConductError::LedgerMismatch);
     }
-    let rules_hash = i.rules.hash();
+    let freeze_hash = f.hash();
     let seed = derive_seed(&SeedInputs {
-        rules_hash: &rules_hash,
-        draw_index: i.draw_index,
-        tree_size: i.tree_head.head.tree_size,
-        root: &i.tree_head.head.root,
+        freeze_hash: &freeze_hash,
         reveals: i.reveals,
         entropy: i.entropy,
     });
     let prizes = u32::try_from(draw.prizes.len()).unwrap_or(u32::MAX);
-    let summary = LedgerSummary::of(i.ledger, None);
     let selection = run_selection(
         &draw.algorithm,
         &seed,
+        &freeze_hash,
         i.entropy,
-        &summary.entrants,
+        &entrants(i.ledger),
         prizes,
         draw.alternates,
     )?;
-    let (winners, alternates) = placements_for(i.rules, i.draw_index, &summary, &selection);
+    Ok((seed, selection))
+}
+
+/// Assembles the record of a conducted selection, with each placed leaf's phone opening from
+/// `opening` (checked against the leaf's commitment). It does not judge the inputs:
+/// [`crate::verify::verify_record`] does, on the result.
+pub fn assemble_record(
+    i: &DrawInputs<'_>,
+    seed: Hash32,
+    selection: &Selection,
+    opening: impl Fn(u64) -> Option<PhoneOpening>,
+) -> Result<DrawRecord, ConductError> {
+    let draw = i.rules.draw(i.draw_index).ok_or(ConductError::NoSuchDraw)?;
+    let summary = LedgerSummary::of(i.ledger, None);
+    let (mut winners, mut alternates) = placements_for(i.rules, i.draw_index, &summary, selection);
+    for p in winners.iter_mut().chain(alternates.iter_mut()) {
+        let o = opening(p.leaf_index)
+            .filter(|o| Some(o.commitment()) == summary.phone_commitment(p.leaf_index))
+            .ok_or(ConductError::Opening(p.leaf_index))?;
+        p.phone_masked = o.phone_masked;
+        p.phone_salt = o.phone_salt;
+    }
     Ok(DrawRecord {
         version: RECORD_VERSION,
         rules: i.rules.clone(),
-        rules_hash,
+        rules_hash: i.rules.hash(),
         draw_index: i.draw_index,
-        tree_head: i.tree_head.clone(),
-        commitments: i.commitments.to_vec(),
+        freeze: i.freeze.clone(),
         reveals: i.reveals.to_vec(),
         public_entropy: i.entropy.clone(),
         seed,
@@ -208,4 +246,13 @@ pub fn conduct_draw(i: &DrawInputs<'_>) -> Result<DrawRecord, ConductError> {
         winners,
         alternates,
     })
+}
+
+/// [`conduct_selection`] then [`assemble_record`].
+pub fn conduct_draw(
+    i: &DrawInputs<'_>,
+    opening: impl Fn(u64) -> Option<PhoneOpening>,
+) -> Result<DrawRecord, ConductError> {
+    let (seed, selection) = conduct_selection(i)?;
+    assemble_record(i, seed, &selection, opening)
 }

@@ -91,22 +91,69 @@ pub fn draw_digest_hex(key: &str, i: u16) -> String {
     format!("{:032X}", draw_value(key, i))
 }
 
-/// Selection from a pool of `pool` entries: returns up to `pick` 1-based positions, in order.
-pub fn select(key: &str, pool: u64, pick: u64) -> Vec<u64> {
-    let mut tree = crate::draw::WeightTree::new(&vec![1u32; pool as usize]);
+/// Why a plain RFC 3797 selection cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectError {
+    /// The pool has no entries.
+    EmptyPool,
+    /// More picks than the 65 536 draws a 16-bit draw number allows.
+    TooManyPicks,
+}
+
+impl fmt::Display for SelectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::EmptyPool => "the pool must hold at least one entry",
+            Self::TooManyPicks => "RFC 3797 numbers its draws with 16 bits: at most 65536 picks",
+        })
+    }
+}
+
+impl std::error::Error for SelectError {}
+
+/// Plain RFC 3797 selection from a pool of `pool` entries (any size up to 2⁶⁴ − 1): up to
+/// `pick` 1-based positions, in order. Memory grows with the picks, not the pool: the
+/// `(k+1)`-th remaining position is found by stepping over the removed ones, kept sorted.
+pub fn select(key: &str, pool: u64, pick: u64) -> Result<Vec<u64>, SelectError> {
+    if pool == 0 {
+        return Err(SelectError::EmptyPool);
+    }
+    if pick > 65_536 {
+        return Err(SelectError::TooManyPicks);
+    }
+    let want = pick.min(pool);
+    let mut removed: Vec<u64> = Vec::new();
     let mut out = Vec::new();
     let mut i: u16 = 0;
-    while (out.len() as u64) < pick && tree.total() > 0 {
-        let k = (draw_value(key, i) % u128::from(tree.total())) as u64;
-        let idx = tree.find(k);
-        tree.take_one(idx);
-        out.push(idx as u64 + 1);
+    while (out.len() as u64) < want {
+        let remaining = pool - removed.len() as u64;
+        let k = (draw_value(key, i) % u128::from(remaining)) as u64;
+        // The k-th (0-based) position not yet removed.
+        let mut x = k;
+        for r in &removed {
+            if *r <= x {
+                x += 1;
+            } else {
+                break;
+            }
+        }
+        let at = removed.partition_point(|r| *r < x);
+        removed.insert(at, x);
+        out.push(x + 1);
         match i.checked_add(1) {
             Some(n) => i = n,
             None => break,
         }
     }
-    out
+    Ok(out)
+}
+
+/// The key a `rfc3797-md5-v2` draw selects with (SPEC.md §8): the RFC 3797 key string of the
+/// public numbers, then the lowercase hex of the freeze hash and `/`. The freeze hash binds
+/// the campaign, the draw and its frozen ledger, so two draws that use the same lottery
+/// numbers pick independently.
+pub fn draw_key(key: &str, freeze_hash: &crate::hash::Hash32) -> String {
+    format!("{key}{}/", freeze_hash.to_hex())
 }
 
 #[cfg(test)]
@@ -121,8 +168,30 @@ mod tests {
         assert_eq!(draw_digest_hex(&key, 9), "31CB111C4A4EBE9287CEAE16FE51B909");
         assert_eq!(
             select(&key, 25, 10),
-            vec![17, 7, 2, 16, 25, 23, 8, 24, 19, 13]
+            Ok(vec![17, 7, 2, 16, 25, 23, 8, 24, 19, 13])
         );
+        // Memory follows the picks: a pool of 10^11 costs nothing.
+        assert_eq!(select(&key, 100_000_000_000, 1).map(|v| v.len()), Ok(1));
+        assert_eq!(select(&key, 0, 1), Err(SelectError::EmptyPool));
+        assert_eq!(select(&key, 5, 70_000), Err(SelectError::TooManyPicks));
+        assert_eq!(select(&key, 3, 10).map(|v| v.len()), Ok(3));
+    }
+
+    #[test]
+    fn stepping_over_removed_positions_equals_the_pool_in_memory() {
+        // The earlier implementation held the whole pool in a Fenwick tree; both must agree.
+        for pool in [1u64, 2, 7, 25, 100, 513] {
+            let key = format!("{pool}./");
+            let mut tree = crate::draw::WeightTree::new(&vec![1u32; pool as usize]);
+            let mut expected = Vec::new();
+            for i in 0..pool.min(40) {
+                let k = (draw_value(&key, i as u16) % u128::from(tree.total())) as u64;
+                let idx = tree.find(k);
+                tree.take_one(idx);
+                expected.push(idx as u64 + 1);
+            }
+            assert_eq!(select(&key, pool, 40), Ok(expected), "pool {pool}");
+        }
     }
 
     #[test]

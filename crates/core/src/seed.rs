@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Domain tag of seed commitments.
 pub const COMMIT_TAG: &str = "fairdraw/seed-commit/v1";
 /// Domain tag of the seed.
-pub const SEED_TAG: &str = "fairdraw/seed/v1";
+pub const SEED_TAG: &str = "fairdraw/seed/v2";
 
 /// A 32-byte seed secret. Its `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,32 +83,27 @@ pub struct Reveal {
     pub party: String,
     /// The secret.
     pub secret: SeedSecret,
+    /// When the server received it (Unix ms): after the freeze, by the reveal deadline.
+    pub revealed_at_ms: u64,
 }
 
 /// Everything the seed is derived from.
 #[derive(Debug, Clone, Copy)]
 pub struct SeedInputs<'a> {
-    /// The rules hash.
-    pub rules_hash: &'a Hash32,
-    /// Which draw.
-    pub draw_index: u32,
-    /// Frozen tree size.
-    pub tree_size: u64,
-    /// Frozen root.
-    pub root: &'a Hash32,
+    /// The hash of the freeze statement ([`crate::freeze::Freeze::hash`]), which binds the
+    /// rules hash, the draw, the frozen ledger (size, root, total weight, draw-tree root) and
+    /// the commitments.
+    pub freeze_hash: &'a Hash32,
     /// Reveals, in the rules' party order.
     pub reveals: &'a [Reveal],
     /// The public entropy.
     pub entropy: &'a PublicEntropy,
 }
 
-/// The seed's canonical input bytes (SPEC.md §6.3).
+/// The seed's canonical input bytes (SPEC.md §6.4).
 pub fn seed_input_bytes(i: &SeedInputs<'_>) -> Vec<u8> {
     let mut e = Encoder::with_tag(SEED_TAG);
-    e.hash(i.rules_hash)
-        .u32(i.draw_index)
-        .u64(i.tree_size)
-        .hash(i.root);
+    e.hash(i.freeze_hash);
     e.list(i.reveals, |e, r| {
         e.str(&r.party).fixed(&r.secret.0);
     });

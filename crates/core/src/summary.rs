@@ -1,19 +1,22 @@
 //! A ledger folded into what verification needs, one leaf at a time (SPEC.md §11.1).
 //!
 //! A 1,000,000-entry ledger is a few hundred megabytes of JSON; verifying it must not need that
-//! much memory. [`LedgerScanner`] takes leaves in order and keeps only the compact Merkle tree,
-//! each leaf's participant, weight, ticket id and masked phone, its receipt fingerprint (to
-//! find repeats) and a tally of rule breaches. The verifier works from the resulting
-//! [`LedgerSummary`]; the CLI and the browser worker stream into it.
+//! much memory. [`LedgerScanner`] takes leaves in order and keeps only the compact Merkle and
+//! draw-tree frontiers, each leaf's participant, weight, ticket id and phone commitment, its
+//! receipt fingerprint (to find repeats), what the caps need (10 bytes a leaf), and a tally per
+//! rule. The verifier works from the resulting [`LedgerSummary`]; the CLI and the browser
+//! worker stream into it.
 
+use crate::civil::CivilDate;
 use crate::draw::Entrant;
+use crate::drawtree::{CompactSumTree, SumNode, SumOverflow};
 use crate::encode::Encoder;
 use crate::hash::Hash32;
 use crate::ledger::{Leaf, Ledger, TicketId};
 use crate::merkle::CompactTree;
 use crate::record::Placement;
 use crate::rules::{CampaignRules, DrawRules};
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// The rules a scan checks each leaf against.
 #[derive(Debug, Clone, Copy)]
@@ -26,19 +29,56 @@ pub struct ScanRules<'a> {
     pub frozen_at_ms: u64,
 }
 
+/// How many leaves break one rule, and the first of them, described.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Leaves that break the rule.
+    pub count: u64,
+    /// The first, described.
+    pub first: Option<String>,
+}
+
+impl Tally {
+    fn add(&mut self, what: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(what());
+        }
+    }
+}
+
+/// One tally per rule a leaf must meet (SPEC.md §11, `ledger.*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleTallies {
+    /// Amount at least the threshold and at most the ceiling.
+    pub amounts: Tally,
+    /// Merchant on the list.
+    pub merchants: Tally,
+    /// Weight as the rules give it for the amount.
+    pub weights: Tally,
+    /// Receipt date inside the draw window and not after the day of entry.
+    pub dates: Tally,
+    /// Entered inside the draw's entry window and before the freeze.
+    pub entry_times: Tally,
+    /// Per-person caps, as far as one draw's ledger shows them.
+    pub caps: Tally,
+}
+
 /// Folds leaves into a [`LedgerSummary`].
 #[derive(Debug, Default)]
 pub struct LedgerScanner<'a> {
     rules: Option<ScanRules<'a>>,
-    merchants: HashSet<&'a str>,
+    merchants: HashMap<&'a str, u16>,
     tree: CompactTree,
+    sums: CompactSumTree,
     entrants: Vec<Entrant>,
     tickets: Vec<TicketId>,
-    phones: String,
-    phone_ends: Vec<u32>,
+    phone_commitments: Vec<Hash32>,
     fingerprints: Vec<Hash32>,
-    breaches: u64,
-    first_breach: Option<String>,
+    people: HashMap<Hash32, u32>,
+    // (person, China day of entry, merchant) per leaf, for the caps.
+    cap_keys: Vec<(u32, u32, u16)>,
+    tallies: RuleTallies,
     buf: Encoder,
 }
 
@@ -46,7 +86,14 @@ impl<'a> LedgerScanner<'a> {
     /// A scanner checking each leaf against `rules` (or against nothing, with `None`).
     pub fn new(rules: Option<ScanRules<'a>>) -> Self {
         let merchants = rules
-            .map(|r| r.rules.merchants.iter().map(|m| m.id.as_str()).collect())
+            .map(|r| {
+                r.rules
+                    .merchants
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| (m.id.as_str(), u16::try_from(i).unwrap_or(u16::MAX)))
+                    .collect()
+            })
             .unwrap_or_default();
         LedgerScanner {
             rules,
@@ -59,9 +106,8 @@ impl<'a> LedgerScanner<'a> {
     pub fn reserve(&mut self, n: usize) {
         self.entrants.reserve(n);
         self.tickets.reserve(n);
-        self.phone_ends.reserve(n);
+        self.phone_commitments.reserve(n);
         self.fingerprints.reserve(n);
-        self.phones.reserve(n * 11);
     }
 
     /// Takes the next leaf (the caller has checked its index).
@@ -74,41 +120,126 @@ impl<'a> LedgerScanner<'a> {
     /// Takes the next leaf whose leaf hash the caller has already computed.
     pub fn push_hashed(&mut self, leaf: &Leaf, leaf_hash: Hash32) {
         self.tree.push_hash(leaf_hash);
+        self.sums.push(u64::from(leaf.weight), leaf_hash);
         self.entrants.push(Entrant {
             participant: leaf.participant,
             weight: leaf.weight,
         });
         self.tickets.push(leaf.ticket_id);
-        self.phones.push_str(&leaf.phone_masked);
-        self.phone_ends
-            .push(u32::try_from(self.phones.len()).unwrap_or(u32::MAX));
+        self.phone_commitments.push(leaf.phone_commitment);
         self.fingerprints.push(leaf.fingerprint);
-        if let Some(ctx) = &self.rules {
-            if let Some(problem) = breach(ctx, &self.merchants, leaf) {
-                self.breaches += 1;
-                self.first_breach
-                    .get_or_insert_with(|| format!("leaf {}: {problem}", leaf.index));
-            }
+        if let Some(ctx) = self.rules {
+            self.check(&ctx, leaf);
         }
     }
 
+    fn check(&mut self, ctx: &ScanRules<'_>, leaf: &Leaf) {
+        let (rules, draw) = (ctx.rules, ctx.draw);
+        let at = |what: String| move || format!("leaf {}: {what}", leaf.index);
+        let t = &mut self.tallies;
+        if leaf.amount_fen < rules.threshold_fen || leaf.amount_fen > rules.max_amount_fen {
+            t.amounts.add(at(format!(
+                "amount {} yuan is outside {}–{} yuan",
+                leaf.amount_fen, rules.threshold_fen, rules.max_amount_fen
+            )));
+        }
+        let merchant = self.merchants.get(leaf.merchant_id.as_str()).copied();
+        if merchant.is_none() {
+            t.merchants.add(at(format!(
+                "merchant {:?} is not on the list",
+                leaf.merchant_id
+            )));
+        }
+        if leaf.weight != rules.weight_for(leaf.amount_fen) {
+            t.weights.add(at(format!(
+                "weight {} where the rules give {}",
+                leaf.weight,
+                rules.weight_for(leaf.amount_fen)
+            )));
+        }
+        let entry_day = CivilDate::china_date_at(leaf.entered_at_ms);
+        if leaf.date < draw.entry_start || leaf.date > draw.entry_end {
+            t.dates.add(at(format!(
+                "receipt dated {} is outside the draw window {}–{}",
+                leaf.date, draw.entry_start, draw.entry_end
+            )));
+        } else if entry_day.is_none_or(|d| leaf.date > d) {
+            t.dates.add(at(format!(
+                "receipt dated {} was entered earlier, at {} ms",
+                leaf.date, leaf.entered_at_ms
+            )));
+        }
+        let opens = draw.entry_start.china_start_ms();
+        let closes = draw.closes_at_ms();
+        if leaf.entered_at_ms < opens
+            || leaf.entered_at_ms >= closes
+            || leaf.entered_at_ms >= ctx.frozen_at_ms
+        {
+            t.entry_times.add(at(format!(
+                "entered at {} ms; the window is [{opens}, {closes}) ms and the freeze at {} ms",
+                leaf.entered_at_ms, ctx.frozen_at_ms
+            )));
+        }
+        let next = u32::try_from(self.people.len()).unwrap_or(u32::MAX);
+        let person = *self.people.entry(leaf.participant).or_insert(next);
+        self.cap_keys.push((
+            person,
+            entry_day.map_or(0, CivilDate::yyyymmdd),
+            merchant.unwrap_or(u16::MAX),
+        ));
+    }
+
     /// Finishes the scan.
-    pub fn finish(self) -> LedgerSummary {
+    pub fn finish(mut self) -> LedgerSummary {
         let repeated_fingerprints = repeats(&self.fingerprints, |h| h.0);
         let repeated_tickets = repeats(&self.tickets, |t| t.0);
+        if let Some(ctx) = self.rules {
+            count_cap_breaches(&mut self.cap_keys, ctx.rules, &mut self.tallies.caps);
+        }
         LedgerSummary {
             size: self.tree.size(),
             root: self.tree.root(),
+            draw_root: self.sums.root(),
             entrants: self.entrants,
             tickets: self.tickets,
-            phones: self.phones,
-            phone_ends: self.phone_ends,
-            breaches: self.breaches,
-            first_breach: self.first_breach,
+            phone_commitments: self.phone_commitments,
+            tallies: self.tallies,
             repeated_fingerprints,
             repeated_tickets,
         }
     }
+}
+
+/// Counts, for each cap the rules set, the leaves beyond it: a person with `n` leaves in one
+/// group (a day, the whole ledger, one merchant) over a cap `c` has `n − c` breaching leaves.
+fn count_cap_breaches(keys: &mut [(u32, u32, u16)], rules: &CampaignRules, tally: &mut Tally) {
+    let caps = &rules.caps;
+    let mut tally_groups = |keys: &mut [(u32, u32, u16)],
+                            key: fn(&(u32, u32, u16)) -> (u32, u64),
+                            cap: Option<u32>,
+                            what: &str| {
+        let Some(cap) = cap else { return };
+        keys.sort_unstable_by_key(key);
+        for group in keys.chunk_by(|a, b| key(a) == key(b)) {
+            let n = group.len() as u64;
+            for _ in u64::from(cap)..n {
+                tally.add(|| {
+                    format!(
+                        "one participant has {n} entries {what} (cap {cap}), day {}",
+                        group[0].1
+                    )
+                });
+            }
+        }
+    };
+    tally_groups(keys, |k| (k.0, u64::from(k.1)), caps.per_day, "on one day");
+    tally_groups(keys, |k| (k.0, 0), caps.per_campaign, "in this draw");
+    tally_groups(
+        keys,
+        |k| (k.0, u64::from(k.2)),
+        caps.per_merchant,
+        "at one merchant",
+    );
 }
 
 /// Extra occurrences of values in `v`. Keyed hashes and random ticket ids are uniform, so
@@ -140,39 +271,21 @@ fn repeats<T: Ord, const N: usize>(v: &[T], bytes: impl Fn(&T) -> [u8; N]) -> u6
     full.windows(2).filter(|w| w[0] == w[1]).count() as u64
 }
 
-fn breach(ctx: &ScanRules<'_>, merchants: &HashSet<&str>, leaf: &Leaf) -> Option<&'static str> {
-    let (rules, draw) = (ctx.rules, ctx.draw);
-    if leaf.amount_fen < rules.threshold_fen {
-        Some("below the threshold")
-    } else if leaf.date < draw.entry_start || leaf.date > draw.entry_end {
-        Some("dated outside the draw's window")
-    } else if !merchants.contains(leaf.merchant_id.as_str()) {
-        Some("not from a participating merchant")
-    } else if leaf.weight != rules.weight_for(leaf.amount_fen) {
-        Some("weight differs from the rules")
-    } else if leaf.entered_at_ms >= ctx.frozen_at_ms {
-        Some("entered after the freeze")
-    } else {
-        None
-    }
-}
-
 /// What verification needs of a ledger.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LedgerSummary {
     /// Number of leaves.
     pub size: u64,
     /// RFC 6962 root.
     pub root: Hash32,
+    /// Draw-tree root (total weight and hash), or an overflow.
+    pub draw_root: Result<SumNode, SumOverflow>,
     /// Participant and weight of each leaf.
     pub entrants: Vec<Entrant>,
     tickets: Vec<TicketId>,
-    phones: String,
-    phone_ends: Vec<u32>,
-    /// Leaves that break the rules.
-    pub breaches: u64,
-    /// The first of them, described.
-    pub first_breach: Option<String>,
+    phone_commitments: Vec<Hash32>,
+    /// Leaves that break each rule.
+    pub tallies: RuleTallies,
     /// Receipt fingerprints seen more than once (extra occurrences).
     pub repeated_fingerprints: u64,
     /// Ticket ids seen more than once (extra occurrences).
@@ -190,18 +303,15 @@ impl LedgerSummary {
         s.finish()
     }
 
-    /// The masked phone of leaf `index`.
-    pub fn phone(&self, index: usize) -> &str {
-        let end = self.phone_ends.get(index).copied().unwrap_or(0) as usize;
-        let start = if index == 0 {
-            0
-        } else {
-            self.phone_ends[index - 1] as usize
-        };
-        self.phones.get(start..end).unwrap_or("")
+    /// The phone commitment of leaf `index`.
+    pub fn phone_commitment(&self, index: u64) -> Option<Hash32> {
+        self.phone_commitments
+            .get(usize::try_from(index).ok()?)
+            .copied()
     }
 
-    /// The public placement of leaf `index` (which must be below `size`).
+    /// The public placement of leaf `index` (which must be below `size`), its phone opening
+    /// left empty for the record to supply.
     pub fn placement(&self, rank: u32, index: u64, prize: Option<String>) -> Placement {
         let i = index as usize;
         Placement {
@@ -210,7 +320,8 @@ impl LedgerSummary {
             leaf_index: index,
             ticket_id: self.tickets[i],
             participant: self.entrants[i].participant,
-            phone_masked: self.phone(i).to_owned(),
+            phone_masked: String::new(),
+            phone_salt: [0; 16],
         }
     }
 }

@@ -9,14 +9,16 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Domain tag of tree head signatures.
-pub const TREE_HEAD_TAG: &str = "fairdraw/tree-head/v1";
+pub const TREE_HEAD_TAG: &str = "fairdraw/tree-head/v2";
 /// Domain tag of ticket promises.
-pub const PROMISE_TAG: &str = "fairdraw/promise/v1";
+pub const PROMISE_TAG: &str = "fairdraw/promise/v2";
 
 /// A tree head: the ledger of one draw at one size.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TreeHead {
+    /// The rules hash (the anchor) the ledger runs under.
+    pub rules_hash: Hash32,
     /// The campaign id.
     pub campaign_id: String,
     /// Which draw (from 0).
@@ -25,7 +27,7 @@ pub struct TreeHead {
     pub tree_size: u64,
     /// RFC 6962 root.
     pub root: Hash32,
-    /// When it was signed (Unix ms). For the freeze, the moment entries stopped.
+    /// When it was signed (Unix ms). A tree head is never a freeze: see [`crate::freeze`].
     pub timestamp_ms: u64,
 }
 
@@ -44,7 +46,8 @@ impl TreeHead {
     /// The bytes the server signs.
     pub fn signed_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::with_tag(TREE_HEAD_TAG);
-        e.str(&self.campaign_id)
+        e.hash(&self.rules_hash)
+            .str(&self.campaign_id)
             .u32(self.draw_index)
             .u64(self.tree_size)
             .hash(&self.root)
@@ -82,7 +85,17 @@ impl fmt::Display for SignatureError {
 
 impl std::error::Error for SignatureError {}
 
-fn verify_bytes(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<(), SignatureError> {
+/// Ed25519 verification as SPEC.md §5.3 states it: RFC 8032 with the public key `A` required to
+/// be a canonical encoding of a point not of small order, `S < L`, `R` not of small order and
+/// equal byte for byte to the canonical encoding of `[S]B − [k]A` (ed25519-dalek's
+/// `verify_strict`, plus the canonical-`A` check it leaves out).
+pub fn verify_bytes(key: &[u8; 32], msg: &[u8], sig: &[u8; 64]) -> Result<(), SignatureError> {
+    let point = curve25519_dalek::edwards::CompressedEdwardsY(*key)
+        .decompress()
+        .ok_or(SignatureError::BadKey)?;
+    if point.compress().to_bytes() != *key || point.is_small_order() {
+        return Err(SignatureError::BadKey);
+    }
     let key = VerifyingKey::from_bytes(key).map_err(|_| SignatureError::BadKey)?;
     key.verify_strict(msg, &Signature::from_bytes(sig))
         .map_err(|_| SignatureError::Invalid)
@@ -100,6 +113,8 @@ impl SignedTreeHead {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketPromise {
+    /// The rules hash (the anchor) the ticket was issued under.
+    pub rules_hash: Hash32,
     /// The campaign id.
     pub campaign_id: String,
     /// Which draw.
@@ -118,6 +133,7 @@ pub struct TicketPromise {
 impl TicketPromise {
     /// The bytes the server signs.
     pub fn signed_bytes(
+        rules_hash: &Hash32,
         campaign_id: &str,
         draw_index: u32,
         leaf_index: u64,
@@ -125,7 +141,8 @@ impl TicketPromise {
         timestamp_ms: u64,
     ) -> Vec<u8> {
         let mut e = Encoder::with_tag(PROMISE_TAG);
-        e.str(campaign_id)
+        e.hash(rules_hash)
+            .str(campaign_id)
             .u32(draw_index)
             .u64(leaf_index)
             .hash(leaf_hash)
@@ -136,6 +153,7 @@ impl TicketPromise {
     /// Makes and signs a promise.
     pub fn sign(
         key: &SigningKey,
+        rules_hash: Hash32,
         campaign_id: &str,
         draw_index: u32,
         leaf_index: u64,
@@ -143,6 +161,7 @@ impl TicketPromise {
         timestamp_ms: u64,
     ) -> Self {
         let msg = Self::signed_bytes(
+            &rules_hash,
             campaign_id,
             draw_index,
             leaf_index,
@@ -150,6 +169,7 @@ impl TicketPromise {
             timestamp_ms,
         );
         TicketPromise {
+            rules_hash,
             campaign_id: campaign_id.to_owned(),
             draw_index,
             leaf_index,
@@ -162,6 +182,7 @@ impl TicketPromise {
     /// Checks the signature.
     pub fn verify(&self, server_key: &[u8; 32]) -> Result<(), SignatureError> {
         let msg = Self::signed_bytes(
+            &self.rules_hash,
             &self.campaign_id,
             self.draw_index,
             self.leaf_index,
@@ -185,6 +206,7 @@ mod tests {
     fn sign_and_verify() {
         let key = SigningKey::from_bytes(&[9; 32]);
         let head = TreeHead {
+            rules_hash: Hash32::sha256(b"rules"),
             campaign_id: "c".into(),
             draw_index: 0,
             tree_size: 3,
@@ -201,8 +223,23 @@ mod tests {
             serde_json::from_str::<SignedTreeHead>(&json).expect("parse"),
             sth
         );
-        let p = TicketPromise::sign(&key, "c", 0, 2, Hash32::sha256(b"l"), 5);
+        let p = TicketPromise::sign(
+            &key,
+            Hash32::sha256(b"rules"),
+            "c",
+            0,
+            2,
+            Hash32::sha256(b"l"),
+            5,
+        );
         p.verify(&public_key(&key)).expect("valid");
         assert!(p.verify(&[0; 32]).is_err());
+        // A small-order key (the identity point) never verifies anything.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert_eq!(
+            verify_bytes(&identity, b"m", &[0; 64]),
+            Err(SignatureError::BadKey)
+        );
     }
 }

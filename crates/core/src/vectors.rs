@@ -9,17 +9,21 @@
 use crate::civil::CivilDate;
 use crate::draw::{Entrant, select_chacha20, select_rfc3797};
 use crate::entropy::{PublicEntropy, verify_quicknet};
+use crate::freeze::Freeze;
 use crate::hash::Hash32;
+use crate::ledger::PhoneOpening;
 use crate::ledger::{Leaf, Ledger};
 use crate::merkle;
 use crate::message::Coded;
 use crate::money::Fen;
-use crate::receipt::FapiaoQr;
+use crate::receipt::{FapiaoQr, ReceiptNumber};
 use crate::record::DrawRecord;
 use crate::rfc3797;
+use crate::rules::PublicNumbersSpec;
 use crate::rules::{ALGORITHM_CHACHA20, ALGORITHM_RFC3797, CampaignRules};
 use crate::sampler::DrawStream;
 use crate::seed::{Reveal, SeedInputs, SeedSecret, commitment, derive_seed, seed_input_bytes};
+use crate::tree_head::{SignatureError, TicketPromise, TreeHead};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::num::NonZeroU64;
@@ -125,10 +129,7 @@ struct EntrantIn {
 
 #[derive(Deserialize)]
 struct SeedIn {
-    rules_hash: Hash32,
-    draw_index: u32,
-    tree_size: u64,
-    root: Hash32,
+    freeze_hash: Hash32,
     reveals: Vec<Reveal>,
     entropy: PublicEntropy,
 }
@@ -137,6 +138,8 @@ struct SeedIn {
 struct RecordIn {
     record: Value,
     ledger: Vec<Value>,
+    /// The published rules hash; `null` means none was given.
+    anchor: Option<Hash32>,
 }
 
 /// Computes the output of a vector `kind` from its `input`.
@@ -247,7 +250,13 @@ pub fn evaluate(kind: &str, input_value: &Value) -> Result<Value, VectorError> {
             let i: In = input(input_value)?;
             let key = rfc3797::key_string(&i.sources)
                 .map_err(|e| fail("PUBLIC_NUMBERS_MALFORMED", e.to_string()))?;
-            let selected = rfc3797::select(&key, i.pool, i.pick);
+            let selected = rfc3797::select(&key, i.pool, i.pick).map_err(|e| {
+                let code = match e {
+                    rfc3797::SelectError::EmptyPool => "RFC3797_EMPTY_POOL",
+                    rfc3797::SelectError::TooManyPicks => "RFC3797_TOO_MANY_PICKS",
+                };
+                fail(code, e.to_string())
+            })?;
             let digests: Vec<String> = (0..selected.len())
                 .map(|d| rfc3797::draw_digest_hex(&key, d as u16))
                 .collect();
@@ -268,10 +277,7 @@ pub fn evaluate(kind: &str, input_value: &Value) -> Result<Value, VectorError> {
         "seed" => {
             let i: SeedIn = input(input_value)?;
             let inputs = SeedInputs {
-                rules_hash: &i.rules_hash,
-                draw_index: i.draw_index,
-                tree_size: i.tree_size,
-                root: &i.root,
+                freeze_hash: &i.freeze_hash,
                 reveals: &i.reveals,
                 entropy: &i.entropy,
             };
@@ -333,8 +339,111 @@ pub fn evaluate(kind: &str, input_value: &Value) -> Result<Value, VectorError> {
                     .map_err(|e| fail("LEDGER_MALFORMED", e.to_string()))?;
                 ledger.push(leaf);
             }
-            let report = crate::verify::verify_record(&record, &ledger);
+            let anchor = i.anchor.map_or(
+                crate::verify::Anchor::Missing,
+                crate::verify::Anchor::Published,
+            );
+            let report = crate::verify::verify_record(&record, &ledger, anchor);
             Ok(json!({ "failed_checks": report.failed(), "all_passed": report.all_passed() }))
+        }
+        "freeze" => {
+            let f: Freeze = input(input_value.get("freeze").unwrap_or(&Value::Null))?;
+            Ok(json!({
+                "bytes_hex": hex::encode(f.signed_bytes()),
+                "hash": f.hash().to_hex(),
+            }))
+        }
+        "tree_head" => {
+            let h: TreeHead = input(input_value.get("head").unwrap_or(&Value::Null))?;
+            Ok(json!({ "bytes_hex": hex::encode(h.signed_bytes()) }))
+        }
+        "promise" => {
+            #[derive(Deserialize)]
+            struct In {
+                rules_hash: Hash32,
+                campaign_id: String,
+                draw_index: u32,
+                leaf_index: u64,
+                leaf_hash: Hash32,
+                timestamp_ms: u64,
+            }
+            let i: In = input(input_value)?;
+            let bytes = TicketPromise::signed_bytes(
+                &i.rules_hash,
+                &i.campaign_id,
+                i.draw_index,
+                i.leaf_index,
+                &i.leaf_hash,
+                i.timestamp_ms,
+            );
+            Ok(json!({ "bytes_hex": hex::encode(bytes) }))
+        }
+        "signature" => {
+            #[derive(Deserialize)]
+            struct In {
+                public_key: String,
+                message_hex: String,
+                signature: String,
+            }
+            let i: In = input(input_value)?;
+            let key: [u8; 32] = crate::hash::fixed_hex(&i.public_key)
+                .map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            let sig: [u8; 64] =
+                crate::hash::fixed_hex(&i.signature).map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            let msg = hex::decode(&i.message_hex).map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            crate::tree_head::verify_bytes(&key, &msg, &sig)
+                .map(|()| json!({ "ok": true }))
+                .map_err(|e| match e {
+                    SignatureError::BadKey => fail("SIGNATURE_BAD_KEY", e.to_string()),
+                    SignatureError::Invalid => fail("SIGNATURE_INVALID", e.to_string()),
+                })
+        }
+        "phone_commitment" => {
+            let o: PhoneOpening = input(input_value)?;
+            Ok(json!({ "commitment": o.commitment().to_hex() }))
+        }
+        "draw_tree" => {
+            #[derive(Deserialize)]
+            struct LeafIn {
+                /// Decimal string, for sums near 2^64.
+                weight: String,
+                leaf_hash: Hash32,
+            }
+            #[derive(Deserialize)]
+            struct In {
+                leaves: Vec<LeafIn>,
+            }
+            let i: In = input(input_value)?;
+            let leaves = i
+                .leaves
+                .iter()
+                .map(|l| Ok((parse_u64(&l.weight)?, l.leaf_hash)))
+                .collect::<Result<Vec<_>, VectorError>>()?;
+            crate::drawtree::root_of(&leaves)
+                .map(|n| json!({ "total_weight": n.sum.to_string(), "root": n.hash.to_hex() }))
+                .map_err(|e| fail("SUM_OVERFLOW", e.to_string()))
+        }
+        "public_numbers" => {
+            #[derive(Deserialize)]
+            struct In {
+                spec: PublicNumbersSpec,
+                values: Vec<String>,
+            }
+            let i: In = input(input_value)?;
+            crate::numbers::key_string(&i.spec, &i.values)
+                .map(|key| json!({ "key": key }))
+                .map_err(|e| fail(e.code(), e.message_en()))
+        }
+        "dedupe_key" => {
+            #[derive(Deserialize)]
+            struct In {
+                text: String,
+                merchant_id: String,
+            }
+            let i: In = input(input_value)?;
+            ReceiptNumber::parse(&i.text)
+                .map(|r| json!({ "key": r.dedupe_key(&i.merchant_id) }))
+                .map_err(|e| fail(e.code(), e.message_en()))
         }
         other => Err(fail(
             "UNKNOWN_KIND",

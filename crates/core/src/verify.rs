@@ -2,18 +2,21 @@
 //!
 //! Each check is reported on its own, with a stable id, so a failure says exactly what differs.
 //! Later checks still run when earlier ones fail, wherever they can; none of them panics.
+//! Every check chains from the anchor: the rules hash published before entries opened.
 
 use crate::entropy::quicknet_round_time_ms;
+use crate::hash::Hash32;
 use crate::ledger::Ledger;
 use crate::record::{DrawRecord, RECORD_VERSION, placements_for, run_selection};
 use crate::seed::{SeedInputs, commitment, derive_seed};
-use crate::summary::{LedgerSummary, ScanRules};
+use crate::summary::{LedgerSummary, ScanRules, Tally};
 use serde::{Deserialize, Serialize};
 
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
-    /// Stable id (`rules.hash`, `reveal.0`, `winner.3`, …), listed in SPEC.md §11.
+    /// Stable id (`anchor`, `rules.hash`, `commitment.0.reveal`, `winner.3`, …), listed in
+    /// SPEC.md §11.
     pub id: String,
     /// Passed?
     pub ok: bool,
@@ -37,6 +40,14 @@ impl Report {
         });
     }
 
+    /// A report of one failed check: a record or ledger that cannot even be read
+    /// (`record.format`, `ledger.format`).
+    pub fn unreadable(id: &str, detail: impl Into<String>) -> Self {
+        let mut r = Report::default();
+        r.add(id, false, detail);
+        r
+    }
+
     /// True when every check passed.
     pub fn all_passed(&self) -> bool {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.ok)
@@ -50,6 +61,18 @@ impl Report {
             .map(|c| c.id.as_str())
             .collect()
     }
+}
+
+/// What the record's rules hash is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The rules hash published before entries opened (posters, newspaper, notary's file).
+    Published(Hash32),
+    /// None was given: the `anchor` check fails, since a record alone proves only that it is
+    /// consistent with itself.
+    Missing,
+    /// The caller asked for self-consistency only: no `anchor` check at all.
+    SelfConsistencyOnly,
 }
 
 fn short(h: &impl std::fmt::Display) -> String {
@@ -66,21 +89,57 @@ pub fn scan_rules(record: &DrawRecord) -> Option<ScanRules<'_>> {
     record.rules.draw(record.draw_index).map(|draw| ScanRules {
         rules: &record.rules,
         draw,
-        frozen_at_ms: record.tree_head.head.timestamp_ms,
+        frozen_at_ms: record.freeze.freeze.frozen_at_ms,
     })
 }
 
 /// Checks a record against the published ledger held in memory.
-pub fn verify_record(record: &DrawRecord, ledger: &Ledger) -> Report {
-    verify_summary(record, &LedgerSummary::of(ledger, scan_rules(record)))
+pub fn verify_record(record: &DrawRecord, ledger: &Ledger, anchor: Anchor) -> Report {
+    verify_summary(
+        record,
+        &LedgerSummary::of(ledger, scan_rules(record)),
+        anchor,
+    )
+}
+
+fn hash_check(r: &mut Report, id: &str, what: &str, got: &Hash32, want: &Hash32) {
+    r.add(
+        id,
+        got == want,
+        if got == want {
+            format!("{what} {got}")
+        } else {
+            format!("{what} is {got}; expected {want}")
+        },
+    );
 }
 
 /// Checks a record against a ledger scanned with [`scan_rules`] of the same record.
-pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
+pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary, anchor: Anchor) -> Report {
     let mut r = Report::default();
     let rules = &record.rules;
-    let head = &record.tree_head.head;
+    let freeze = &record.freeze.freeze;
 
+    match anchor {
+        Anchor::Published(a) => r.add(
+            "anchor",
+            a == record.rules_hash,
+            if a == record.rules_hash {
+                format!("the record's rules hash is the published anchor {a}")
+            } else {
+                format!(
+                    "the record's rules hash {} is not the published anchor {a}",
+                    record.rules_hash
+                )
+            },
+        ),
+        Anchor::Missing => r.add(
+            "anchor",
+            false,
+            "no published rules hash given: without it a record proves only that it agrees with itself",
+        ),
+        Anchor::SelfConsistencyOnly => {}
+    }
     r.add(
         "record.version",
         record.version == RECORD_VERSION,
@@ -93,18 +152,12 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
         Ok(()) => r.add("rules.valid", true, "the rules are well-formed"),
         Err(e) => r.add("rules.valid", false, e.to_string()),
     }
-    let rules_hash = rules.hash();
-    r.add(
+    hash_check(
+        &mut r,
         "rules.hash",
-        rules_hash == record.rules_hash,
-        if rules_hash == record.rules_hash {
-            format!("rules hash {rules_hash}")
-        } else {
-            format!(
-                "the rules hash to {rules_hash}, the record says {}",
-                record.rules_hash
-            )
-        },
+        "the rules hash",
+        &rules.hash(),
+        &record.rules_hash,
     );
     let Some(draw) = rules.draw(record.draw_index) else {
         r.add(
@@ -120,62 +173,83 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
         format!("draw {} ({})", record.draw_index, draw.name),
     );
 
-    let bound = head.campaign_id == rules.id && head.draw_index == record.draw_index;
+    let bound = freeze.rules_hash == record.rules_hash
+        && freeze.campaign_id == rules.id
+        && freeze.draw_index == record.draw_index;
     r.add(
-        "tree_head.binding",
+        "freeze.binding",
         bound,
         format!(
-            "tree head for campaign {:?} draw {}",
-            head.campaign_id, head.draw_index
+            "the freeze names rules {}, campaign {:?}, draw {}",
+            short(&freeze.rules_hash),
+            freeze.campaign_id,
+            freeze.draw_index
         ),
     );
-    match record.tree_head.verify(&rules.server_key) {
+    match record.freeze.verify(&rules.server_key) {
         Ok(()) => r.add(
-            "tree_head.signature",
+            "freeze.signature",
             true,
             format!(
-                "signed by the server key in the rules ({})",
+                "signed by the server key in the rules ({}…)",
                 hex::encode(&rules.server_key[..8])
             ),
         ),
-        Err(e) => r.add("tree_head.signature", false, e.to_string()),
+        Err(e) => r.add("freeze.signature", false, e.to_string()),
     }
     r.add(
-        "tree_head.after_close",
-        head.timestamp_ms >= draw.closes_at_ms(),
+        "freeze.after_close",
+        freeze.frozen_at_ms >= draw.closes_at_ms(),
         format!(
             "frozen at {} ms; the entry window closed at {} ms",
-            head.timestamp_ms,
+            freeze.frozen_at_ms,
             draw.closes_at_ms()
         ),
     );
 
     r.add(
         "ledger.size",
-        ledger.size == head.tree_size,
+        ledger.size == freeze.tree_size,
         format!(
-            "the ledger has {} entries, the tree head says {}",
-            ledger.size, head.tree_size
+            "the ledger has {} entries, the freeze says {}",
+            ledger.size, freeze.tree_size
         ),
     );
-    let root = ledger.root;
-    r.add(
+    hash_check(
+        &mut r,
         "ledger.root",
-        root == head.root,
-        if root == head.root {
-            format!("root {root}")
-        } else {
-            format!(
-                "the ledger's root is {root}, the tree head says {}",
-                head.root
-            )
-        },
+        "the ledger's root",
+        &ledger.root,
+        &freeze.root,
     );
+    match &ledger.draw_root {
+        Ok(node) => {
+            r.add(
+                "ledger.total_weight",
+                node.sum == freeze.total_weight,
+                format!(
+                    "the ledger's weights add up to {}, the freeze says {}",
+                    node.sum, freeze.total_weight
+                ),
+            );
+            hash_check(
+                &mut r,
+                "ledger.draw_root",
+                "the ledger's draw-tree root",
+                &node.hash,
+                &freeze.draw_root,
+            );
+        }
+        Err(e) => {
+            r.add("ledger.total_weight", false, e.to_string());
+            r.add("ledger.draw_root", false, e.to_string());
+        }
+    }
     check_entries(&mut r, ledger);
 
-    // Commitments: one per party in the rules, in order, published before the window closed,
-    // each opened by its reveal.
-    let parties: Vec<&str> = record
+    // Commitments (bound by the freeze): one per party in the rules, in order, made before
+    // the window closed, each opened by its party's reveal, made between freeze and deadline.
+    let parties: Vec<&str> = freeze
         .commitments
         .iter()
         .map(|c| c.party.as_str())
@@ -192,9 +266,9 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
         revealed == expected,
         format!("reveals from {revealed:?}; the rules name {expected:?}"),
     );
-    for (i, c) in record.commitments.iter().enumerate() {
+    for (i, c) in freeze.commitments.iter().enumerate() {
         let closes = draw.closes_at_ms();
-        let in_time = c.published_at_ms < closes && c.published_at_ms < head.timestamp_ms;
+        let in_time = c.published_at_ms < closes && c.published_at_ms < freeze.frozen_at_ms;
         r.add(
             format!("commitment.{i}.time"),
             in_time,
@@ -203,7 +277,8 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
                 c.party, c.published_at_ms
             ),
         );
-        let opened = record.reveals.iter().find(|x| x.party == c.party).map(|x| {
+        let reveal = record.reveals.iter().find(|x| x.party == c.party);
+        let opened = reveal.map(|x| {
             commitment(&record.rules_hash, record.draw_index, &x.party, &x.secret) == c.commitment
         });
         r.add(
@@ -224,8 +299,69 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
             },
         );
     }
+    for (i, x) in record.reveals.iter().enumerate() {
+        let ok =
+            x.revealed_at_ms > freeze.frozen_at_ms && x.revealed_at_ms <= draw.reveal_deadline_ms;
+        r.add(
+            format!("reveal.{i}.time"),
+            ok,
+            format!(
+                "{} revealed at {} ms; after the freeze at {} ms and by the deadline {} ms",
+                x.party, x.revealed_at_ms, freeze.frozen_at_ms, draw.reveal_deadline_ms
+            ),
+        );
+    }
 
-    // Public entropy: what the rules named, verified, and unknowable at the freeze.
+    check_entropy(&mut r, record, draw);
+
+    let freeze_hash = freeze.hash();
+    let entropy = &record.public_entropy;
+    let seed = derive_seed(&SeedInputs {
+        freeze_hash: &freeze_hash,
+        reveals: &record.reveals,
+        entropy,
+    });
+    hash_check(&mut r, "seed", "the seed", &record.seed, &seed);
+    r.add(
+        "algorithm",
+        record.algorithm == draw.algorithm,
+        format!(
+            "record uses {}; the rules name {}",
+            record.algorithm, draw.algorithm
+        ),
+    );
+
+    // The selection, recomputed from the recomputed seed over the published ledger.
+    let prizes = u32::try_from(draw.prizes.len()).unwrap_or(u32::MAX);
+    match run_selection(
+        &draw.algorithm,
+        &seed,
+        &freeze_hash,
+        entropy,
+        &ledger.entrants,
+        prizes,
+        draw.alternates,
+    ) {
+        Err(e) => r.add("selection", false, e.to_string()),
+        Ok(sel) => {
+            let (winners, alternates) = placements_for(rules, record.draw_index, ledger, &sel);
+            compare(&mut r, "winner", &winners, &record.winners, ledger);
+            compare(&mut r, "alternate", &alternates, &record.alternates, ledger);
+        }
+    }
+    r
+}
+
+fn check_entropy(r: &mut Report, record: &DrawRecord, draw: &crate::rules::DrawRules) {
+    let freeze = &record.freeze.freeze;
+    // The entropy must not exist before the last moment anyone could act on it.
+    let last_act = record
+        .reveals
+        .iter()
+        .map(|x| x.revealed_at_ms)
+        .chain([freeze.frozen_at_ms, draw.reveal_deadline_ms])
+        .max()
+        .unwrap_or(0);
     let entropy = &record.public_entropy;
     match (&draw.entropy.drand, &entropy.drand) {
         (None, None) => {}
@@ -249,11 +385,11 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
             );
             let t = quicknet_round_time_ms(spec.round);
             r.add(
-                "entropy.drand_after_freeze",
-                t > head.timestamp_ms,
+                "entropy.drand_after_reveals",
+                t > last_act,
                 format!(
-                    "round {} was published at {t} ms; the freeze was at {} ms",
-                    spec.round, head.timestamp_ms
+                    "round {} was published at {t} ms; freeze and reveals ended at {last_act} ms",
+                    spec.round
                 ),
             );
         }
@@ -271,25 +407,31 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
     match (&draw.entropy.public_numbers, &entropy.public_numbers) {
         (None, None) => {}
         (Some(spec), Some(numbers)) => {
-            let key = crate::rfc3797::key_string(&numbers.values);
-            let ok = numbers.values.len() == spec.sources.len()
-                && key.as_deref() == Ok(numbers.key.as_str());
+            let key = crate::numbers::key_string(spec, &numbers.values);
             r.add(
                 "entropy.public_numbers",
-                ok,
+                key.as_deref() == Ok(numbers.key.as_str()),
                 match key {
                     Err(e) => e.to_string(),
-                    Ok(_) if numbers.values.len() != spec.sources.len() => format!(
-                        "{} values for {} announced sources",
-                        numbers.values.len(),
-                        spec.sources.len()
-                    ),
                     Ok(k) if k != numbers.key => format!(
-                        "the values normalise to {k:?}, the record says {:?}",
+                        "the values read as {k:?}, the record says {:?}",
                         numbers.key
                     ),
                     Ok(k) => format!("key string {k}"),
                 },
+            );
+            let first = spec
+                .sources
+                .iter()
+                .map(|s| s.drawn_at_ms)
+                .min()
+                .unwrap_or(0);
+            r.add(
+                "entropy.public_numbers_after_reveals",
+                first > last_act,
+                format!(
+                    "the numbers are drawn from {first} ms; freeze and reveals ended at {last_act} ms"
+                ),
             );
         }
         (Some(_), None) => r.add(
@@ -303,54 +445,6 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary) -> Report {
             "the record has public numbers the rules do not name",
         ),
     }
-
-    let seed = derive_seed(&SeedInputs {
-        rules_hash: &record.rules_hash,
-        draw_index: record.draw_index,
-        tree_size: head.tree_size,
-        root: &head.root,
-        reveals: &record.reveals,
-        entropy,
-    });
-    r.add(
-        "seed",
-        seed == record.seed,
-        if seed == record.seed {
-            format!("seed {seed}")
-        } else {
-            format!(
-                "the inputs give seed {seed}, the record says {}",
-                record.seed
-            )
-        },
-    );
-    r.add(
-        "algorithm",
-        record.algorithm == draw.algorithm,
-        format!(
-            "record uses {}; the rules name {}",
-            record.algorithm, draw.algorithm
-        ),
-    );
-
-    // The selection, recomputed from the recomputed seed over the published ledger.
-    let prizes = u32::try_from(draw.prizes.len()).unwrap_or(u32::MAX);
-    match run_selection(
-        &draw.algorithm,
-        &seed,
-        entropy,
-        &ledger.entrants,
-        prizes,
-        draw.alternates,
-    ) {
-        Err(e) => r.add("selection", false, e.to_string()),
-        Ok(sel) => {
-            let (winners, alternates) = placements_for(rules, record.draw_index, ledger, &sel);
-            compare(&mut r, "winner", &winners, &record.winners);
-            compare(&mut r, "alternate", &alternates, &record.alternates);
-        }
-    }
-    r
 }
 
 fn compare(
@@ -358,6 +452,7 @@ fn compare(
     what: &str,
     expected: &[crate::record::Placement],
     claimed: &[crate::record::Placement],
+    ledger: &LedgerSummary,
 ) {
     r.add(
         format!("{what}s.count"),
@@ -370,36 +465,82 @@ fn compare(
     );
     for (i, want) in expected.iter().enumerate() {
         let got = claimed.get(i);
-        let ok = got == Some(want);
+        // The recomputed placement has no opening: compare the rest, then open the commitment.
+        let same = got.is_some_and(|g| {
+            g.rank == want.rank
+                && g.prize == want.prize
+                && g.leaf_index == want.leaf_index
+                && g.ticket_id == want.ticket_id
+                && g.participant == want.participant
+        });
+        let opens = got.is_some_and(|g| {
+            ledger.phone_commitment(g.leaf_index) == Some(g.opening().commitment())
+        });
         let detail = match got {
-            None => format!(
-                "leaf {} ({}) is missing from the record",
-                want.leaf_index, want.phone_masked
-            ),
-            Some(g) if ok => format!(
+            None => format!("leaf {} is missing from the record", want.leaf_index),
+            Some(g) if same && opens => format!(
                 "leaf {} ({}), ticket {}",
                 g.leaf_index,
                 g.phone_masked,
                 short(&g.ticket_id.to_hex())
             ),
+            Some(g) if same => format!(
+                "leaf {}: {:?} with that salt does not open the leaf's phone commitment",
+                g.leaf_index, g.phone_masked
+            ),
             Some(g) => format!(
-                "the record names leaf {} ({}); recomputation gives leaf {} ({})",
-                g.leaf_index, g.phone_masked, want.leaf_index, want.phone_masked
+                "the record names leaf {} ({}); recomputation gives leaf {}",
+                g.leaf_index, g.phone_masked, want.leaf_index
             ),
         };
-        r.add(format!("{what}.{i}"), ok, detail);
+        r.add(format!("{what}.{i}"), same && opens, detail);
     }
 }
 
-fn check_entries(r: &mut Report, ledger: &LedgerSummary) {
+fn tally_check(r: &mut Report, id: &str, t: &Tally, all_ok: &str) {
     r.add(
-        "ledger.eligibility",
-        ledger.breaches == 0,
-        match &ledger.first_breach {
-            None => format!("all {} entries meet the rules", ledger.size),
-            Some(f) => format!("{} entries break the rules; first: {f}", ledger.breaches),
+        id,
+        t.count == 0,
+        match &t.first {
+            None => all_ok.to_owned(),
+            Some(f) => format!("{} entries break this rule; first: {f}", t.count),
         },
     );
+}
+
+fn check_entries(r: &mut Report, ledger: &LedgerSummary) {
+    let t = &ledger.tallies;
+    tally_check(
+        r,
+        "ledger.amounts",
+        &t.amounts,
+        "every amount is within the rules' range",
+    );
+    tally_check(
+        r,
+        "ledger.merchants",
+        &t.merchants,
+        "every merchant is on the list",
+    );
+    tally_check(
+        r,
+        "ledger.weights",
+        &t.weights,
+        "every weight is as the rules give it",
+    );
+    tally_check(
+        r,
+        "ledger.dates",
+        &t.dates,
+        "every receipt is dated in the draw window, no later than its day of entry",
+    );
+    tally_check(
+        r,
+        "ledger.entry_times",
+        &t.entry_times,
+        "every entry was made inside the entry window and before the freeze",
+    );
+    tally_check(r, "ledger.caps", &t.caps, "no participant exceeds a cap");
     let repeats = ledger.repeated_fingerprints + ledger.repeated_tickets;
     r.add(
         "ledger.unique",

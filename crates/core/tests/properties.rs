@@ -9,7 +9,7 @@ use fairdraw_core::merkle::{
 };
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::sampler::DrawStream;
-use fairdraw_core::verify::verify_record;
+use fairdraw_core::verify::{Anchor, verify_record};
 use proptest::prelude::*;
 use std::num::NonZeroU64;
 use std::sync::OnceLock;
@@ -17,6 +17,14 @@ use std::sync::OnceLock;
 fn demo() -> &'static (DrawRecord, Ledger) {
     static DEMO: OnceLock<(DrawRecord, Ledger)> = OnceLock::new();
     DEMO.get_or_init(|| demo_draw(60, &Hash32([0x17; 32])).expect("demo"))
+}
+
+fn anchored(record: &DrawRecord, ledger: &Ledger) -> Vec<String> {
+    verify_record(record, ledger, Anchor::Published(demo().0.rules_hash))
+        .failed()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn rebuild(leaves: Vec<fairdraw_core::ledger::Leaf>) -> Ledger {
@@ -43,14 +51,14 @@ proptest! {
             3 => leaf.participant.0[(delta % 32) as usize] ^= 1,
             4 => leaf.fingerprint.0[(delta % 32) as usize] ^= 1,
             5 => leaf.ticket_id.0[(delta % 16) as usize] ^= 1,
-            6 => leaf.phone_masked.push('0'),
+            6 => leaf.phone_commitment.0[(delta % 32) as usize] ^= 1,
             _ => leaf.merchant_id = "M002".into(),
         }
         if leaves[index] == ledger.leaves[index] {
             return Ok(()); // merchant_id may already be M002
         }
-        let report = verify_record(record, &rebuild(leaves));
-        prop_assert!(report.failed().contains(&"ledger.root"), "{:?}", report.failed());
+        let failed = anchored(record, &rebuild(leaves));
+        prop_assert!(failed.contains(&"ledger.root".to_owned()), "{failed:?}");
     }
 
     /// Flipping any bit of the record's seed, rules hash or a reveal fails the matching check.
@@ -62,10 +70,49 @@ proptest! {
             0 => { r.seed.0[byte] ^= 1 << bit; "seed" }
             1 => { r.rules_hash.0[byte] ^= 1 << bit; "rules.hash" }
             2 => { r.reveals[0].secret.0[byte] ^= 1 << bit; "commitment.0.reveal" }
-            _ => { r.tree_head.head.root.0[byte] ^= 1 << bit; "ledger.root" }
+            _ => { r.freeze.freeze.root.0[byte] ^= 1 << bit; "ledger.root" }
         };
-        let report = verify_record(&r, ledger);
-        prop_assert!(report.failed().contains(&expected), "{expected} not in {:?}", report.failed());
+        let failed = anchored(&r, ledger);
+        prop_assert!(failed.contains(&expected.to_owned()), "{expected} not in {failed:?}");
+    }
+
+    /// Any change to the published rules, even with every hash recomputed so the record agrees
+    /// with itself, fails against the anchor.
+    #[test]
+    fn any_rules_change_fails_the_anchor(field in 0u8..8, delta in 1u64..1000) {
+        let (record, ledger) = demo();
+        let mut r = record.clone();
+        let rules = &mut r.rules;
+        match field {
+            0 => rules.threshold_fen.0 -= delta,
+            1 => rules.name_zh.push('！'),
+            2 => rules.server_key = ed25519_dalek::SigningKey::from_bytes(&[delta as u8; 32]).verifying_key().to_bytes(),
+            3 => rules.draws[0].alternates += 1,
+            4 => rules.draws[0].seed_parties[1] = "notary2".into(),
+            5 => rules.draws[0].reveal_deadline_ms += delta,
+            6 => rules.merchants[0].name.push('X'),
+            _ => rules.caps.per_day = None,
+        }
+        r.rules_hash = r.rules.hash();
+        let failed = anchored(&r, ledger);
+        prop_assert!(failed.contains(&"anchor".to_owned()), "{failed:?}");
+    }
+
+    /// The v1 forgery: re-choose a seed party's secret, recompute its commitment, the seed and
+    /// the winners. The freeze's signature binds the commitments, so it fails.
+    #[test]
+    fn a_rechosen_secret_fails(secret in any::<[u8; 32]>(), party in 0usize..2) {
+        let (record, ledger) = demo();
+        let mut r = record.clone();
+        r.reveals[party].secret = fairdraw_core::seed::SeedSecret(secret);
+        r.freeze.freeze.commitments[party].commitment = fairdraw_core::seed::commitment(
+            &r.rules_hash, r.draw_index, &r.reveals[party].party, &r.reveals[party].secret);
+        let freeze_hash = r.freeze.freeze.hash();
+        r.seed = fairdraw_core::seed::derive_seed(&fairdraw_core::seed::SeedInputs {
+            freeze_hash: &freeze_hash, reveals: &r.reveals, entropy: &r.public_entropy });
+        let failed = anchored(&r, ledger);
+        prop_assert!(failed.contains(&"freeze.signature".to_owned()), "{failed:?}");
+        prop_assert!(!failed.contains(&"seed".to_owned()), "the forger recomputed the seed");
     }
 
     /// Proofs from any tree verify, and a proof for one size never verifies another root.
@@ -92,6 +139,57 @@ proptest! {
     fn vector_runner_never_panics(s in ".{0,200}") {
         let _ = fairdraw_core::vectors::run_vector(&s);
         let _ = fairdraw_core::ledger::parse_leaf_line(&s, 0);
+    }
+}
+
+/// A tree head signed by the real server key after the close, with the frozen size and root,
+/// cannot stand in for the freeze: the signatures are over differently tagged bytes.
+#[test]
+fn a_tree_head_cannot_stand_in_for_the_freeze() {
+    let (record, ledger) = demo();
+    let f = &record.freeze.freeze;
+    // The demo's signing key is derived from its seed; re-derive it as demo_draw does.
+    let mut g = fairdraw_core::sampler::DrawStream::new(&Hash32::sha256(&[0x17; 32]));
+    let mut key = [0u8; 32];
+    for chunk in key.chunks_mut(8) {
+        chunk.copy_from_slice(&g.next_u64().to_le_bytes());
+    }
+    let signing = ed25519_dalek::SigningKey::from_bytes(&key);
+    assert_eq!(signing.verifying_key().to_bytes(), record.rules.server_key);
+    let head = fairdraw_core::tree_head::TreeHead {
+        rules_hash: f.rules_hash,
+        campaign_id: f.campaign_id.clone(),
+        draw_index: f.draw_index,
+        tree_size: f.tree_size,
+        root: f.root,
+        timestamp_ms: f.frozen_at_ms,
+    }
+    .sign(&signing);
+    let mut r = record.clone();
+    r.freeze.signature = head.signature;
+    assert!(anchored(&r, ledger).contains(&"freeze.signature".to_owned()));
+    assert!(
+        anchored(record, ledger).is_empty(),
+        "{:?}",
+        anchored(record, ledger)
+    );
+}
+
+/// An entry acknowledged in the same millisecond as the freeze, or after the close, is caught.
+#[test]
+fn late_entries_fail_entry_times() {
+    let (record, ledger) = demo();
+    for entered_at in [
+        record.freeze.freeze.frozen_at_ms,
+        record.rules.draws[0].closes_at_ms(),
+    ] {
+        let mut leaves = ledger.leaves.clone();
+        leaves[59].entered_at_ms = entered_at;
+        let failed = anchored(record, &rebuild(leaves));
+        assert!(
+            failed.contains(&"ledger.entry_times".to_owned()),
+            "{failed:?}"
+        );
     }
 }
 

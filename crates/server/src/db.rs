@@ -1,11 +1,12 @@
 //! Row-level reads and writes on a SQLite connection, shared by the handlers and the writer jobs.
 
 use fairdraw_core::encode::Encoder;
+use fairdraw_core::freeze::SignedFreeze;
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::CampaignRules;
 use fairdraw_core::seed::SeedCommitment;
-use fairdraw_core::tree_head::SignedTreeHead;
+use fairdraw_core::seed::{Reveal, SeedSecret};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
@@ -15,6 +16,8 @@ use serde_json::Value;
 pub struct CampaignRow {
     /// The rules (with the server's key).
     pub rules: CampaignRules,
+    /// Their hash: the anchor once the campaign is open.
+    pub rules_hash: Hash32,
     /// `draft` or `open`.
     pub state: String,
     /// Set when opened.
@@ -28,8 +31,8 @@ pub struct DrawRow {
     pub index: u32,
     /// `collecting`, `frozen`, `drawn`, `published`.
     pub state: String,
-    /// The freeze.
-    pub tree_head: Option<SignedTreeHead>,
+    /// The signed freeze.
+    pub freeze: Option<SignedFreeze>,
     /// The verified record.
     pub record: Option<DrawRecord>,
 }
@@ -59,8 +62,10 @@ pub fn campaign(conn: &Connection, id: &str) -> rusqlite::Result<Option<Campaign
         )
         .optional()?;
     row.map(|(rules, state, opened)| {
+        let rules: CampaignRules = json_col(Some(rules))?.ok_or(rusqlite::Error::InvalidQuery)?;
         Ok(CampaignRow {
-            rules: json_col(Some(rules))?.ok_or(rusqlite::Error::InvalidQuery)?,
+            rules_hash: rules.hash(),
+            rules,
             state,
             opened_at_ms: opened.map(|v| v as u64),
         })
@@ -77,7 +82,7 @@ pub fn campaign_ids(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 /// A campaign's draws.
 pub fn draws(conn: &Connection, id: &str) -> rusqlite::Result<Vec<DrawRow>> {
     let mut stmt = conn.prepare(
-        "SELECT draw_index, state, tree_head_json, record_json FROM draws WHERE campaign_id = ?1 ORDER BY draw_index",
+        "SELECT draw_index, state, freeze_json, record_json FROM draws WHERE campaign_id = ?1 ORDER BY draw_index",
     )?;
     let rows = stmt
         .query_map(params![id], |r| {
@@ -94,7 +99,7 @@ pub fn draws(conn: &Connection, id: &str) -> rusqlite::Result<Vec<DrawRow>> {
             Ok(DrawRow {
                 index,
                 state,
-                tree_head: json_col(th)?,
+                freeze: json_col(th)?,
                 record: json_col(rec)?,
             })
         })
@@ -130,6 +135,35 @@ pub fn commitments(
         parties
             .iter()
             .position(|p| *p == c.party)
+            .unwrap_or(usize::MAX)
+    });
+    Ok(found)
+}
+
+/// A draw's reveals so far, in the rules' party order.
+pub fn reveals(
+    conn: &Connection,
+    id: &str,
+    index: u32,
+    parties: &[String],
+) -> rusqlite::Result<Vec<Reveal>> {
+    let mut stmt = conn.prepare(
+        "SELECT party, secret, revealed_at_ms FROM reveals WHERE campaign_id = ?1 AND draw_index = ?2",
+    )?;
+    let mut found: Vec<Reveal> = stmt
+        .query_map(params![id, index], |r| {
+            let s: String = r.get(1)?;
+            Ok(Reveal {
+                party: r.get(0)?,
+                secret: SeedSecret(fairdraw_core::hash::fixed_hex::<32>(&s).unwrap_or_default()),
+                revealed_at_ms: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    found.sort_by_key(|x| {
+        parties
+            .iter()
+            .position(|p| *p == x.party)
             .unwrap_or(usize::MAX)
     });
     Ok(found)

@@ -12,10 +12,12 @@ use crate::routes::organizer::{insert_draft, open_campaign_in};
 use crate::state::{AppState, random_32, write_secret};
 use crate::store::{Effect, JobOutcome, Store};
 use fairdraw_core::civil::CivilDate;
+use fairdraw_core::demo::DemoLedger;
+use fairdraw_core::freeze::Freeze;
 use fairdraw_core::hash::Hash32;
-use fairdraw_core::ledger::Ledger;
-use fairdraw_core::seed::{SeedSecret, commitment, secret_file};
-use fairdraw_core::tree_head::TreeHead;
+use fairdraw_core::phone::PhoneNumber;
+use fairdraw_core::receipt::person_key;
+use fairdraw_core::seed::{SeedCommitment, SeedSecret, commitment, secret_file};
 use rusqlite::{Connection, params};
 use std::path::Path;
 
@@ -30,18 +32,29 @@ fn insert_ledger(
     c: &Connection,
     id: &str,
     draw: u32,
-    ledger: &Ledger,
+    demo: &DemoLedger,
+    pseudonym_key: &[u8; 32],
     effects: &mut Vec<Effect>,
 ) -> ApiResult<()> {
-    for leaf in &ledger.leaves {
+    let rows = demo
+        .ledger
+        .leaves
+        .iter()
+        .zip(&demo.openings)
+        .zip(&demo.phones);
+    for ((leaf, opening), phone) in rows {
         let json = serde_json::to_string(leaf).map_err(AppError::internal)?;
         let hash = leaf.leaf_hash();
+        let person = PhoneNumber::parse(phone)
+            .map(|p| person_key(pseudonym_key, id, &p))
+            .map_err(|_| AppError::internal("a synthetic phone is malformed"))?;
         c.execute(
-            "INSERT INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![id, draw, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(), leaf.participant.0.as_slice(),
-                json, hash.0.as_slice(), format!("synthetic:{}", leaf.phone_masked), format!("synthetic-{draw}-{}", leaf.index), leaf.merchant_id,
-                CivilDate::china_date_at(leaf.entered_at_ms).map_or(0, |d| d.yyyymmdd()), leaf.entered_at_ms as i64],
+            "INSERT INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![id, draw, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(), person.0.as_slice(),
+                json, hash.0.as_slice(), format!("synthetic:{phone}"), format!("synthetic-{draw}-{}", leaf.index), leaf.merchant_id,
+                CivilDate::china_date_at(leaf.entered_at_ms).map_or(0, |d| d.yyyymmdd()), leaf.entered_at_ms as i64,
+                opening.phone_salt.as_slice(), leaf.weight],
         )?;
         effects.push(Effect::AppendLeaf {
             campaign_id: id.to_owned(),
@@ -92,20 +105,36 @@ pub async fn ensure_demo(state: &AppState, secrets_dir: &Path) -> ApiResult<Opti
         .collect::<ApiResult<_>>()?;
     let committed_at = rules.draws[0].entry_start.china_start_ms() + 3_600_000;
     let frozen_at = rules.draws[0].closes_at_ms() + 3_600_000;
-    let sth = TreeHead {
-        campaign_id: id.clone(),
-        draw_index: 0,
-        tree_size: closed.size(),
-        root: closed.root(),
-        timestamp_ms: frozen_at,
-    }
-    .sign(&state.keys.signing);
-    let sth_json = serde_json::to_string(&sth).map_err(AppError::internal)?;
     let commitments: Vec<(String, Hash32)> = parties
         .iter()
         .zip(&secrets)
         .map(|(p, s)| (p.clone(), commitment(&rules_hash, 0, p, s)))
         .collect();
+    let ledger = &closed.ledger;
+    let freeze = Freeze::of_leaves(
+        rules_hash,
+        &id,
+        0,
+        ledger
+            .leaves
+            .iter()
+            .map(|l| l.weight)
+            .zip(ledger.hashes.iter().copied()),
+        commitments
+            .iter()
+            .map(|(party, c)| SeedCommitment {
+                party: party.clone(),
+                commitment: *c,
+                published_at_ms: committed_at,
+            })
+            .collect(),
+        frozen_at,
+    )
+    .map_err(AppError::internal)?
+    .sign(&state.keys.signing);
+    let (frozen_size, frozen_root) = (freeze.freeze.tree_size, freeze.freeze.root);
+    let freeze_json = serde_json::to_string(&freeze).map_err(AppError::internal)?;
+    let pseudonym_key = state.keys.pseudonym;
     let (tx, rx) = tokio::sync::oneshot::channel::<ApiResult<bool>>();
     let key = id.clone();
     let job_rules = rules.clone();
@@ -118,8 +147,8 @@ pub async fn ensure_demo(state: &AppState, secrets_dir: &Path) -> ApiResult<Opti
                 }
                 insert_draft(c, &job_rules, now)?;
                 open_campaign_in(c, &key, now)?;
-                insert_ledger(c, &key, 0, &closed, effects)?;
-                insert_ledger(c, &key, 1, &open, effects)?;
+                insert_ledger(c, &key, 0, &closed, &pseudonym_key, effects)?;
+                insert_ledger(c, &key, 1, &open, &pseudonym_key, effects)?;
                 for (party, cm) in &commitments {
                     c.execute(
                         "INSERT INTO commitments (campaign_id, draw_index, party, commitment, published_at_ms) VALUES (?1, 0, ?2, ?3, ?4)",
@@ -127,11 +156,11 @@ pub async fn ensure_demo(state: &AppState, secrets_dir: &Path) -> ApiResult<Opti
                     )?;
                 }
                 c.execute(
-                    "UPDATE draws SET state = 'frozen', tree_head_json = ?2 WHERE campaign_id = ?1 AND draw_index = 0",
-                    params![key, sth_json],
+                    "UPDATE draws SET state = 'frozen', freeze_json = ?2 WHERE campaign_id = ?1 AND draw_index = 0",
+                    params![key, freeze_json],
                 )?;
                 db::audit(c, now, "demo.seed", &serde_json::json!({ "campaign": key,
-                    "entries": [closed.leaves.len(), open.leaves.len()], "frozen": { "draw": 0, "tree_size": closed.size(), "root": closed.root() } }))?;
+                    "entries": [closed.ledger.leaves.len(), open.ledger.leaves.len()], "frozen": { "draw": 0, "tree_size": frozen_size, "root": frozen_root } }))?;
                 Ok(true)
             };
             let result = run();

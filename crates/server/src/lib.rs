@@ -81,6 +81,8 @@ pub fn app(state: AppState) -> Router {
             post(organizer::add_commitment),
         )
         .route(&format!("{odraw}/freeze"), post(organizer::freeze))
+        .route(&format!("{odraw}/reveals"), post(organizer::add_reveal))
+        .route(&format!("{odraw}/openings"), post(organizer::openings))
         .route(&format!("{odraw}/record"), post(organizer::submit_record))
         .route(&format!("{odraw}/publish"), post(organizer::publish))
         .route(&format!("{odraw}/forfeit"), post(organizer::forfeit))

@@ -91,6 +91,23 @@ DROP INDEX entries_person_day;
 DROP INDEX entries_person_merchant;
 CREATE INDEX entries_person ON entries (campaign_id, participant, entry_day, merchant_id);
 "#,
+    // Protocol v2: leaves commit to the masked phone with a per-entry salt (opened only for
+    // winners and alternates); the freeze replaces the frozen tree head; reveals are recorded
+    // with the time the server received them. The `participant` column now holds the server's
+    // private per-campaign person key (for the caps), not the per-draw public pseudonym.
+    r#"
+ALTER TABLE entries ADD COLUMN phone_salt BLOB;
+ALTER TABLE entries ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE draws RENAME COLUMN tree_head_json TO freeze_json;
+CREATE TABLE reveals (
+    campaign_id TEXT NOT NULL,
+    draw_index INTEGER NOT NULL,
+    party TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    revealed_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, draw_index, party)
+);
+"#,
 ];
 
 /// The leaf hashes of one draw's ledger, in index order, with its compact tree.

@@ -4,12 +4,11 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{TestApp, entry, noon};
-use fairdraw_core::entropy::{PublicEntropy, PublicNumbers};
+use fairdraw_core::freeze::SignedFreeze;
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::ledger::Ledger;
 use fairdraw_core::merkle;
-use fairdraw_core::record::{DrawInputs, conduct_draw};
-use fairdraw_core::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
+use fairdraw_core::seed::{SeedSecret, commitment};
 use fairdraw_core::tree_head::{SignedTreeHead, TicketPromise};
 use serde_json::{Value, json};
 
@@ -40,7 +39,19 @@ async fn shopper_entry_ticket_and_errors() {
     promise
         .verify(&rules.server_key)
         .expect("the promise is signed by the key in the rules");
-    assert_eq!(t["leaf"]["phone_masked"], "138****1234");
+    // The public leaf only commits to the masked phone; the ticket holder gets the opening.
+    assert!(t["leaf"].get("phone_masked").is_none());
+    let opening: fairdraw_core::ledger::PhoneOpening =
+        serde_json::from_value(t["phone_opening"].clone()).expect("opening");
+    assert_eq!(opening.phone_masked, "138****1234");
+    let leaf: fairdraw_core::ledger::Leaf =
+        serde_json::from_value(t["leaf"].clone()).expect("leaf");
+    assert_eq!(opening.commitment(), leaf.phone_commitment);
+    assert_eq!(
+        promise.rules_hash,
+        rules.hash(),
+        "the promise covers the anchor"
+    );
     assert!(
         !r.text.contains("13812341234"),
         "the full phone number never leaves the server"
@@ -410,11 +421,23 @@ async fn lifecycle_in_order_from_draft_to_published() {
         )
         .await;
     assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Revealing before the freeze is refused.
+    let r = app
+        .org(
+            "POST",
+            &format!("{O}/draws/0/reveals"),
+            Some(json!({ "party": "organizer", "secret": secrets[0] })),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FROZEN", "{}", r.text);
     let r = app.org("POST", &format!("{O}/draws/0/freeze"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let sth: SignedTreeHead =
-        serde_json::from_value(r.json()["signed_tree_head"].clone()).expect("sth");
-    sth.verify(&rules.server_key).expect("signed");
+    let frozen: SignedFreeze = serde_json::from_value(r.json()["freeze"].clone()).expect("freeze");
+    frozen.verify(&rules.server_key).expect("signed");
+    assert_eq!(frozen.freeze.rules_hash, rules.hash());
+    assert_eq!(frozen.freeze.commitments.len(), 2);
+    assert_eq!(frozen.freeze.total_weight, 40);
+    let sth = frozen.freeze.clone();
     assert_eq!(
         app.org("POST", &format!("{O}/draws/0/freeze"), None)
             .await
@@ -430,61 +453,63 @@ async fn lifecycle_in_order_from_draft_to_published() {
         .await;
     assert_eq!(
         (r.status, r.code().as_str()),
-        (StatusCode::CONFLICT, "DRAW_FROZEN")
+        (StatusCode::CONFLICT, "DRAW_CLOSED")
     );
 
     // Consistency from the early head to the frozen one.
     let c = app
         .get(&format!(
             "{C}/draws/0/consistency?from={}&to={}",
-            early.head.tree_size, sth.head.tree_size
+            early.head.tree_size, sth.tree_size
         ))
         .await
         .json();
     let proof: Vec<Hash32> = serde_json::from_value(c["proof"].clone()).expect("proof");
     merkle::verify_consistency(
         early.head.tree_size,
-        sth.head.tree_size,
+        sth.tree_size,
         &early.head.root,
-        &sth.head.root,
+        &sth.root,
         &proof,
     )
     .expect("consistent");
 
-    // The live draw, computed as the browser would, from the public ledger.
+    // The live draw, as the browser runs it: reveals to the server after the freeze, the
+    // selection from the public ledger, the openings of the placed leaves.
+    app.clock.set(noon("2027-01-01") + 60_000);
+    let wrong = app
+        .org(
+            "POST",
+            &format!("{O}/draws/0/reveals"),
+            Some(json!({ "party": "notary", "secret": secrets[0] })),
+        )
+        .await;
+    assert_eq!(wrong.code(), "REVEAL_MISMATCH", "{}", wrong.text);
     let text = app.get(&format!("{C}/draws/0/ledger")).await.text;
     let ledger = Ledger::from_jsonl(&text, |_| {}).expect("ledger");
-    assert_eq!(
-        (ledger.size(), ledger.root()),
-        (sth.head.tree_size, sth.head.root)
+    assert_eq!((ledger.size(), ledger.root()), (sth.tree_size, sth.root));
+    assert!(
+        !text.contains("****"),
+        "no masked phone in the public ledger"
     );
-    let view = app.get(C).await.json();
-    let commitments: Vec<SeedCommitment> =
-        serde_json::from_value(view["draws"][0]["commitments"].clone()).expect("c");
-    let reveals: Vec<Reveal> = ["organizer", "notary"]
-        .iter()
-        .zip(&secrets)
-        .map(|(p, s)| Reveal {
-            party: (*p).into(),
-            secret: s.clone(),
-        })
-        .collect();
-    let entropy = PublicEntropy {
-        drand: None,
-        public_numbers: Some(
-            PublicNumbers::from_values(vec!["03 07 12 19 25 31 09".into()]).expect("n"),
-        ),
-    };
-    let record = conduct_draw(&DrawInputs {
-        rules: &rules,
-        draw_index: 0,
-        ledger: &ledger,
-        tree_head: &sth,
-        commitments: &commitments,
-        reveals: &reveals,
-        entropy: &entropy,
-    })
-    .expect("draw");
+    let parties = [
+        ("organizer", secrets[0].clone()),
+        ("notary", secrets[1].clone()),
+    ];
+    let record =
+        common::conduct_via_api(&app, "dazhou-2026", 0, &parties, "03 07 12 19 25 31 09").await;
+    let r = app
+        .org(
+            "POST",
+            &format!("{O}/draws/0/openings"),
+            Some(json!({ "leaves": [0, 1, 2, 3, 4, 5, 6, 7, 8] })),
+        )
+        .await;
+    assert_eq!(
+        r.code(),
+        "OPENINGS_OUT_OF_RANGE",
+        "only prizes + alternates leaves"
+    );
     let mut forged = record.clone();
     forged.winners[0] = forged.alternates[0].clone();
     let r = app
@@ -538,9 +563,9 @@ async fn lifecycle_in_order_from_draft_to_published() {
     merkle::verify_inclusion(
         &leaf_hash,
         s["leaf_index"].as_u64().expect("i"),
-        sth.head.tree_size,
+        sth.tree_size,
         &proof,
-        &sth.head.root,
+        &sth.root,
     )
     .expect("included");
     let statuses: Vec<String> = tickets
@@ -713,10 +738,6 @@ async fn security_headers_and_server_key() {
 
 #[tokio::test]
 async fn demo_has_a_frozen_draw_ready_to_run_and_one_open_today() {
-    use fairdraw_core::ledger::Ledger;
-    use fairdraw_core::record::{DrawInputs, conduct_draw};
-    use fairdraw_core::seed::{Reveal, SeedCommitment};
-    use fairdraw_core::tree_head::SignedTreeHead;
     let mut app = TestApp::new("demo");
     let secrets = app.dir.join("demo-secrets");
     let id = fairdraw_server::demo::ensure_demo(&app.state, &secrets)
@@ -757,12 +778,6 @@ async fn demo_has_a_frozen_draw_ready_to_run_and_one_open_today() {
     );
 
     // The frozen draw runs with the two secret files, and the server accepts the record.
-    let rules: fairdraw_core::rules::CampaignRules =
-        serde_json::from_value(view["rules"].clone()).expect("rules");
-    let tree_head: SignedTreeHead =
-        serde_json::from_value(view["draws"][0]["tree_head"].clone()).expect("head");
-    let commitments: Vec<SeedCommitment> =
-        serde_json::from_value(view["draws"][0]["commitments"].clone()).expect("commitments");
     let mut reveals = Vec::new();
     for party in ["organizer", "notary"] {
         let file = std::fs::read_to_string(secrets.join(format!("{id}-draw1-{party}.json")))
@@ -779,33 +794,10 @@ async fn demo_has_a_frozen_draw_ready_to_run_and_one_open_today() {
         let v: serde_json::Value = serde_json::from_str(&file).expect("json");
         let mut secret = [0u8; 32];
         hex::decode_to_slice(v["secret"].as_str().expect("secret"), &mut secret).expect("hex");
-        reveals.push(Reveal {
-            party: party.into(),
-            secret: SeedSecret(secret),
-        });
+        reveals.push((party, SeedSecret(secret)));
     }
-    let ledger_text = app
-        .get(&format!("/api/campaigns/{id}/draws/0/ledger"))
-        .await
-        .text;
-    let ledger = Ledger::from_jsonl(&ledger_text, |_| {}).expect("ledger");
-    let entropy = fairdraw_core::entropy::PublicEntropy {
-        drand: None,
-        public_numbers: Some(
-            fairdraw_core::entropy::PublicNumbers::from_values(vec!["3 7 12 19 25 31 9".into()])
-                .expect("numbers"),
-        ),
-    };
-    let record = conduct_draw(&DrawInputs {
-        rules: &rules,
-        draw_index: 0,
-        ledger: &ledger,
-        tree_head: &tree_head,
-        commitments: &commitments,
-        reveals: &reveals,
-        entropy: &entropy,
-    })
-    .expect("conduct");
+    app.login().await;
+    let record = common::conduct_via_api(&app, &id, 0, &reveals, "3 7 12 19 25 31 9").await;
     app.login().await;
     let r = app
         .org(
@@ -833,10 +825,13 @@ async fn entries_racing_the_freeze_are_in_the_frozen_tree_or_refused() {
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
-    // After draw 0 closes, receipts dated inside its window still join it until the freeze.
-    app.clock.set(noon("2027-01-01"));
+    // A millisecond before draw 0 closes, entries race the close and the freeze: each is in
+    // the frozen tree, acknowledged strictly before the freeze, or refused.
+    let close = rules.draws[0].closes_at_ms();
+    app.clock.set(close - 1);
     app.login().await;
     let mut tasks = Vec::new();
+    let mut early = Vec::new();
     let mut freeze = None;
     for i in 0..120u32 {
         let state = app.state.clone();
@@ -862,7 +857,10 @@ async fn entries_racing_the_freeze_are_in_the_frozen_tree_or_refused() {
             )
         }));
         if i == 60 {
+            // One entry is certainly in before the close; the rest race it and the freeze.
+            early.push(tasks.remove(0).await.expect("task"));
             // The freeze joins the same queue as the entries around it, not after them.
+            app.clock.set(close);
             let state = app.state.clone();
             let cookie = app.cookie.clone().expect("cookie");
             freeze = Some(tokio::spawn(async move {
@@ -885,12 +883,14 @@ async fn entries_racing_the_freeze_are_in_the_frozen_tree_or_refused() {
         StatusCode::OK
     );
     let head = app.get(&format!("{C}/draws/0/tree-head")).await.json();
-    let size = head["signed_tree_head"]["head"]["tree_size"]
-        .as_u64()
-        .expect("size");
+    let frozen: SignedFreeze = serde_json::from_value(head["freeze"].clone()).expect("freeze");
+    let size = frozen.freeze.tree_size;
     let mut acked = 0u64;
+    let mut results = early;
     for t in tasks {
-        let (status, body) = t.await.expect("task");
+        results.push(t.await.expect("task"));
+    }
+    for (status, body) in results {
         match status {
             StatusCode::CREATED => {
                 acked += 1;
@@ -900,7 +900,10 @@ async fn entries_racing_the_freeze_are_in_the_frozen_tree_or_refused() {
                     "ticket {index} was acknowledged but is outside the frozen tree of {size}"
                 );
             }
-            StatusCode::CONFLICT => assert_eq!(body["code"], "DRAW_FROZEN"),
+            StatusCode::CONFLICT => assert!(
+                body["code"] == "DRAW_FROZEN" || body["code"] == "DRAW_CLOSED",
+                "{body}"
+            ),
             other => panic!("unexpected {other}: {body}"),
         }
     }
@@ -910,9 +913,26 @@ async fn entries_racing_the_freeze_are_in_the_frozen_tree_or_refused() {
     );
     let text = app.get(&format!("{C}/draws/0/ledger")).await.text;
     let ledger = Ledger::from_jsonl(&text, |_| {}).expect("ledger");
-    assert_eq!(
-        ledger.root(),
-        serde_json::from_value::<Hash32>(head["signed_tree_head"]["head"]["root"].clone())
-            .expect("root")
+    assert_eq!(ledger.root(), frozen.freeze.root);
+    assert!(acked > 0, "some entries came in before the close");
+    // Every frozen leaf was acknowledged strictly before the freeze: the draw can verify.
+    assert!(
+        ledger
+            .leaves
+            .iter()
+            .all(|l| l.entered_at_ms < frozen.freeze.frozen_at_ms && l.entered_at_ms < close),
+        "a frozen leaf was acknowledged at or after the freeze"
     );
+    // And the draw is run and accepted: the race cannot leave an unverifiable draw behind.
+    app.clock.set(close + 3_600_000);
+    app.login().await;
+    let secrets = [
+        ("organizer", SeedSecret([3; 32])),
+        ("notary", SeedSecret([3; 32])),
+    ];
+    let record = common::conduct_via_api(&app, "dazhou-2026", 0, &secrets, "1 2 3 4 5 6 7").await;
+    let r = app
+        .org("POST", &format!("{O}/draws/0/record"), Some(json!(record)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }

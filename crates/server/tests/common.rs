@@ -4,7 +4,12 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use fairdraw_core::civil::CivilDate;
+use fairdraw_core::entropy::{PublicEntropy, PublicNumbers};
+use fairdraw_core::freeze::SignedFreeze;
+use fairdraw_core::ledger::{Ledger, PhoneOpening};
+use fairdraw_core::record::{DrawInputs, DrawRecord, assemble_record, conduct_selection};
 use fairdraw_core::rules::CampaignRules;
+use fairdraw_core::seed::{Reveal, SeedSecret};
 use fairdraw_server::state::{AppState, ManualClock};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -150,6 +155,85 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         serde_json::from_value(r.json()["rules"].clone()).expect("rules")
     }
+}
+
+/// Runs a frozen draw as the live draw page does: each secret revealed to the server (which
+/// records the time), the seed and selection computed from the public ledger, the openings of
+/// exactly the placed leaves fetched, and the record assembled. The organizer is logged in.
+#[allow(dead_code)]
+pub async fn conduct_via_api(
+    app: &TestApp,
+    campaign: &str,
+    n: u32,
+    secrets: &[(&str, SeedSecret)],
+    numbers: &str,
+) -> DrawRecord {
+    let o = format!("/api/organizer/campaigns/{campaign}/draws/{n}");
+    let c = format!("/api/campaigns/{campaign}");
+    let mut reveals: Vec<Reveal> = Vec::new();
+    for (party, secret) in secrets {
+        let r = app
+            .org(
+                "POST",
+                &format!("{o}/reveals"),
+                Some(json!({ "party": party, "secret": secret })),
+            )
+            .await;
+        assert!(r.status.is_success(), "{}", r.text);
+        reveals.push(serde_json::from_value(r.json()).expect("reveal"));
+    }
+    let view = app.get(&c).await.json();
+    let rules: CampaignRules = serde_json::from_value(view["rules"].clone()).expect("rules");
+    let freeze: SignedFreeze =
+        serde_json::from_value(view["draws"][n as usize]["freeze"].clone()).expect("freeze");
+    let text = app.get(&format!("{c}/draws/{n}/ledger")).await.text;
+    let ledger = Ledger::from_jsonl(&text, |_| {}).expect("ledger");
+    let spec = rules.draws[n as usize]
+        .entropy
+        .public_numbers
+        .clone()
+        .expect("numbers");
+    let entropy = PublicEntropy {
+        drand: None,
+        public_numbers: Some(
+            PublicNumbers::from_values(&spec, vec![numbers.into()]).expect("numbers"),
+        ),
+    };
+    let inputs = DrawInputs {
+        rules: &rules,
+        draw_index: n,
+        ledger: &ledger,
+        freeze: &freeze,
+        reveals: &reveals,
+        entropy: &entropy,
+    };
+    let (seed, selection) = conduct_selection(&inputs).expect("selection");
+    let placed: Vec<u64> = selection
+        .winners
+        .iter()
+        .chain(&selection.alternates)
+        .copied()
+        .collect();
+    let r = app
+        .org(
+            "POST",
+            &format!("{o}/openings"),
+            Some(json!({ "leaves": placed })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let openings: Vec<Value> = serde_json::from_value(r.json()["openings"].clone()).expect("o");
+    let opening = |i: u64| {
+        openings
+            .iter()
+            .find(|o| o["leaf_index"] == i)
+            .and_then(|o| {
+                serde_json::from_value::<PhoneOpening>(json!({
+                "phone_masked": o["phone_masked"], "phone_salt": o["phone_salt"] }))
+                .ok()
+            })
+    };
+    assemble_record(&inputs, seed, &selection, opening).expect("record")
 }
 
 pub fn entry(receipt: &str, amount: &str, phone: &str) -> Value {

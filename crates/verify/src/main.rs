@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::ledger::{Leaf, Ledger, parse_leaf_line};
 use fairdraw_core::merkle;
-use fairdraw_core::record::DrawRecord;
+use fairdraw_core::record::{DrawRecord, RECORD_VERSION};
 use fairdraw_core::summary::LedgerScanner;
-use fairdraw_core::verify::{scan_rules, verify_summary};
+use fairdraw_core::verify::{Anchor, scan_rules, verify_summary};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
@@ -37,6 +37,15 @@ enum Command {
         /// The ledger (JSONL, one leaf a line).
         #[arg(long)]
         ledger: PathBuf,
+        /// The rules hash published before entries opened (64 hex digits): on the posters, in
+        /// the newspaper, in the notary's file, in the verify link. Every check chains from it;
+        /// without it the check `anchor` fails.
+        #[arg(long)]
+        anchor: Option<String>,
+        /// Check only that the record agrees with itself and the ledger, without an anchor.
+        /// Such a pass proves little: anyone can make a consistent record.
+        #[arg(long, conflicts_with = "anchor")]
+        self_consistency_only: bool,
         /// Print the checklist as JSON.
         #[arg(long)]
         json: bool,
@@ -174,6 +183,24 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, InputErro
     serde_json::from_str(&text).map_err(|e| input_err(path, e))
 }
 
+/// Reads a draw record, naming the version when it is not one this verifier reads.
+fn read_record(path: &Path) -> Result<DrawRecord, InputError> {
+    let value: serde_json::Value =
+        read_json(path).map_err(|InputError(e)| InputError(format!("record.format: {e}")))?;
+    let version = value.get("version").and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(RECORD_VERSION)) {
+        return Err(input_err(
+            path,
+            format!(
+                "record.version: this is a version {} record; this verifier reads version {RECORD_VERSION} (SPEC.md §10). Version 1 records are not anchored to the published rules hash and are not verified here.",
+                version.map_or_else(|| "unknown".to_owned(), |v| v.to_string())
+            ),
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| InputError(format!("record.format: {}: {e}", path.display())))
+}
+
 fn hash_arg(what: &str, s: &str) -> Result<Hash32, InputError> {
     Hash32::from_hex(s).map_err(|e| InputError(format!("--{what}: {e}")))
 }
@@ -183,14 +210,21 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
         Command::Check {
             record,
             ledger,
+            anchor,
+            self_consistency_only,
             json,
         } => {
-            let rec: DrawRecord = read_json(&record)?;
+            let anchor = match anchor {
+                Some(a) => Anchor::Published(hash_arg("anchor", &a)?),
+                None if self_consistency_only => Anchor::SelfConsistencyOnly,
+                None => Anchor::Missing,
+            };
+            let rec = read_record(&record)?;
             let mut scanner = LedgerScanner::new(scan_rules(&rec));
-            scanner
-                .reserve(usize::try_from(rec.tree_head.head.tree_size.min(1 << 26)).unwrap_or(0));
-            scan_ledger(&ledger, |leaf| scanner.push(&leaf))?;
-            let report = verify_summary(&rec, &scanner.finish());
+            scanner.reserve(usize::try_from(rec.freeze.freeze.tree_size.min(1 << 26)).unwrap_or(0));
+            scan_ledger(&ledger, |leaf| scanner.push(&leaf))
+                .map_err(|InputError(e)| InputError(format!("ledger.format: {e}")))?;
+            let report = verify_summary(&rec, &scanner.finish(), anchor);
             if json {
                 let out = json!({ "all_passed": report.all_passed(), "checks": report.checks });
                 println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -307,8 +341,10 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
         } => {
             let key = fairdraw_core::rfc3797::key_string(&sources)
                 .map_err(|e| InputError(format!("--source: {e}")))?;
+            let picked = fairdraw_core::rfc3797::select(&key, pool, pick)
+                .map_err(|e| InputError(format!("--pool/--pick: {e}")))?;
             println!("{key}");
-            for p in fairdraw_core::rfc3797::select(&key, pool, pick) {
+            for p in picked {
                 println!("{p}");
             }
             Ok(ExitCode::SUCCESS)
@@ -320,12 +356,17 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
             std::fs::create_dir_all(&out).map_err(|e| input_err(&out, e))?;
             let ledger_path = out.join("ledger.jsonl");
             let record_path = out.join("draw-record.json");
+            let anchor_path = out.join("anchor.txt");
             write_ledger(&ledger_path, &ledger)?;
             let text =
                 serde_json::to_string_pretty(&record).map_err(|e| input_err(&record_path, e))?;
             std::fs::write(&record_path, text + "\n").map_err(|e| input_err(&record_path, e))?;
+            // The anchor is the rules hash, as the organizer would have published it.
+            std::fs::write(&anchor_path, format!("{}\n", record.rules_hash))
+                .map_err(|e| input_err(&anchor_path, e))?;
             println!("{}", ledger_path.display());
             println!("{}", record_path.display());
+            println!("{}", anchor_path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Vectors { dir } => {

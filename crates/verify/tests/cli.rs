@@ -41,15 +41,44 @@ fn demo(dir: &TempDir, entries: &str) -> (String, String) {
     (dir.path("d/draw-record.json"), dir.path("d/ledger.jsonl"))
 }
 
+fn anchor(dir: &TempDir) -> String {
+    std::fs::read_to_string(dir.path("d/anchor.txt"))
+        .expect("anchor.txt")
+        .trim()
+        .to_owned()
+}
+
 #[test]
 fn demo_then_check_passes_and_tampering_fails_on_the_right_check() {
     let dir = TempDir::new("check");
     let (record, ledger) = demo(&dir, "300");
-    let o = run(&["check", &record, "--ledger", &ledger]);
+    let a = anchor(&dir);
+    let o = run(&["check", &record, "--ledger", &ledger, "--anchor", &a]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("0 failed"));
+    assert!(stdout(&o).contains("PASS anchor"), "{}", stdout(&o));
 
-    let json = run(&["check", &record, "--ledger", &ledger, "--json"]);
+    // Without the anchor the record proves only that it agrees with itself.
+    let o = run(&["check", &record, "--ledger", &ledger]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("FAIL anchor"), "{}", stdout(&o));
+    assert!(stdout(&o).contains(" 1 failed"), "{}", stdout(&o));
+    let o = run(&[
+        "check",
+        &record,
+        "--ledger",
+        &ledger,
+        "--self-consistency-only",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("anchor"), "{}", stdout(&o));
+    let other = "ab".repeat(32);
+    let o = run(&["check", &record, "--ledger", &ledger, "--anchor", &other]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+
+    let json = run(&[
+        "check", &record, "--ledger", &ledger, "--anchor", &a, "--json",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(v["all_passed"], true);
 
@@ -58,7 +87,7 @@ fn demo_then_check_passes_and_tampering_fails_on_the_right_check() {
     let mut r: serde_json::Value = serde_json::from_str(&text).expect("record");
     r["winners"][0]["leaf_index"] = serde_json::json!(0);
     std::fs::write(&record, r.to_string()).expect("write");
-    let o = run(&["check", &record, "--ledger", &ledger]);
+    let o = run(&["check", &record, "--ledger", &ledger, "--anchor", &a]);
     assert_eq!(o.status.code(), Some(1));
     let fails: Vec<String> = stdout(&o)
         .lines()
@@ -73,17 +102,48 @@ fn demo_then_check_passes_and_tampering_fails_on_the_right_check() {
 fn unreadable_inputs_exit_2_and_say_where() {
     let dir = TempDir::new("bad");
     let (record, ledger) = demo(&dir, "20");
-    let o = run(&["check", &dir.path("missing.json"), "--ledger", &ledger]);
+    let a = anchor(&dir);
+    let o = run(&[
+        "check",
+        &dir.path("missing.json"),
+        "--ledger",
+        &ledger,
+        "--anchor",
+        &a,
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.json"));
     std::fs::write(dir.path("broken.jsonl"), "{\"v\":1}\n").expect("write");
-    let o = run(&["check", &record, "--ledger", &dir.path("broken.jsonl")]);
+    let o = run(&[
+        "check",
+        &record,
+        "--ledger",
+        &dir.path("broken.jsonl"),
+        "--anchor",
+        &a,
+    ]);
     assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        String::from_utf8_lossy(&o.stderr).contains("line 1"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+        err.contains("line 1") && err.contains("ledger.format"),
+        "{err}"
     );
+    // A version 1 record is named as such, not misread.
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).expect("read")).expect("json");
+    r["version"] = serde_json::json!(1);
+    std::fs::write(dir.path("v1.json"), r.to_string()).expect("write");
+    let o = run(&[
+        "check",
+        &dir.path("v1.json"),
+        "--ledger",
+        &ledger,
+        "--anchor",
+        &a,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("version 1 record"), "{err}");
 }
 
 #[test]
@@ -153,6 +213,26 @@ fn rfc3797_section_6() {
         stdout(&o),
         "9319./2.5.8.10.12./9.18.26.34.41.45./\n17\n7\n2\n16\n25\n23\n8\n24\n19\n13\n"
     );
+    // A pool of 10^11 once aborted on a 400 GB allocation; memory now follows the picks.
+    let o = run(&[
+        "rfc3797",
+        "--pool",
+        "100000000000",
+        "--pick",
+        "1",
+        "--source",
+        "1",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(stdout(&o).lines().count(), 2);
+    let o = run(&["rfc3797", "--pool", "0", "--pick", "1", "--source", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("at least one entry"));
 }
 
 #[test]

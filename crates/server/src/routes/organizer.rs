@@ -14,12 +14,12 @@ use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use fairdraw_core::freeze::Freeze;
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::ledger::{Ledger, parse_leaf_line};
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::{CampaignRules, Merchant};
-use fairdraw_core::seed::SeedCommitment;
-use fairdraw_core::tree_head::TreeHead;
+use fairdraw_core::seed::{SeedCommitment, SeedSecret, commitment};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -403,13 +403,17 @@ pub async fn add_commitment(
     Ok((StatusCode::CREATED, Json(json!(saved))))
 }
 
-/// `POST …/draws/{n}/freeze`: sign the tree head; no entry joins this draw afterwards.
+/// `POST …/draws/{n}/freeze`: sign the freeze; no entry joins this draw afterwards.
+///
+/// It runs as a writer job, so it is serialised with every entry: entries queued before it are
+/// in the frozen tree, entries after it see the draw frozen and are refused. Its time is
+/// strictly after every frozen leaf's acknowledgement, even within one millisecond.
 pub async fn freeze(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, u32)>,
 ) -> ApiResult<Json<Value>> {
     let key = id.clone();
-    let sth = write(&state, move |c, st| {
+    let signed = write(&state, move |c, st| {
         let now = st.now_ms();
         let row = db::campaign(c, &key)?.ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
         let draw_rules = row.rules.draw(n).ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?.clone();
@@ -420,37 +424,182 @@ pub async fn freeze(
         if now < draw_rules.closes_at_ms() {
             return Err(lifecycle("WINDOW_STILL_OPEN", "本期登记尚未截止，不能冻结。", "This draw's entry window is still open."));
         }
-        let made = db::commitments(c, &key, n, &draw_rules.seed_parties)?;
-        if made.len() != draw_rules.seed_parties.len() {
+        if now >= draw_rules.reveal_deadline_ms {
+            return Err(lifecycle("REVEAL_DEADLINE_PASSED", "揭示截止时间已过，本期无法再冻结和开奖。", "The reveal deadline has passed; this draw can no longer be frozen and drawn."));
+        }
+        let commitments = db::commitments(c, &key, n, &draw_rules.seed_parties)?;
+        if commitments.len() != draw_rules.seed_parties.len() {
             return Err(lifecycle("COMMITMENTS_MISSING", "还有种子参与方未提交承诺。", "Not every seed party has committed."));
         }
         // From the table, inside this transaction: an entry committed earlier in the same batch
         // is not in the in-memory ledger yet, and must not end up acknowledged but outside the
-        // frozen tree. Entries check the draw's state in their own jobs, so none follows.
-        let (size, root) = frozen_head(c, &key, n)?;
-        let sth = TreeHead { campaign_id: key.clone(), draw_index: n, tree_size: size, root, timestamp_ms: now }.sign(&st.keys.signing);
-        let json = serde_json::to_string(&sth).map_err(AppError::internal)?;
-        c.execute("UPDATE draws SET state = 'frozen', tree_head_json = ?3 WHERE campaign_id = ?1 AND draw_index = ?2", params![key, n, json])?;
-        db::audit(c, now, "draw.freeze", &json!({ "campaign": key, "draw": n, "tree_size": size, "root": root }))?;
-        Ok(sth)
+        // frozen tree.
+        let (leaves, last_entry) = frozen_leaves(c, &key, n)?;
+        let frozen_at = last_entry.map_or(now, |t| now.max(t + 1));
+        let signed = Freeze::of_leaves(row.rules_hash, &key, n, leaves, commitments, frozen_at)
+            .map_err(|e| AppError::internal(e.to_string()))?
+            .sign(&st.keys.signing);
+        let json = serde_json::to_string(&signed).map_err(AppError::internal)?;
+        c.execute("UPDATE draws SET state = 'frozen', freeze_json = ?3 WHERE campaign_id = ?1 AND draw_index = ?2", params![key, n, json])?;
+        let f = &signed.freeze;
+        db::audit(c, now, "draw.freeze", &json!({ "campaign": key, "draw": n, "tree_size": f.tree_size, "root": f.root,
+            "total_weight": f.total_weight, "draw_root": f.draw_root, "frozen_at_ms": f.frozen_at_ms }))?;
+        Ok(signed)
     })
     .await?;
-    Ok(Json(json!({ "signed_tree_head": sth })))
+    Ok(Json(json!({ "freeze": signed })))
 }
 
-/// Size and root of a draw's ledger as the current transaction sees it.
-pub fn frozen_head(c: &Connection, id: &str, n: u32) -> ApiResult<(u64, Hash32)> {
-    let mut stmt = c.prepare("SELECT leaf_hash FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY leaf_index")?;
+/// Each leaf's weight and hash, in index order, as the current transaction sees them, and the
+/// latest acknowledgement time.
+pub fn frozen_leaves(
+    c: &Connection,
+    id: &str,
+    n: u32,
+) -> ApiResult<(Vec<(u32, Hash32)>, Option<u64>)> {
+    let mut stmt = c.prepare("SELECT weight, leaf_hash, entered_at_ms FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY leaf_index")?;
     let mut rows = stmt.query(params![id, n])?;
-    let mut tree = fairdraw_core::merkle::CompactTree::new();
+    let mut out = Vec::new();
+    let mut last: Option<u64> = None;
     while let Some(r) = rows.next()? {
-        let bytes: Vec<u8> = r.get(0)?;
+        let bytes: Vec<u8> = r.get(1)?;
         let hash: [u8; 32] = bytes
             .try_into()
             .map_err(|_| AppError::internal("a stored leaf hash is not 32 bytes"))?;
-        tree.push_hash(Hash32(hash));
+        out.push((r.get::<_, u32>(0)?, Hash32(hash)));
+        let at = r.get::<_, i64>(2)? as u64;
+        last = Some(last.map_or(at, |l| l.max(at)));
     }
-    Ok((tree.size(), tree.root()))
+    Ok((out, last))
+}
+
+/// A seed party's reveal.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevealBody {
+    /// The party, as the rules name it.
+    pub party: String,
+    /// Its 32-byte secret.
+    pub secret: SeedSecret,
+}
+
+/// `POST …/draws/{n}/reveals`: a secret, after the freeze and by the reveal deadline. The
+/// server records when it received it; the record must carry that time.
+pub async fn add_reveal(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+    ApiJson(body): ApiJson<RevealBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let key = id.clone();
+    let saved = write(&state, move |c, st| {
+        let now = st.now_ms();
+        let row = db::campaign(c, &key)?.ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
+        let rules = row.rules.draw(n).ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?.clone();
+        let draw = db::draw(c, &key, n)?.ok_or_else(|| lifecycle("CAMPAIGN_NOT_OPEN", "活动尚未开始。", "The campaign is not open."))?;
+        let Some(freeze) = draw.freeze.filter(|_| draw.state == "frozen") else {
+            return Err(lifecycle("NOT_FROZEN", "名单冻结后、开奖前才能揭示种子。", "Reveal after the freeze and before the record."));
+        };
+        let Some(committed) = freeze.freeze.commitments.iter().find(|x| x.party == body.party) else {
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "UNKNOWN_PARTY", "冻结声明中没有这个种子参与方的承诺。", "The freeze holds no commitment from that party.").field("party"));
+        };
+        if commitment(&row.rules_hash, n, &body.party, &body.secret) != committed.commitment {
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "REVEAL_MISMATCH", "这个种子与该参与方的承诺不符。", "That secret does not open the party's commitment.").field("secret"));
+        }
+        if now <= freeze.freeze.frozen_at_ms {
+            return Err(lifecycle("NOT_FROZEN", "名单冻结后才能揭示种子。", "Reveal after the freeze."));
+        }
+        if now > rules.reveal_deadline_ms {
+            return Err(lifecycle("REVEAL_DEADLINE_PASSED", "揭示截止时间已过。", "The reveal deadline has passed."));
+        }
+        let inserted = c.execute(
+            "INSERT OR IGNORE INTO reveals (campaign_id, draw_index, party, secret, revealed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, n, body.party, hex::encode(body.secret.0), now as i64],
+        )?;
+        let reveal = db::reveals(c, &key, n, &rules.seed_parties)?
+            .into_iter()
+            .find(|x| x.party == body.party)
+            .ok_or_else(|| AppError::internal("the reveal was not stored"))?;
+        if inserted == 1 {
+            db::audit(c, now, "draw.reveal", &json!({ "campaign": key, "draw": n, "party": body.party }))?;
+        }
+        Ok((inserted == 1, reveal))
+    })
+    .await?;
+    // Revealing twice is harmless: the same secret gets the first time back.
+    let status = if saved.0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!(saved.1))))
+}
+
+/// Which leaves' phone openings the live draw needs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningsBody {
+    /// The placed leaves: winners, then alternates.
+    pub leaves: Vec<u64>,
+}
+
+/// `POST …/draws/{n}/openings`: the masked phone and salt of at most prizes + alternates
+/// leaves of a frozen draw, so the organizer's screen can complete the record it computed.
+pub async fn openings(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+    ApiJson(body): ApiJson<OpeningsBody>,
+) -> ApiResult<Json<Value>> {
+    let (row, draws) = crate::routes::public::load(&state, &id, false).await?;
+    let rules = row
+        .rules
+        .draw(n)
+        .ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?;
+    let size = draws
+        .iter()
+        .find(|d| d.index == n)
+        .and_then(|d| d.freeze.as_ref())
+        .map(|f| f.freeze.tree_size)
+        .ok_or_else(|| {
+            lifecycle(
+                "NOT_FROZEN",
+                "名单冻结后才能开奖。",
+                "Freeze the ledger first.",
+            )
+        })?;
+    let places = rules.prizes.len() as u64 + u64::from(rules.alternates);
+    if body.leaves.len() as u64 > places || body.leaves.iter().any(|i| *i >= size) {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "OPENINGS_OUT_OF_RANGE",
+            format!("最多可取 {places} 个已冻结名单中的中奖号码。"),
+            format!("At most {places} leaves of the frozen ledger can be opened."),
+        ));
+    }
+    let leaves = body.leaves.clone();
+    let found = crate::routes::public::read(&state, move |c| {
+        let mut stmt = c.prepare("SELECT phone, phone_salt FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index = ?3")?;
+        leaves
+            .iter()
+            .map(|i| {
+                stmt.query_row(params![id, n, *i as i64], |r| {
+                    Ok((*i, r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+                })
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .await?;
+    let mut out = Vec::new();
+    for (leaf_index, phone, salt) in found {
+        let salt: [u8; 16] = salt
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| AppError::internal("an entry has no phone salt"))?;
+        let digits = phone.trim_start_matches("synthetic:");
+        let masked = fairdraw_core::phone::PhoneNumber::parse(digits)
+            .map_err(|_| AppError::internal("a stored phone is malformed"))?
+            .masked();
+        out.push(json!({ "leaf_index": leaf_index, "phone_masked": masked, "phone_salt": hex::encode(salt) }));
+    }
+    Ok(Json(json!({ "openings": out })))
 }
 
 /// Loads a draw's ledger from the database.
@@ -477,7 +626,7 @@ pub async fn submit_record(
         .iter()
         .find(|d| d.index == n)
         .ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?;
-    let Some(sth) = draw.tree_head.clone() else {
+    let Some(freeze) = draw.freeze.clone() else {
         return Err(lifecycle(
             "NOT_FROZEN",
             "名单冻结后才能提交抽奖记录。",
@@ -498,12 +647,12 @@ pub async fn submit_record(
         .map(|d| d.seed_parties.clone())
         .unwrap_or_default();
     let key = id.clone();
-    let size = sth.head.tree_size;
-    let (ledger, commitments) = read(&state, move |c| {
+    let size = freeze.freeze.tree_size;
+    let (ledger, reveals) = read(&state, move |c| {
         let l = load_ledger(c, &key, n, size).map_err(|e| {
             rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e.message_en)))
         })?;
-        Ok((l, db::commitments(c, &key, n, &parties)?))
+        Ok((l, db::reveals(c, &key, n, &parties)?))
     })
     .await?;
     let mismatch = |what: &str| {
@@ -517,15 +666,16 @@ pub async fn submit_record(
     if record.rules != row.rules {
         return Err(mismatch("rules"));
     }
-    if record.draw_index != n || record.tree_head != sth {
-        return Err(mismatch("tree head"));
+    if record.draw_index != n || record.freeze != freeze {
+        return Err(mismatch("freeze"));
     }
-    if record.commitments != commitments {
-        return Err(mismatch("commitments"));
+    if record.reveals != reveals {
+        return Err(mismatch("reveals"));
     }
+    let anchor = fairdraw_core::verify::Anchor::Published(row.rules_hash);
     let report = tokio::task::spawn_blocking({
         let record = record.clone();
-        move || fairdraw_core::verify::verify_record(&record, &ledger)
+        move || fairdraw_core::verify::verify_record(&record, &ledger, anchor)
     })
     .await
     .map_err(AppError::internal)?;

@@ -11,11 +11,11 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use fairdraw_core::civil::CivilDate;
 use fairdraw_core::hash::Hash32;
-use fairdraw_core::ledger::{LEAF_VERSION, Leaf, TicketId};
+use fairdraw_core::ledger::{LEAF_VERSION, Leaf, TicketId, phone_commitment};
 use fairdraw_core::merkle;
 use fairdraw_core::receipt::{
-    PersonUsage, ReceiptInput, Rejection, check_caps, participant_pseudonym, receipt_fingerprint,
-    validate_form,
+    PersonUsage, ReceiptInput, Rejection, check_caps, participant_pseudonym, person_key,
+    receipt_fingerprint, validate_form,
 };
 use fairdraw_core::tree_head::{TicketPromise, TreeHead};
 use rusqlite::{OptionalExtension, params};
@@ -56,6 +56,7 @@ fn draw_view(
     d: Option<&DrawRow>,
     index: u32,
     commitments: Value,
+    reveals: Value,
     forfeits: &[u32],
     size: u64,
 ) -> Value {
@@ -75,9 +76,11 @@ fn draw_view(
         "seed_parties": rules.seed_parties,
         "entropy": rules.entropy,
         "algorithm": rules.algorithm,
+        "reveal_deadline_ms": rules.reveal_deadline_ms,
         "commitments": commitments,
+        "reveals": reveals,
         "entries": size,
-        "tree_head": d.and_then(|d| d.tree_head.clone()),
+        "freeze": d.and_then(|d| d.freeze.clone()),
     });
     if let Some(record) = d
         .filter(|d| d.state == "published")
@@ -127,6 +130,7 @@ pub async fn campaign_json(state: &AppState, id: &str, include_drafts: bool) -> 
         for (i, p) in parties.iter().enumerate() {
             out.push((
                 db::commitments(c, &key, i as u32, p)?,
+                db::reveals(c, &key, i as u32, p)?,
                 db::forfeits(c, &key, i as u32)?,
             ));
         }
@@ -144,12 +148,13 @@ pub async fn campaign_json(state: &AppState, id: &str, include_drafts: bool) -> 
     };
     let draws_json: Vec<Value> = (0..row.rules.draws.len() as u32)
         .map(|i| {
-            let (c, f) = &extras[i as usize];
+            let (c, r, f) = &extras[i as usize];
             draw_view(
                 &row,
                 draws.iter().find(|d| d.index == i),
                 i,
                 json!(c),
+                json!(r),
                 f,
                 sizes[i as usize],
             )
@@ -234,7 +239,7 @@ enum Refusal {
 
 fn rejection_status(r: &Rejection) -> StatusCode {
     match r {
-        Rejection::Duplicate => StatusCode::CONFLICT,
+        Rejection::Duplicate | Rejection::DrawClosed { .. } => StatusCode::CONFLICT,
         Rejection::CapPerDay { .. }
         | Rejection::CapPerCampaign { .. }
         | Rejection::CapPerMerchant { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -275,16 +280,25 @@ pub async fn submit_entry(
         phone: req.phone,
     };
     let eligible = validate_form(&row.rules, &input, today).map_err(|r| rejection_error(&r))?;
-    let participant = participant_pseudonym(&state.keys.pseudonym, &eligible.phone);
+    // Public: one pseudonym per person and draw. Private (the caps' key): one per campaign.
+    let pseudonym = participant_pseudonym(
+        &state.keys.pseudonym,
+        &row.rules.id,
+        eligible.draw_index,
+        &eligible.phone,
+    );
+    let participant = person_key(&state.keys.pseudonym, &row.rules.id, &eligible.phone);
     let fingerprint = receipt_fingerprint(&state.keys.pseudonym, &eligible.dedupe_key);
     let ticket = TicketId(random_16().map_err(AppError::internal)?);
+    let phone_salt = random_16().map_err(AppError::internal)?;
+    let masked = eligible.phone.masked();
     let leaf_template = Leaf {
         v: LEAF_VERSION,
         index: 0,
         ticket_id: ticket,
-        participant,
+        participant: pseudonym,
         fingerprint,
-        phone_masked: eligible.phone.masked(),
+        phone_commitment: phone_commitment(&phone_salt, &masked),
         merchant_id: eligible.merchant_id.clone(),
         amount_fen: eligible.amount,
         date: eligible.date,
@@ -339,12 +353,12 @@ pub async fn submit_entry(
                 let leaf_json = serde_json::to_string(&leaf).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 // The UNIQUE constraint decides duplicates, even between concurrent submissions.
                 let inserted = conn.prepare_cached(
-                    "INSERT OR IGNORE INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    "INSERT OR IGNORE INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 )?
                 .execute(params![campaign_id, draw_index, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(),
-                        leaf.participant.0.as_slice(), leaf_json, leaf_hash.0.as_slice(), phone, receipt, leaf.merchant_id,
-                        day, leaf.entered_at_ms as i64])?;
+                        participant.0.as_slice(), leaf_json, leaf_hash.0.as_slice(), phone, receipt, leaf.merchant_id,
+                        day, leaf.entered_at_ms as i64, phone_salt.as_slice(), leaf.weight])?;
                 if inserted == 0 {
                     return Ok(Err(Refusal::Rejected(Rejection::Duplicate)));
                 }
@@ -383,7 +397,7 @@ pub async fn submit_entry(
         }
         Err(_) => return Err(AppError::internal("the entry was not stored")),
     };
-    let (leaf_hash, promise) = state.promise(&id, draw_index, &leaf);
+    let (leaf_hash, promise) = state.promise(&row, draw_index, &leaf);
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -394,6 +408,8 @@ pub async fn submit_entry(
             "leaf": leaf,
             "leaf_hash": leaf_hash,
             "promise": promise,
+            // The ticket holder's own opening of the leaf's phone commitment.
+            "phone_opening": { "phone_masked": masked, "phone_salt": hex::encode(phone_salt) },
         })),
     ))
 }
@@ -422,16 +438,16 @@ pub async fn ticket_status(
         return Err(AppError::not_found("该奖券", "ticket"));
     };
     let leaf: Leaf = serde_json::from_str(&leaf_json).map_err(AppError::internal)?;
-    let (_, draws) = load(&state, &id, false).await?;
+    let (row, draws) = load(&state, &id, false).await?;
     let draw = draws.iter().find(|d| d.index == draw_index);
-    let (leaf_hash, promise) = state.promise(&id, draw_index, &leaf);
+    let (leaf_hash, promise) = state.promise(&row, draw_index, &leaf);
     let mut v = json!({ "ticket_id": ticket, "campaign_id": id, "draw_index": draw_index, "leaf_index": leaf.index,
         "leaf": leaf, "leaf_hash": leaf_hash, "promise": promise, "status": "waiting_for_freeze" });
-    if let Some(th) = draw.and_then(|d| d.tree_head.clone()) {
-        let hashes = state.ledger_prefix(&id, draw_index, th.head.tree_size)?;
+    if let Some(f) = draw.and_then(|d| d.freeze.clone()) {
+        let hashes = state.ledger_prefix(&id, draw_index, f.freeze.tree_size)?;
         let proof = merkle::inclusion_proof(&hashes, leaf.index).map_err(AppError::internal)?;
         v["status"] = json!("in_frozen_ledger");
-        v["tree_head"] = json!(th);
+        v["freeze"] = json!(f);
         v["inclusion_proof"] = json!(proof);
     }
     if let Some(record) = draw
@@ -453,8 +469,8 @@ pub async fn ticket_status(
 }
 
 fn frozen_or_current(draw: Option<&DrawRow>, current: u64) -> u64 {
-    draw.and_then(|d| d.tree_head.as_ref())
-        .map_or(current, |t| t.head.tree_size)
+    draw.and_then(|d| d.freeze.as_ref())
+        .map_or(current, |f| f.freeze.tree_size)
 }
 
 /// `GET …/draws/{n}/ledger`: the public leaves as JSON Lines (up to the freeze, once frozen).
@@ -484,7 +500,8 @@ pub async fn ledger(
     ))
 }
 
-/// `GET …/draws/{n}/tree-head`: the frozen head, or a freshly signed head of the ledger now.
+/// `GET …/draws/{n}/tree-head`: a freshly signed head of the ledger now, and the signed
+/// freeze once there is one.
 pub async fn tree_head(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, u32)>,
@@ -493,24 +510,24 @@ pub async fn tree_head(
     if row.rules.draw(n).is_none() {
         return Err(AppError::not_found("该期抽奖", "draw"));
     }
-    if let Some(th) = draws
+    let freeze = draws
         .iter()
         .find(|d| d.index == n)
-        .and_then(|d| d.tree_head.clone())
-    {
-        return Ok(Json(json!({ "frozen": true, "signed_tree_head": th })));
-    }
+        .and_then(|d| d.freeze.clone());
     let (size, root) = state.ledger_root(&id, n)?;
     let head = TreeHead {
+        rules_hash: row.rules_hash,
         campaign_id: id,
         draw_index: n,
         tree_size: size,
         root,
         timestamp_ms: state.now_ms(),
     };
-    Ok(Json(
-        json!({ "frozen": false, "signed_tree_head": head.sign(&state.keys.signing) }),
-    ))
+    Ok(Json(json!({
+        "frozen": freeze.is_some(),
+        "signed_tree_head": head.sign(&state.keys.signing),
+        "freeze": freeze,
+    })))
 }
 
 /// Query of the proof endpoint.
@@ -612,14 +629,15 @@ impl AppState {
     /// deterministic, so the promise handed out at entry and the one re-read later are equal.
     pub fn promise(
         &self,
-        campaign_id: &str,
+        row: &CampaignRow,
         draw_index: u32,
         leaf: &Leaf,
     ) -> (Hash32, TicketPromise) {
         let leaf_hash = leaf.leaf_hash();
         let promise = TicketPromise::sign(
             &self.keys.signing,
-            campaign_id,
+            row.rules_hash,
+            &row.rules.id,
             draw_index,
             leaf.index,
             leaf_hash,
