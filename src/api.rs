@@ -2,10 +2,11 @@
 //! typed, renderable error carrying the server's stable code and both messages.
 
 use fairdraw_core::civil::CivilDate;
+use fairdraw_core::freeze::SignedFreeze;
 use fairdraw_core::record::{DrawRecord, Placement};
 use fairdraw_core::rules::{CampaignRules, EntropySpec, Prize};
+use fairdraw_core::seed::Reveal;
 use fairdraw_core::seed::SeedCommitment;
-use fairdraw_core::tree_head::SignedTreeHead;
 use gloo::net::http::{Request, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -227,11 +228,16 @@ pub struct DrawView {
     pub seed_parties: Vec<String>,
     /// Commitments made so far.
     pub commitments: Vec<SeedCommitment>,
+    /// Reveals recorded by the server so far (after the freeze), with their times.
+    #[serde(default)]
+    pub reveals: Vec<Reveal>,
+    /// Reveals must be made by then (Unix ms).
+    pub reveal_deadline_ms: u64,
     /// Entries so far.
     pub entries: u64,
-    /// The signed tree head, once frozen.
+    /// The signed freeze, once frozen.
     #[serde(default)]
-    pub tree_head: Option<SignedTreeHead>,
+    pub freeze: Option<SignedFreeze>,
     /// The record, once published.
     #[serde(default)]
     pub record: Option<DrawRecord>,
@@ -254,6 +260,17 @@ pub struct CampaignView {
     pub published_hash: Option<String>,
     /// The draws.
     pub draws: Vec<DrawView>,
+}
+
+impl CampaignView {
+    /// The verify page of draw `n`, carrying the published rules hash as its anchor.
+    pub fn verify_href(&self, n: u32) -> String {
+        format!(
+            "/verify/{}/{n}?anchor={}",
+            self.id,
+            self.published_hash.clone().unwrap_or_default()
+        )
+    }
 }
 
 /// One campaign, as the public sees it.

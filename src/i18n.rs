@@ -54,3 +54,31 @@ mod tests {
         assert_eq!(Lang::En.t("中", "en"), "en");
     }
 }
+
+/// A Unix millisecond as people read it in China: `2026年11月28日 20:00（北京时间）`.
+pub fn china_time(ms: u64) -> String {
+    let Some(day) = fairdraw_core::civil::CivilDate::china_date_at(ms) else {
+        return String::new();
+    };
+    let minutes = ((ms + 8 * 3_600_000) % 86_400_000) / 60_000;
+    format!(
+        "{}年{}月{}日 {:02}:{:02}（北京时间）",
+        day.year(),
+        day.month(),
+        day.day(),
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn beijing_time() {
+        // 2026-11-28T12:00:00Z is 20:00 in Beijing.
+        assert_eq!(
+            super::china_time(1_795_867_200_000),
+            "2026年11月28日 20:00（北京时间）"
+        );
+    }
+}

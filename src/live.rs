@@ -2,14 +2,16 @@
 //! projector screen, kept in localStorage so a reload loses nothing, and the draw computed from
 //! it by the core. Also the seed-secret file the ceremony saves.
 
+use fairdraw_core::draw::Selection;
 use fairdraw_core::entropy::{DrandBeacon, PublicEntropy, PublicNumbers};
+use fairdraw_core::freeze::SignedFreeze;
 use fairdraw_core::hash::Hash32;
-use fairdraw_core::ledger::Ledger;
-use fairdraw_core::record::{DrawInputs, DrawRecord, conduct_draw};
+use fairdraw_core::ledger::{Ledger, PhoneOpening};
+use fairdraw_core::message::Coded;
+use fairdraw_core::record::{DrawInputs, DrawRecord, assemble_record, conduct_selection};
 use fairdraw_core::rules::{CampaignRules, EntropySpec};
 pub use fairdraw_core::seed::secret_file;
 use fairdraw_core::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
-use fairdraw_core::tree_head::SignedTreeHead;
 use serde::{Deserialize, Serialize};
 
 /// localStorage key of a ceremony in progress.
@@ -72,21 +74,18 @@ pub fn parse_secret(text: &str) -> Result<SeedSecret, String> {
     Ok(SeedSecret(out))
 }
 
-/// Checks a revealed secret against the party's published commitment.
+/// Checks a revealed secret against the party's commitment in the freeze.
 pub fn check_reveal(
     rules_hash: &Hash32,
     draw: u32,
     c: &SeedCommitment,
     text: &str,
-) -> Result<Reveal, String> {
+) -> Result<SeedSecret, String> {
     let secret = parse_secret(text)?;
     if commitment(rules_hash, draw, &c.party, &secret) != c.commitment {
         return Err(format!("does not match {}'s commitment", c.party));
     }
-    Ok(Reveal {
-        party: c.party.clone(),
-        secret,
-    })
+    Ok(secret)
 }
 
 /// The public entropy the rules ask for, from what was entered, with the drand signature
@@ -139,7 +138,7 @@ fn entropy_with(
             if values.iter().any(|v| v.trim().is_empty()) {
                 return Err("public numbers: every source needs its numbers".into());
             }
-            Some(PublicNumbers::from_values(values).map_err(|e| format!("public numbers: {e}"))?)
+            Some(PublicNumbers::from_values(p, values).map_err(|e| e.message_en())?)
         }
     };
     Ok(PublicEntropy {
@@ -148,24 +147,48 @@ fn entropy_with(
     })
 }
 
-/// Everything fixed before the ceremony: the rules, the frozen ledger and its signed head, and
-/// the commitments.
+/// Each public-number source as read so far: `Ok((count, "03 11 17 22 28 33 | 09"))` shows
+/// the numbers back as read, or the Chinese and English reason they do not fit the rules.
+pub fn numbers_as_read(
+    spec: &EntropySpec,
+    i: &LiveInputs,
+) -> Vec<Result<(u64, String), (String, String)>> {
+    let Some(p) = &spec.public_numbers else {
+        return Vec::new();
+    };
+    p.sources
+        .iter()
+        .enumerate()
+        .map(|(k, src)| {
+            let text = i.numbers.get(k).map(String::as_str).unwrap_or_default();
+            fairdraw_core::numbers::read_source(src, text)
+                .map(|groups| {
+                    (
+                        src.total_count(),
+                        fairdraw_core::numbers::display(src, &groups),
+                    )
+                })
+                .map_err(|e| (e.message_zh(), e.message_en()))
+        })
+        .collect()
+}
+
+/// Everything fixed before the ceremony: the rules, the frozen ledger and its signed freeze
+/// (which holds the commitments).
 pub struct Ceremony<'a> {
     /// The campaign rules.
     pub rules: &'a CampaignRules,
     /// The draw.
     pub draw_index: u32,
-    /// The frozen ledger (checked against the head by the core).
+    /// The frozen ledger (checked against the freeze by the core).
     pub ledger: &'a Ledger,
-    /// The signed tree head.
-    pub tree_head: &'a SignedTreeHead,
-    /// The published commitments.
-    pub commitments: &'a [SeedCommitment],
+    /// The signed freeze.
+    pub freeze: &'a SignedFreeze,
 }
 
 impl Ceremony<'_> {
-    /// Each party's reveal, checked, in the rules' order: `Ok` only when all are.
-    pub fn reveals(&self, i: &LiveInputs) -> Vec<Result<Reveal, String>> {
+    /// Each party's secret as entered, checked against its commitment, in the rules' order.
+    pub fn secrets(&self, i: &LiveInputs) -> Vec<Result<SeedSecret, String>> {
         let rules_hash = self.rules.hash();
         let parties = self
             .rules
@@ -177,6 +200,8 @@ impl Ceremony<'_> {
             .enumerate()
             .map(|(k, party)| {
                 let c = self
+                    .freeze
+                    .freeze
                     .commitments
                     .iter()
                     .find(|c| &c.party == party)
@@ -190,38 +215,92 @@ impl Ceremony<'_> {
             .collect()
     }
 
-    /// The draw, computed by the core.
-    pub fn compute(&self, i: &LiveInputs) -> Result<DrawRecord, String> {
-        let reveals = self.reveals(i).into_iter().collect::<Result<Vec<_>, _>>()?;
+    /// The reveals the server recorded, in the rules' party order: `Ok` only when every party
+    /// has revealed (each reveal carries the server's time).
+    pub fn recorded(&self, recorded: &[Reveal]) -> Result<Vec<Reveal>, String> {
+        let parties = self
+            .rules
+            .draw(self.draw_index)
+            .map(|d| d.seed_parties.clone())
+            .unwrap_or_default();
+        parties
+            .iter()
+            .map(|p| {
+                recorded
+                    .iter()
+                    .find(|r| &r.party == p)
+                    .cloned()
+                    .ok_or_else(|| format!("{p}: not yet revealed to the server"))
+            })
+            .collect()
+    }
+
+    fn inputs<'x>(&'x self, reveals: &'x [Reveal], entropy: &'x PublicEntropy) -> DrawInputs<'x> {
+        DrawInputs {
+            rules: self.rules,
+            draw_index: self.draw_index,
+            ledger: self.ledger,
+            freeze: self.freeze,
+            reveals,
+            entropy,
+        }
+    }
+
+    /// The seed and the selection, computed by the core from the recorded reveals and the
+    /// public entropy entered.
+    pub fn select(
+        &self,
+        recorded: &[Reveal],
+        i: &LiveInputs,
+    ) -> Result<(Hash32, Selection), String> {
+        let reveals = self.recorded(recorded)?;
         let spec = &self
             .rules
             .draw(self.draw_index)
             .ok_or("no such draw")?
             .entropy;
         let entropy = entropy(spec, i)?;
-        conduct_draw(&DrawInputs {
-            rules: self.rules,
-            draw_index: self.draw_index,
-            ledger: self.ledger,
-            tree_head: self.tree_head,
-            commitments: self.commitments,
-            reveals: &reveals,
-            entropy: &entropy,
+        conduct_selection(&self.inputs(&reveals, &entropy)).map_err(|e| e.to_string())
+    }
+
+    /// The record of a selection, with the placed leaves' phone openings from the server.
+    pub fn assemble(
+        &self,
+        recorded: &[Reveal],
+        i: &LiveInputs,
+        seed: Hash32,
+        selection: &Selection,
+        openings: &[(u64, PhoneOpening)],
+    ) -> Result<DrawRecord, String> {
+        let reveals = self.recorded(recorded)?;
+        let spec = &self
+            .rules
+            .draw(self.draw_index)
+            .ok_or("no such draw")?
+            .entropy;
+        let entropy = entropy_form(spec, i)?;
+        assemble_record(&self.inputs(&reveals, &entropy), seed, selection, |leaf| {
+            openings
+                .iter()
+                .find(|(l, _)| *l == leaf)
+                .map(|(_, o)| o.clone())
         })
         .map_err(|e| e.to_string())
     }
 }
 
-/// A masked phone for the rolling animation, picked by a cheap counter-based mix (the
-/// animation is decoration; the winner comes from the record).
-pub fn rolling_phone(ledger: &Ledger, tick: u64) -> &str {
+/// A ticket reference for the rolling animation (`#1234 · 9f3a…`), picked by a cheap
+/// counter-based mix: the animation is decoration, the winner comes from the record, and the
+/// public ledger holds no phone numbers to roll.
+pub fn rolling_ticket(ledger: &Ledger, tick: u64) -> String {
     let n = ledger.leaves.len() as u64;
     if n == 0 {
-        return "***********";
+        return "····".into();
     }
     let mut x = tick.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^= x >> 31;
-    &ledger.leaves[(x % n) as usize].phone_masked
+    let leaf = &ledger.leaves[(x % n) as usize];
+    format!("#{} · {}", leaf.index, &leaf.ticket_id.to_hex()[..8])
 }
 
 #[cfg(test)]
@@ -229,15 +308,16 @@ mod tests {
     use super::*;
     use ed25519_dalek::SigningKey;
     use fairdraw_core::civil::CivilDate;
-    use fairdraw_core::tree_head::TreeHead;
-    use fairdraw_core::verify::verify_record;
+    use fairdraw_core::demo::DemoLedger;
+    use fairdraw_core::freeze::Freeze;
+    use fairdraw_core::verify::{Anchor, verify_record};
 
     struct Fixture {
         rules: CampaignRules,
-        ledger: Ledger,
-        sth: SignedTreeHead,
-        commitments: Vec<SeedCommitment>,
+        demo: DemoLedger,
+        freeze: SignedFreeze,
         secrets: Vec<SeedSecret>,
+        recorded: Vec<Reveal>,
     }
 
     impl Fixture {
@@ -245,10 +325,16 @@ mod tests {
             Ceremony {
                 rules: &self.rules,
                 draw_index: 0,
-                ledger: &self.ledger,
-                tree_head: &self.sth,
-                commitments: &self.commitments,
+                ledger: &self.demo.ledger,
+                freeze: &self.freeze,
             }
+        }
+        fn openings(&self, s: &Selection) -> Vec<(u64, PhoneOpening)> {
+            s.winners
+                .iter()
+                .chain(&s.alternates)
+                .filter_map(|i| self.demo.opening(*i).map(|o| (*i, o)))
+                .collect()
         }
     }
 
@@ -256,17 +342,9 @@ mod tests {
         let key = SigningKey::from_bytes(&[4; 32]);
         let start = CivilDate::parse("2026-12-10").expect("date");
         let rules = fairdraw_core::demo::demo_rules(key.verifying_key().to_bytes(), start);
-        let ledger = fairdraw_core::demo::demo_ledger(&rules, 0, 120, &Hash32([1; 32]), &[2; 32]);
-        let sth = TreeHead {
-            campaign_id: rules.id.clone(),
-            draw_index: 0,
-            tree_size: ledger.size(),
-            root: ledger.root(),
-            timestamp_ms: rules.draws[0].closes_at_ms() + 1,
-        }
-        .sign(&key);
+        let demo = fairdraw_core::demo::demo_ledger(&rules, 0, 120, &Hash32([1; 32]), &[2; 32]);
         let secrets = vec![SeedSecret([8; 32]), SeedSecret([9; 32])];
-        let commitments = rules.draws[0]
+        let commitments: Vec<SeedCommitment> = rules.draws[0]
             .seed_parties
             .iter()
             .zip(&secrets)
@@ -276,12 +354,37 @@ mod tests {
                 published_at_ms: 1,
             })
             .collect();
+        let frozen_at = rules.draws[0].closes_at_ms() + 1;
+        let l = &demo.ledger;
+        let freeze = Freeze::of_leaves(
+            rules.hash(),
+            &rules.id,
+            0,
+            l.leaves
+                .iter()
+                .map(|x| x.weight)
+                .zip(l.hashes.iter().copied()),
+            commitments,
+            frozen_at,
+        )
+        .expect("freeze")
+        .sign(&key);
+        let recorded = rules.draws[0]
+            .seed_parties
+            .iter()
+            .zip(&secrets)
+            .map(|(p, s)| Reveal {
+                party: p.clone(),
+                secret: s.clone(),
+                revealed_at_ms: frozen_at + 60_000,
+            })
+            .collect();
         Fixture {
             rules,
-            ledger,
-            sth,
-            commitments,
+            demo,
+            freeze,
             secrets,
+            recorded,
         }
     }
 
@@ -290,7 +393,10 @@ mod tests {
         let f = fixture();
         let c = f.ceremony();
         let mut i = LiveInputs::default();
-        assert!(c.compute(&i).is_err(), "nothing revealed yet");
+        assert!(
+            c.secrets(&i).iter().all(Result::is_err),
+            "nothing entered yet"
+        );
         // The second party's file arrives first: the first slot waits, empty.
         i.set_reveal(1, "later".into());
         assert_eq!(i.reveals, ["", "later"]);
@@ -304,29 +410,69 @@ mod tests {
                 .join(" "),
             secret_file(&f.rules, 0, "notary", &f.secrets[1]),
         ];
-        assert!(c.reveals(&i).iter().all(Result::is_ok));
+        assert!(c.secrets(&i).iter().all(Result::is_ok));
+        // Checked here, but not yet recorded by the server: no draw.
         assert!(
-            c.compute(&i)
+            c.select(&[], &i)
+                .expect_err("unrecorded")
+                .contains("not yet revealed")
+        );
+        assert!(
+            c.select(&f.recorded, &i)
                 .expect_err("should fail")
                 .contains("public numbers")
         );
         i.numbers = vec!["03 07 12 19 25 31 09".into()];
-        let record = c.compute(&i).expect("record");
+        let (seed, selection) = c.select(&f.recorded, &i).expect("selection");
+        let record = c
+            .assemble(&f.recorded, &i, seed, &selection, &f.openings(&selection))
+            .expect("record");
         assert_eq!(record.winners.len(), 2);
-        assert!(verify_record(&record, &f.ledger).all_passed());
+        let report = verify_record(&record, &f.demo.ledger, Anchor::Published(f.rules.hash()));
+        assert!(report.all_passed(), "{:?}", report.failed());
+        // Openings that do not open the leaves' commitments are refused.
+        let mut wrong = f.openings(&selection);
+        wrong[0].1.phone_masked = "139****0000".into();
+        assert!(
+            c.assemble(&f.recorded, &i, seed, &selection, &wrong)
+                .is_err()
+        );
         // The same inputs after a reload give the same record.
         let saved: LiveInputs =
             serde_json::from_str(&serde_json::to_string(&i).expect("json")).expect("parse");
-        assert_eq!(c.compute(&saved).expect("again"), record);
+        let (seed2, sel2) = c.select(&f.recorded, &saved).expect("again");
+        assert_eq!((seed2, &sel2), (seed, &selection));
     }
 
     #[test]
-    fn the_worker_job_gives_the_same_record_and_checks_drand() {
+    fn typed_numbers_are_shown_as_read() {
+        let f = fixture();
+        let spec = &f.rules.draws[0].entropy;
+        // Typed as anyone would, with spaces: seven numbers, shown back as read.
+        let mut i = LiveInputs {
+            numbers: vec!["03 11 17 22 28 33 09".into()],
+            ..LiveInputs::default()
+        };
+        assert_eq!(
+            numbers_as_read(spec, &i),
+            vec![Ok((7, "03 11 17 22 28 33 | 09".to_owned()))]
+        );
+        // What a page that swallowed the spaces would have sent: refused, never one number.
+        i.numbers = vec!["03111722283309".into()];
+        let read = numbers_as_read(spec, &i);
+        let (zh, en) = read[0].clone().expect_err("one number");
+        assert!(zh.contains("应有 7 个号码，读到 1 个"), "{zh}");
+        assert!(en.contains("7 numbers expected, 1 read"), "{en}");
+        assert!(entropy_form(spec, &i).is_err());
+    }
+
+    #[test]
+    fn the_worker_job_gives_the_same_selection_and_checks_drand() {
         use crate::verify_job::{ConductJob, WorkerMessage};
         let f = fixture();
         let inputs = LiveInputs {
             reveals: f.secrets.iter().map(|s| hex::encode(s.0)).collect(),
-            numbers: vec!["1 2 3".into()],
+            numbers: vec!["1 2 3 4 5 6 7".into()],
             drawn: true,
             ..LiveInputs::default()
         };
@@ -334,23 +480,28 @@ mod tests {
         let job = ConductJob {
             rules: f.rules.clone(),
             draw_index: 0,
-            tree_head: f.sth.clone(),
-            commitments: f.commitments.clone(),
+            freeze: f.freeze.clone(),
+            reveals: f.recorded.clone(),
             inputs: inputs.clone(),
         };
         let text = serde_json::to_string(&job).expect("json");
         let job: ConductJob = serde_json::from_str(&text).expect("parse");
+        let (seed, s) = c.select(&f.recorded, &inputs).expect("selection");
         assert_eq!(
-            job.run(&f.ledger.to_jsonl()),
-            WorkerMessage::Record {
-                record: Box::new(c.compute(&inputs).expect("record"))
+            job.run(&f.demo.ledger.to_jsonl()),
+            WorkerMessage::Selection {
+                seed,
+                winners: s.winners,
+                alternates: s.alternates,
+                draws_used: s.draws_used,
             }
         );
         assert!(matches!(job.run("{"), WorkerMessage::Error { .. }));
         // A drand round: the page checks the signature's form; the draw checks the BLS signature.
         let spec = EntropySpec {
             drand: Some(fairdraw_core::rules::DrandSpec {
-                chain_hash: fairdraw_core::rules::QUICKNET_CHAIN_HASH.into(),
+                chain_hash: Hash32::from_hex(fairdraw_core::rules::QUICKNET_CHAIN_HASH)
+                    .expect("hex"),
                 round: 123,
             }),
             public_numbers: None,
@@ -376,7 +527,7 @@ mod tests {
             reveals: vec![hex::encode([1u8; 32]), "xyz".into()],
             ..LiveInputs::default()
         };
-        let r = c.reveals(&i);
+        let r = c.secrets(&i);
         assert!(
             r[0].as_ref()
                 .expect_err("should fail")
@@ -391,12 +542,18 @@ mod tests {
     }
 
     #[test]
-    fn rolling_phones_come_from_the_ledger() {
+    fn rolling_tickets_come_from_the_ledger() {
         let f = fixture();
         for t in 0..50 {
-            let p = rolling_phone(&f.ledger, t);
-            assert!(f.ledger.leaves.iter().any(|l| l.phone_masked == p));
+            let p = rolling_ticket(&f.demo.ledger, t);
+            assert!(
+                f.demo
+                    .ledger
+                    .leaves
+                    .iter()
+                    .any(|l| p == format!("#{} · {}", l.index, &l.ticket_id.to_hex()[..8]))
+            );
         }
-        assert_eq!(rolling_phone(&Ledger::default(), 3), "***********");
+        assert_eq!(rolling_ticket(&Ledger::default(), 3), "····");
     }
 }

@@ -115,7 +115,7 @@ impl SetupForm {
                         .entropy
                         .public_numbers
                         .as_ref()
-                        .and_then(|p| p.sources.first().cloned())
+                        .and_then(|p| p.sources.first().map(|s| s.name.clone()))
                         .unwrap_or_default(),
                 })
                 .collect(),
@@ -146,7 +146,12 @@ impl SetupForm {
                 .trim()
                 .parse()
                 .map_err(|_| format!("{}: a whole number", f("alternates")))?;
+            // Reveals by 20:00 China time on the tenth day after the close; the lottery (or the
+            // drand round) after that, so no party sees the outcome while it can refuse.
+            let deadline = CivilDate::from_days_since_epoch(end.days_since_epoch() + 10)
+                .map_or(0, |d| d.china_start_ms() + 20 * 3_600_000);
             let mut rules = DrawRules {
+                reveal_deadline_ms: deadline,
                 name: d.name.trim().to_owned(),
                 entry_start: start,
                 entry_end: end,
@@ -164,8 +169,9 @@ impl SetupForm {
             rules.entropy = if d.drand {
                 EntropySpec {
                     drand: Some(DrandSpec {
-                        chain_hash: QUICKNET_CHAIN_HASH.into(),
-                        round: quicknet_round_after(rules.closes_at_ms() + 3_600_000),
+                        chain_hash: fairdraw_core::hash::Hash32::from_hex(QUICKNET_CHAIN_HASH)
+                            .unwrap_or_default(),
+                        round: quicknet_round_after(deadline + 3_600_000),
                     }),
                     public_numbers: None,
                 }
@@ -173,7 +179,25 @@ impl SetupForm {
                 EntropySpec {
                     drand: None,
                     public_numbers: Some(PublicNumbersSpec {
-                        sources: vec![d.numbers_source.trim().to_owned()],
+                        // 双色球: six red balls from 1–33 and one blue from 1–16, drawn 21:15.
+                        sources: vec![fairdraw_core::rules::NumberSource {
+                            name: d.numbers_source.trim().to_owned(),
+                            drawn_at_ms: deadline + 75 * 60_000,
+                            groups: vec![
+                                fairdraw_core::rules::NumberGroup {
+                                    count: 6,
+                                    min: 1,
+                                    max: 33,
+                                    distinct: true,
+                                },
+                                fairdraw_core::rules::NumberGroup {
+                                    count: 1,
+                                    min: 1,
+                                    max: 16,
+                                    distinct: true,
+                                },
+                            ],
+                        }],
                     }),
                 }
             };
@@ -186,6 +210,7 @@ impl SetupForm {
             name_en: self.name_en.trim().to_owned(),
             organizer: self.organizer.trim().to_owned(),
             threshold_fen: Fen::parse(&self.threshold).map_err(|e| format!("threshold: {e}"))?,
+            max_amount_fen: Fen::from_yuan(1_000_000),
             entry_start: draws
                 .first()
                 .map(|d| d.entry_start)
@@ -203,6 +228,8 @@ impl SetupForm {
             entries_per_receipt: EntriesPerReceipt::One,
             draws,
             server_key: [0; 32],
+            witnesses: Vec::new(),
+            witness_quorum: 0,
         };
         rules
             .validate()

@@ -143,7 +143,7 @@ impl Reducible for VerifyState {
                 next.progress = None;
                 next.outcome = Some(VerifyOutcome::Report(report));
             }
-            VerifyAction::Worker(WorkerMessage::Record { .. } | WorkerMessage::Ready) => {}
+            VerifyAction::Worker(WorkerMessage::Selection { .. } | WorkerMessage::Ready) => {}
             VerifyAction::Worker(WorkerMessage::Error { message }) => {
                 next.progress = None;
                 next.outcome = Some(VerifyOutcome::InputError(message));
@@ -352,6 +352,19 @@ pub struct SavedTicket {
     pub leaf_index: u64,
     /// Masked phone, to tell tickets apart.
     pub phone_masked: String,
+    /// The rules hash the ticket's signed promise names: the anchor its draw is verified
+    /// against.
+    #[serde(default)]
+    pub anchor: Option<String>,
+}
+
+/// localStorage key of the shopper's saved tickets.
+pub const TICKETS_KEY: &str = "fairdraw.tickets";
+
+/// The tickets saved on this device (none where storage is unavailable).
+pub fn saved_tickets() -> Vec<SavedTicket> {
+    use gloo::storage::Storage;
+    gloo::storage::LocalStorage::get::<Vec<SavedTicket>>(TICKETS_KEY).unwrap_or_default()
 }
 
 /// Adds a ticket to the saved list (newest first, no repeats).
@@ -418,6 +431,7 @@ mod entry_tests {
     #[test]
     fn tickets_are_remembered_once_newest_first() {
         let t = |id: &str| SavedTicket {
+            anchor: None,
             campaign_id: "c".into(),
             ticket_id: id.into(),
             draw_index: 0,
@@ -449,9 +463,10 @@ pub struct TicketCheck {
 /// public leaf, not taken from the server, and every signature is checked against the key in
 /// the campaign's rules.
 pub fn check_ticket(server_key: &[u8; 32], v: &serde_json::Value) -> Result<TicketCheck, String> {
+    use fairdraw_core::freeze::SignedFreeze;
     use fairdraw_core::hash::Hash32;
     use fairdraw_core::ledger::Leaf;
-    use fairdraw_core::tree_head::{SignedTreeHead, TicketPromise};
+    use fairdraw_core::tree_head::TicketPromise;
     use serde::Deserialize;
     let leaf = Leaf::deserialize(&v["leaf"]).map_err(|e| format!("leaf: {e}"))?;
     let leaf_hash = leaf.leaf_hash();
@@ -459,19 +474,21 @@ pub fn check_ticket(server_key: &[u8; 32], v: &serde_json::Value) -> Result<Tick
     let promise_ok = promise.verify(server_key).is_ok()
         && promise.leaf_hash == leaf_hash
         && promise.leaf_index == leaf.index;
-    let in_frozen_ledger = if v["tree_head"].is_object() {
+    let in_frozen_ledger = if v["freeze"].is_object() {
         let check = || -> Result<(), String> {
-            let sth = SignedTreeHead::deserialize(&v["tree_head"])
-                .map_err(|e| format!("tree head: {e}"))?;
-            sth.verify(server_key).map_err(|e| e.to_string())?;
+            let f = SignedFreeze::deserialize(&v["freeze"]).map_err(|e| format!("freeze: {e}"))?;
+            f.verify(server_key).map_err(|e| e.to_string())?;
+            if f.freeze.rules_hash != promise.rules_hash {
+                return Err("the freeze names other rules than the ticket's promise".into());
+            }
             let proof = Vec::<Hash32>::deserialize(&v["inclusion_proof"])
                 .map_err(|e| format!("proof: {e}"))?;
             fairdraw_core::merkle::verify_inclusion(
                 &leaf_hash,
                 leaf.index,
-                sth.head.tree_size,
+                f.freeze.tree_size,
                 &proof,
-                &sth.head.root,
+                &f.freeze.root,
             )
             .map_err(|e| e.to_string())
         };
@@ -490,8 +507,9 @@ pub fn check_ticket(server_key: &[u8; 32], v: &serde_json::Value) -> Result<Tick
 mod ticket_tests {
     use super::*;
     use ed25519_dalek::SigningKey;
+    use fairdraw_core::freeze::Freeze;
     use fairdraw_core::merkle::inclusion_proof;
-    use fairdraw_core::tree_head::{TicketPromise, TreeHead};
+    use fairdraw_core::tree_head::TicketPromise;
     use serde_json::json;
 
     #[test]
@@ -501,17 +519,32 @@ mod ticket_tests {
         let (_, ledger) =
             fairdraw_core::demo::demo_draw(9, &fairdraw_core::hash::Hash32([1; 32])).expect("demo");
         let leaf = ledger.leaves[4].clone();
-        let promise = TicketPromise::sign(&key, "c", 0, 4, leaf.leaf_hash(), leaf.entered_at_ms);
-        let sth = TreeHead {
-            campaign_id: "c".into(),
-            draw_index: 0,
-            tree_size: 9,
-            root: ledger.root(),
-            timestamp_ms: 1,
-        }
+        let rules_hash = fairdraw_core::hash::Hash32([3; 32]);
+        let promise = TicketPromise::sign(
+            &key,
+            rules_hash,
+            "c",
+            0,
+            4,
+            leaf.leaf_hash(),
+            leaf.entered_at_ms,
+        );
+        let freeze = Freeze::of_leaves(
+            rules_hash,
+            "c",
+            0,
+            ledger
+                .leaves
+                .iter()
+                .map(|l| l.weight)
+                .zip(ledger.hashes.iter().copied()),
+            vec![],
+            1,
+        )
+        .expect("freeze")
         .sign(&key);
         let proof = inclusion_proof(&ledger.hashes, 4).expect("proof");
-        let answer = json!({ "status": "in_frozen_ledger", "leaf": leaf, "promise": promise, "tree_head": sth, "inclusion_proof": proof });
+        let answer = json!({ "status": "in_frozen_ledger", "leaf": leaf, "promise": promise, "freeze": freeze, "inclusion_proof": proof });
         let c = check_ticket(&public, &answer).expect("check");
         assert!(c.promise_ok);
         assert_eq!(c.in_frozen_ledger, Some(Ok(())));

@@ -4,6 +4,7 @@
 use fairdraw_core::ledger::parse_leaf_line;
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::summary::LedgerScanner;
+pub use fairdraw_core::verify::Anchor;
 use fairdraw_core::verify::{Report, scan_rules, verify_summary};
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +29,17 @@ pub enum WorkerMessage {
         /// The report.
         report: Report,
     },
-    /// A draw conducted for the live screen.
-    Record {
-        /// The record.
-        record: Box<fairdraw_core::record::DrawRecord>,
+    /// A draw's seed and selection, computed for the live screen (the page then fetches the
+    /// placed leaves' phone openings and assembles the record).
+    Selection {
+        /// The seed.
+        seed: fairdraw_core::hash::Hash32,
+        /// Winners' leaf indexes, in prize order.
+        winners: Vec<u64>,
+        /// Alternates' leaf indexes, in rank order.
+        alternates: Vec<u64>,
+        /// Draws consumed.
+        draws_used: u64,
     },
     /// An input could not be read: which one, and why.
     Error {
@@ -48,17 +56,17 @@ pub struct ConductJob {
     pub rules: fairdraw_core::rules::CampaignRules,
     /// The draw.
     pub draw_index: u32,
-    /// The signed tree head of the freeze.
-    pub tree_head: fairdraw_core::tree_head::SignedTreeHead,
-    /// The published commitments.
-    pub commitments: Vec<fairdraw_core::seed::SeedCommitment>,
+    /// The signed freeze.
+    pub freeze: fairdraw_core::freeze::SignedFreeze,
+    /// The reveals the server recorded.
+    pub reveals: Vec<fairdraw_core::seed::Reveal>,
     /// What the organizer entered.
     pub inputs: crate::live::LiveInputs,
 }
 
 impl ConductJob {
-    /// Conducts the draw over `ledger_text` (JSONL), with every check of the core: reveals
-    /// against commitments, the drand signature, the ledger against the signed head.
+    /// Conducts the draw over `ledger_text` (JSONL), with every check of the core: the drand
+    /// signature, the ledger against the signed freeze.
     pub fn run(&self, ledger_text: &str) -> WorkerMessage {
         let ledger = match fairdraw_core::ledger::Ledger::from_jsonl(ledger_text, |_| {}) {
             Ok(l) => l,
@@ -72,12 +80,14 @@ impl ConductJob {
             rules: &self.rules,
             draw_index: self.draw_index,
             ledger: &ledger,
-            tree_head: &self.tree_head,
-            commitments: &self.commitments,
+            freeze: &self.freeze,
         };
-        match ceremony.compute(&self.inputs) {
-            Ok(record) => WorkerMessage::Record {
-                record: Box::new(record),
+        match ceremony.select(&self.reveals, &self.inputs) {
+            Ok((seed, s)) => WorkerMessage::Selection {
+                seed,
+                winners: s.winners,
+                alternates: s.alternates,
+                draws_used: s.draws_used,
             },
             Err(message) => WorkerMessage::Error { message },
         }
@@ -146,18 +156,20 @@ fn emit(
 /// Verification of one record against a ledger fed in chunks.
 pub struct VerifyJob<'a> {
     record: &'a DrawRecord,
+    anchor: Anchor,
     scanner: LedgerScanner<'a>,
     lines: LineSplitter,
     leaves: u64,
 }
 
 impl<'a> VerifyJob<'a> {
-    /// Starts a job for `record`.
-    pub fn new(record: &'a DrawRecord) -> Self {
+    /// Starts a job for `record`, checked against `anchor` (the published rules hash).
+    pub fn new(record: &'a DrawRecord, anchor: Anchor) -> Self {
         let mut scanner = LedgerScanner::new(scan_rules(record));
-        scanner.reserve(usize::try_from(record.tree_head.head.tree_size.min(1 << 24)).unwrap_or(0));
+        scanner.reserve(usize::try_from(record.freeze.freeze.tree_size.min(1 << 24)).unwrap_or(0));
         VerifyJob {
             record,
+            anchor,
             scanner,
             lines: LineSplitter::default(),
             leaves: 0,
@@ -192,17 +204,18 @@ impl<'a> VerifyJob<'a> {
     pub fn finish(self) -> Result<Report, String> {
         let VerifyJob {
             record,
+            anchor,
             mut scanner,
             lines,
             mut leaves,
         } = self;
         lines.finish(|n, line| Self::take(&mut scanner, &mut leaves, n, line))?;
-        Ok(verify_summary(record, &scanner.finish()))
+        Ok(verify_summary(record, &scanner.finish(), anchor))
     }
 }
 
 /// Runs a whole verification from text (record JSON, ledger JSONL) in chunks of `chunk` bytes.
-pub fn verify_texts(record: &str, ledger: &str, chunk: usize) -> WorkerMessage {
+pub fn verify_texts(record: &str, ledger: &str, chunk: usize, anchor: Anchor) -> WorkerMessage {
     let record: DrawRecord = match serde_json::from_str(record) {
         Ok(r) => r,
         Err(e) => {
@@ -211,7 +224,7 @@ pub fn verify_texts(record: &str, ledger: &str, chunk: usize) -> WorkerMessage {
             };
         }
     };
-    let mut job = VerifyJob::new(&record);
+    let mut job = VerifyJob::new(&record, anchor);
     for part in ledger.as_bytes().chunks(chunk.max(1)) {
         if let Err(message) = job.feed(part) {
             return WorkerMessage::Error { message };
@@ -262,11 +275,12 @@ mod tests {
         let (record, ledger) = fairdraw_core::demo::demo_draw(200, &Hash32([5; 32])).expect("demo");
         let text = ledger.to_jsonl();
         let record_text = serde_json::to_string(&record).expect("json");
-        let whole = verify_record(&record, &ledger);
+        let anchor = Anchor::Published(record.rules_hash);
+        let whole = verify_record(&record, &ledger, anchor);
         assert!(whole.all_passed());
         for chunk in [1, 7, 4096, 1 << 20] {
             assert_eq!(
-                verify_texts(&record_text, &text, chunk),
+                verify_texts(&record_text, &text, chunk, anchor),
                 WorkerMessage::Report {
                     report: whole.clone()
                 }
@@ -279,12 +293,13 @@ mod tests {
         let (record, ledger) = fairdraw_core::demo::demo_draw(50, &Hash32([6; 32])).expect("demo");
         let record_text = serde_json::to_string(&record).expect("json");
         let mut leaves = ledger.leaves.clone();
-        leaves[10].phone_masked = "139****0000".into();
+        leaves[10].phone_commitment.0[0] ^= 1;
         let mut tampered = Ledger::default();
         for l in leaves {
             tampered.push(l);
         }
-        match verify_texts(&record_text, &tampered.to_jsonl(), 333) {
+        let anchor = Anchor::Published(record.rules_hash);
+        match verify_texts(&record_text, &tampered.to_jsonl(), 333, anchor) {
             WorkerMessage::Report { report } => {
                 assert!(
                     report.failed().contains(&"ledger.root"),
@@ -296,14 +311,24 @@ mod tests {
         }
         let mut text = ledger.to_jsonl();
         text.insert_str(0, "{not json\n");
-        match verify_texts(&record_text, &text, 64) {
+        match verify_texts(&record_text, &text, 64, anchor) {
             WorkerMessage::Error { message } => assert!(message.contains("line 1"), "{message}"),
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            verify_texts("{", "", 64),
+            verify_texts("{", "", 64, anchor),
             WorkerMessage::Error { .. }
         ));
+    }
+
+    #[test]
+    fn without_the_anchor_only_the_anchor_check_fails() {
+        let (record, ledger) = fairdraw_core::demo::demo_draw(30, &Hash32([7; 32])).expect("demo");
+        let record_text = serde_json::to_string(&record).expect("json");
+        match verify_texts(&record_text, &ledger.to_jsonl(), 4096, Anchor::Missing) {
+            WorkerMessage::Report { report } => assert_eq!(report.failed(), vec!["anchor"]),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! [`VerifyJob`] in slices, posting [`WorkerMessage`]s as JSON text, so a 1,000,000-entry
 //! ledger never freezes the page and never sits in memory whole.
 
-use crate::verify_job::{ConductJob, VerifyJob, WorkerMessage};
+use crate::verify_job::{Anchor, ConductJob, VerifyJob, WorkerMessage};
 use fairdraw_core::record::DrawRecord;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -91,7 +91,14 @@ async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<Worker
     let record: DrawRecord = serde_json::from_str(&text).map_err(|e| format!("record: {e}"))?;
     let ledger = input(scope, &data, "ledger").await?;
     let total = ledger.size() as u64;
-    let mut job = VerifyJob::new(&record);
+    // The anchor: the rules hash published before entries opened (from the verify link, a
+    // saved ticket, or typed). Without one the `anchor` check fails, as in the CLI.
+    let anchor = Reflect::get(&data, &JsValue::from_str("anchor"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .and_then(|a| fairdraw_core::hash::Hash32::from_hex(a.trim()).ok())
+        .map_or(Anchor::Missing, Anchor::Published);
+    let mut job = VerifyJob::new(&record, anchor);
     let mut done = 0u64;
     while done < total {
         let end = (done + SLICE).min(total);

@@ -490,6 +490,25 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         assert!(!stored.windows(64).any(|w| w == needle) && !wal.windows(64).any(|w| w == needle));
     }
 
+    // The demo's first draw, frozen at start-up, runs with the secret files it wrote: each
+    // secret is revealed to the server before its deadline (tomorrow evening).
+    b.goto(&format!("{base}/organizer/dazhou-2026/0/live"))
+        .await;
+    assert_eq!(b.text("#live-size").await, "3000");
+    for (k, party) in ["organizer", "notary"].iter().enumerate() {
+        let file = srv
+            .dir
+            .join("demo-secrets")
+            .join(format!("dazhou-2026-draw1-{party}.json"));
+        b.upload(&format!("#reveal-file-{k}"), &file).await;
+        b.find(&format!("#reveal-ok-{k}")).await;
+    }
+    b.type_text("#numbers-0", "01 02 03 04 05 06 07").await;
+    b.text_becomes("#numbers-read-0", "01 02 03 04 05 06 | 07")
+        .await;
+    b.click("#run-draw").await;
+    assert_eq!(b.text_becomes("#live-seed", "").await.len(), 64);
+
     // A shopper's entry before the close (through the API; the form has its own test).
     let today = fairdraw_core::civil::CivilDate::china_date_at(now_ms()).expect("today");
     let ticket: Value = reqwest::Client::new()
@@ -549,7 +568,13 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         .await;
     b.type_text("#reveal-1", &secrets[1]).await;
     b.find("#reveal-ok-1").await;
+    // Typed with spaces, as anyone would: the spaces reach the field (the page once took the
+    // space bar for "reveal next" and published 03071219253109 as one number).
     b.type_text("#numbers-0", "03 07 12 19 25 31 09").await;
+    assert_eq!(
+        b.text_becomes("#numbers-read-0", "个号码").await,
+        "7 个号码：03 07 12 19 25 31 | 09"
+    );
     b.find("#entropy-ok").await;
     b.screenshot("live-draw-inputs").await;
     b.assert_labelled("live draw").await;
@@ -597,11 +622,24 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.text_becomes("table.winners", "递补").await;
     b.screenshot("organizer-winners").await;
 
-    // The auditor: the published draw, loaded from this server, verified in a worker.
-    b.goto(&format!("{base}/verify/dazhou-2026/1")).await;
+    // The auditor: the published draw, loaded from this server, verified in a worker against
+    // the anchor the verify link carries.
+    let anchor = view["rules_hash"].as_str().expect("anchor").to_owned();
+    b.goto(&format!("{base}/verify/dazhou-2026/1?anchor={anchor}"))
+        .await;
     let summary = b.text_becomes("#verify-summary", "全部检查通过").await;
     assert!(!summary.contains("未通过"), "{summary}");
     b.screenshot("auditor-all-pass").await;
+    // Without the anchor, the record proves only that it agrees with itself: one check fails.
+    b.goto(&format!("{base}/verify/dazhou-2026/1")).await;
+    b.text_becomes("#verify-summary", "未通过").await;
+    let failed = b
+        .script(
+            "return [...document.querySelectorAll('.checklist li.fail')].map(e => e.dataset.check);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(failed, json!(["anchor"]));
 
     // A tampered record, from files: one failing check, naming what differs.
     let dir = srv.dir.join("auditor");
@@ -619,6 +657,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     let ledger_path = dir.join("ledger.jsonl");
     std::fs::write(&ledger_path, ledger).expect("write");
     b.goto(&format!("{base}/verify")).await;
+    b.type_text("#anchor", &anchor).await;
     b.upload("#record-file", &record_path).await;
     b.upload("#ledger-file", &ledger_path).await;
     b.click("#run-verify").await;
@@ -638,21 +677,6 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     );
     b.screenshot("auditor-tampered").await;
 
-    // The demo's first draw, frozen at start-up, runs with the secret files it wrote.
-    b.goto(&format!("{base}/organizer/dazhou-2026/0/live"))
-        .await;
-    assert_eq!(b.text("#live-size").await, "3000");
-    for (k, party) in ["organizer", "notary"].iter().enumerate() {
-        let file = srv
-            .dir
-            .join("demo-secrets")
-            .join(format!("dazhou-2026-draw1-{party}.json"));
-        b.upload(&format!("#reveal-file-{k}"), &file).await;
-        b.find(&format!("#reveal-ok-{k}")).await;
-    }
-    b.type_text("#numbers-0", "01 02 03 04 05 06 07").await;
-    b.click("#run-draw").await;
-    assert_eq!(b.text_becomes("#live-seed", "").await.len(), 64);
     b.assert_labelled("verify").await;
     b.goto(&format!("{base}/organizer/setup")).await;
     b.text_becomes("#setup-verdict", "✓").await;
@@ -717,6 +741,7 @@ async fn loaded_pages_keep_working_with_the_network_cut() {
     b.text_becomes("#campaign-name", "通川购").await;
     // The verifier loads and checks files, its worker included.
     b.goto(&format!("{base}/verify")).await;
+    b.type_text("#anchor", &record.rules_hash.to_hex()).await;
     b.upload("#record-file", &record_path).await;
     b.upload("#ledger-file", &ledger_path).await;
     b.click("#run-verify").await;

@@ -100,7 +100,11 @@ async fn checklist_names_the_failing_check() {
     use yew::prelude::*;
     let (mut record, ledger) = fairdraw_core::demo::demo_draw(25, &Hash32([8; 32])).expect("demo");
     record.seed.0[0] ^= 1;
-    let report = fairdraw_core::verify::verify_record(&record, &ledger);
+    let report = fairdraw_core::verify::verify_record(
+        &record,
+        &ledger,
+        fairdraw_core::verify::Anchor::Published(record.rules_hash),
+    );
 
     #[derive(Properties, PartialEq)]
     struct Wrap {
@@ -242,7 +246,8 @@ fn the_worker_job_verifies_in_wasm_chunk_by_chunk() {
     use fairdraw_web::verify_job::{WorkerMessage, verify_texts};
     let (record, ledger) = fairdraw_core::demo::demo_draw(300, &Hash32([2; 32])).expect("demo");
     let record_text = serde_json::to_string(&record).expect("json");
-    match verify_texts(&record_text, &ledger.to_jsonl(), 1000) {
+    let anchor = fairdraw_web::verify_job::Anchor::Published(record.rules_hash);
+    match verify_texts(&record_text, &ledger.to_jsonl(), 1000, anchor) {
         WorkerMessage::Report { report } => assert!(report.all_passed(), "{:?}", report.failed()),
         other => panic!("{other:?}"),
     }

@@ -14,7 +14,7 @@ use serde_json::json;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-const TICKETS_KEY: &str = "fairdraw.tickets";
+use crate::state::TICKETS_KEY;
 
 /// Props of [`EnterPage`].
 #[derive(Properties, PartialEq)]
@@ -167,10 +167,11 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
                         ticket_id: t["ticket_id"].as_str().unwrap_or_default().to_owned(),
                         draw_index: t["draw_index"].as_u64().unwrap_or(0) as u32,
                         leaf_index: t["leaf_index"].as_u64().unwrap_or(0),
-                        phone_masked: t["leaf"]["phone_masked"]
+                        phone_masked: t["phone_opening"]["phone_masked"]
                             .as_str()
                             .unwrap_or_default()
                             .to_owned(),
+                        anchor: t["promise"]["rules_hash"].as_str().map(str::to_owned),
                     });
                 if let Ok(t) = &result {
                     let list = remember_ticket((*tickets).clone(), t.clone());
@@ -251,7 +252,8 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
                 <input id="phone" type="tel" autocomplete="tel" value={form.input.phone.clone()} oninput={edit(Field::Phone)} />
                 <label class="consent">
                     <input id="consent" type="checkbox" checked={form.consent} onchange={on_consent} />
-                    { l.t(" 同意：如中奖，公示打码后的手机号（如 138****1234）", " I agree that my masked number (e.g. 138****1234) is published if I win") }
+                    { l.t(" 同意公示：本张小票的商户、金额、日期、登记时间和一个仅用于本期抽奖的匿名编号（不含手机号）；只有中奖或候补时，才公示打码后的手机号（如 138****1234）",
+                        " I agree to the publication of this receipt's shop, amount, date and time of entry under an anonymous code used for this draw only (no phone number); my masked number (e.g. 138****1234) is published only if I win or am an alternate") }
                 </label>
                 { live }
                 <button id="submit-entry" class="primary" type="submit" disabled={!can_submit}>{ l.t("提交", "Submit") }</button>

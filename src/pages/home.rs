@@ -80,7 +80,7 @@ fn campaign_home(props: &CampaignHomeProps) -> Html {
                     <p>
                         <Link<Route> to={Route::Results}>{ l.t("查看中奖名单", "See the winners") }</Link<Route>>
                         { " · " }
-                        <Link<Route> to={Route::VerifyDraw { campaign: c.id.clone(), draw: d.index }}>{ l.t("验证本期", "Verify this draw") }</Link<Route>>
+                        <a href={c.verify_href(d.index)}>{ l.t("验证本期", "Verify this draw") }</a>
                     </p>
                 }
             </li>
@@ -114,7 +114,7 @@ fn campaign_home(props: &CampaignHomeProps) -> Html {
             </section>
             <details class="evidence">
                 <summary>{ l.t("公证与验证信息", "Evidence for auditors") }</summary>
-                <p>{ l.t("规则哈希：", "Rules hash: ") }<code id="home-rules-hash">{ c.published_hash.clone().unwrap_or_default() }</code></p>
+                <p>{ l.t("规则哈希（锚点，开始登记前公布；与海报、报纸上印的对照）：", "Rules hash (the anchor, published before entries opened; compare it with the posters and the newspaper): ") }<code id="home-rules-hash">{ c.published_hash.clone().unwrap_or_default() }</code></p>
                 <ul>
                     { for c.draws.iter().flat_map(|d| d.commitments.iter().map(move |cm| html! {
                         <li><code>{ format!("{} · {} · {}", d.name, cm.party, cm.commitment) }</code></li>

@@ -13,12 +13,14 @@ use crate::api::{self, ApiError, CampaignView};
 use crate::components::qr::Qr;
 use crate::hooks::{Load, use_campaign};
 use crate::i18n::Lang;
-use crate::live::{Ceremony, LiveInputs, rolling_phone, storage_key};
+use crate::live::{Ceremony, LiveInputs, numbers_as_read, rolling_ticket, storage_key};
 use crate::pages::organizer::DrawPageProps;
 use crate::verify_job::{ConductJob, WorkerMessage};
 use crate::worker_client::{JobHandle, set, start_job};
-use fairdraw_core::ledger::Ledger;
+use fairdraw_core::draw::Selection;
+use fairdraw_core::ledger::{Ledger, PhoneOpening};
 use fairdraw_core::record::DrawRecord;
+use fairdraw_core::seed::Reveal;
 use gloo::file::callbacks::{FileReader, read_as_text};
 use gloo::storage::{LocalStorage, Storage};
 use gloo::timers::callback::{Interval, Timeout};
@@ -108,27 +110,89 @@ fn stage(props: &StageProps) -> Html {
     let posting = use_state(|| Posting::Idle);
     let conducted = use_state(|| None::<Result<DrawRecord, String>>);
     let job = use_mut_ref(|| None::<JobHandle>);
+    let Some(d) = c.draws.get(n as usize) else {
+        return html! { <div class="live"><p class="fail">{ l.t("没有这一期。", "No such draw.") }</p></div> };
+    };
+    // Reveals the server has recorded (with its times): from the campaign, then as posted.
+    let recorded = use_state(|| d.reveals.clone());
+    let reveal_error = use_state(|| None::<ApiError>);
+    let freeze = d.freeze.clone();
+    let ledger_rc = props.ledger.0.clone();
+    // Each secret that opens its commitment goes to the server at once: the reveal's time is
+    // the server's, and it must come before the deadline and before the public numbers exist.
+    let pending: Vec<(String, String)> = match &freeze {
+        None => Vec::new(),
+        Some(f) => {
+            let ceremony = Ceremony {
+                rules: &c.rules,
+                draw_index: n,
+                ledger: &ledger_rc,
+                freeze: f,
+            };
+            let parties = c
+                .rules
+                .draw(n)
+                .map(|d| d.seed_parties.clone())
+                .unwrap_or_default();
+            ceremony
+                .secrets(&inputs)
+                .into_iter()
+                .zip(parties)
+                .filter(|(_, p)| !recorded.iter().any(|r| &r.party == p))
+                .filter_map(|(s, p)| s.ok().map(|s| (p, hex::encode(s.0))))
+                .collect()
+        }
+    };
+    {
+        let (recorded, reveal_error) = (recorded.clone(), reveal_error.clone());
+        let base = format!("/api/organizer/campaigns/{}/draws/{n}", c.id);
+        use_effect_with(pending, move |pending| {
+            let pending = pending.clone();
+            if !pending.is_empty() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let mut got: Vec<Reveal> = (*recorded).clone();
+                    for (party, secret) in pending {
+                        let body = serde_json::json!({ "party": party, "secret": secret });
+                        match api::org_post(&format!("{base}/reveals"), &body).await {
+                            Ok(v) => match serde_json::from_value::<Reveal>(v) {
+                                Ok(r) => {
+                                    got.retain(|x| x.party != r.party);
+                                    got.push(r);
+                                    reveal_error.set(None);
+                                }
+                                Err(e) => {
+                                    reveal_error.set(Some(ApiError::local("REVEAL_UNREADABLE", e)))
+                                }
+                            },
+                            Err(e) => reveal_error.set(Some(e)),
+                        }
+                    }
+                    recorded.set(got);
+                });
+            }
+        });
+    }
     {
         let (conducted, job) = (conducted.clone(), job.clone());
         let ask = inputs
             .drawn
             .then(|| {
-                c.draws
-                    .get(n as usize)
-                    .and_then(|d| d.tree_head.clone())
-                    .map(|tree_head| ConductJob {
-                        rules: c.rules.clone(),
-                        draw_index: n,
-                        tree_head,
-                        commitments: c.draws[n as usize].commitments.clone(),
-                        inputs: (*inputs).clone(),
-                    })
+                freeze.clone().map(|freeze| ConductJob {
+                    rules: c.rules.clone(),
+                    draw_index: n,
+                    freeze,
+                    reveals: (*recorded).clone(),
+                    inputs: (*inputs).clone(),
+                })
             })
             .flatten();
         let blob = props.ledger.1.clone();
+        let ledger = ledger_rc.clone();
+        let campaign = c.id.clone();
         use_effect_with(ask, move |ask| {
             if let Some(ask) = ask {
                 let msg = js_sys::Object::new();
+                let job_for_record = ask.clone();
                 let started = set(&msg, "job", &"conduct".into())
                     .and_then(|_| {
                         set(
@@ -141,7 +205,30 @@ fn stage(props: &StageProps) -> Html {
                     .and_then(|_| {
                         let done = conducted.clone();
                         start_job(&msg, move |m| match m {
-                            WorkerMessage::Record { record } => done.set(Some(Ok(*record))),
+                            WorkerMessage::Selection {
+                                seed,
+                                winners,
+                                alternates,
+                                draws_used,
+                            } => {
+                                let selection = Selection {
+                                    winners,
+                                    alternates,
+                                    draws_used,
+                                };
+                                let (done, job, ledger, campaign) = (
+                                    done.clone(),
+                                    job_for_record.clone(),
+                                    ledger.clone(),
+                                    campaign.clone(),
+                                );
+                                wasm_bindgen_futures::spawn_local(async move {
+                                    done.set(Some(
+                                        finish_record(&campaign, &job, &ledger, seed, &selection)
+                                            .await,
+                                    ));
+                                });
+                            }
                             WorkerMessage::Error { message } => done.set(Some(Err(message))),
                             _ => {}
                         })
@@ -156,29 +243,28 @@ fn stage(props: &StageProps) -> Html {
         });
     }
     let drand_note = use_state(|| None::<String>);
-    // Once per ledger and head, not on every repaint of the rolling numbers: a root over a large
-    // ledger costs milliseconds, and the animation repaints 14 times a second.
+    // Once per ledger and freeze, not on every repaint of the rolling numbers: a root over a
+    // large ledger costs milliseconds, and the animation repaints 14 times a second.
     let root = *use_memo(props.ledger.clone(), |l| l.0.root());
-    let head = c.draws.get(n as usize).and_then(|d| d.tree_head.clone());
-    let sth_ok = *use_memo((head, c.rules.server_key), |(h, key)| {
-        h.as_ref().is_some_and(|h| h.verify(key).is_ok())
+    let freeze_ok = *use_memo((freeze.clone(), c.rules.server_key), |(f, key)| {
+        f.as_ref().is_some_and(|f| f.verify(key).is_ok())
     });
-    let Some(d) = c.draws.get(n as usize) else {
-        return html! { <div class="live"><p class="fail">{ l.t("没有这一期。", "No such draw.") }</p></div> };
-    };
-    let Some(sth) = &d.tree_head else {
+    let Some(frozen) = &d.freeze else {
         return html! { <div class="live"><p class="big">{ l.t("本期名单尚未冻结。", "This draw's ledger is not frozen yet.") }</p></div> };
     };
     let ledger = &*props.ledger.0;
-    let ledger_ok = sth_ok && ledger.size() == sth.head.tree_size && root == sth.head.root;
+    let ledger_ok = freeze_ok
+        && frozen.freeze.rules_hash == c.rules.hash()
+        && ledger.size() == frozen.freeze.tree_size
+        && root == frozen.freeze.root;
     let ceremony = Ceremony {
         rules: &c.rules,
         draw_index: n,
         ledger,
-        tree_head: sth,
-        commitments: &d.commitments,
+        freeze: frozen,
     };
-    let reveals = ceremony.reveals(&inputs);
+    let secrets = ceremony.secrets(&inputs);
+    let all_recorded = ceremony.recorded(&recorded).is_ok();
     // The draw itself runs in the worker (its bundle holds the selection and BLS code).
     let record = conducted.as_ref().filter(|_| inputs.drawn);
     let save = {
@@ -255,7 +341,8 @@ fn stage(props: &StageProps) -> Html {
         })
     };
     let entropy_check = crate::live::entropy_form(&d.entropy, &inputs);
-    let ready = ledger_ok && reveals.iter().all(Result::is_ok) && entropy_check.is_ok();
+    let numbers_read = numbers_as_read(&d.entropy, &inputs);
+    let ready = ledger_ok && all_recorded && entropy_check.is_ok();
     let run = {
         let (inputs, save) = (inputs.clone(), save.clone());
         Callback::from(move |_| {
@@ -310,6 +397,20 @@ fn stage(props: &StageProps) -> Html {
     let on_key = {
         let reveal_next = reveal_next.clone();
         Callback::from(move |e: KeyboardEvent| {
+            // Keys typed into a field belong to the field: a space in the public numbers is a
+            // separator, not "reveal the next prize".
+            let in_field = e
+                .target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                .is_some_and(|el| {
+                    matches!(
+                        el.tag_name().as_str(),
+                        "INPUT" | "TEXTAREA" | "SELECT" | "BUTTON"
+                    )
+                });
+            if in_field {
+                return;
+            }
             if matches!(e.key().as_str(), " " | "ArrowRight" | "PageDown") {
                 e.prevent_default();
                 reveal_next.emit(());
@@ -328,10 +429,16 @@ fn stage(props: &StageProps) -> Html {
         let (posting, key) = (posting.clone(), key.clone());
         let record = record.and_then(|r| r.as_ref().ok()).cloned();
         let (id, state) = (c.id.clone(), d.state.clone());
+        let anchor = c.rules.hash().to_hex();
         Callback::from(move |_| {
             let Some(record) = record.clone() else { return };
-            let (posting, key, id, state) =
-                (posting.clone(), key.clone(), id.clone(), state.clone());
+            let (posting, key, id, state, anchor) = (
+                posting.clone(),
+                key.clone(),
+                id.clone(),
+                state.clone(),
+                anchor.clone(),
+            );
             posting.set(Posting::Busy);
             wasm_bindgen_futures::spawn_local(async move {
                 let base = format!("/api/organizer/campaigns/{id}/draws/{n}");
@@ -350,7 +457,10 @@ fn stage(props: &StageProps) -> Html {
                         let origin = web_sys::window()
                             .and_then(|w| w.location().origin().ok())
                             .unwrap_or_default();
-                        posting.set(Posting::Done(format!("{origin}/verify/{id}/{n}")));
+                        // The link carries the anchor, so a phone checks against it.
+                        posting.set(Posting::Done(format!(
+                            "{origin}/verify/{id}/{n}?anchor={anchor}"
+                        )));
                     }
                     Err(e) => posting.set(Posting::Failed(e)),
                 }
@@ -372,8 +482,13 @@ fn stage(props: &StageProps) -> Html {
         <details class="live-inputs" open={!inputs_locked} aria-label={l.t("开奖输入", "Draw inputs")}>
             <summary>{ if inputs_locked { l.t("开奖输入（已锁定，展开查看）", "Draw inputs (locked; open to see)") } else { l.t("开奖输入", "Draw inputs") } }</summary>
             <h2>{ l.t("1. 种子秘密揭示", "1. Seed secrets revealed") }</h2>
+            <p class="note">{ format!("{} {}", l.t("揭示截止：", "Reveal deadline: "), crate::i18n::china_time(d.reveal_deadline_ms)) }</p>
+            if let Some(e) = &*reveal_error {
+                <p class="fail" role="alert" id="reveal-error">{ l.t(&e.message_zh, &e.message_en) }</p>
+            }
             { for parties.iter().enumerate().map(|(k, p)| {
-                let status = &reveals[k];
+                let status = &secrets[k];
+                let at = recorded.iter().find(|r| &r.party == p).map(|r| r.revealed_at_ms);
                 html! {
                     <div class="reveal" data-party={p.clone()}>
                         <label for={format!("reveal-{k}")}>{ format!("{} {p}", l.t("参与方", "Party")) }</label>
@@ -381,9 +496,10 @@ fn stage(props: &StageProps) -> Html {
                             value={inputs.reveals.get(k).cloned().unwrap_or_default()} oninput={set_reveal(k)} />
                         <label class="file" for={format!("reveal-file-{k}")}>{ l.t("或载入秘密文件", "or load the secret file") }</label>
                         <input id={format!("reveal-file-{k}")} type="file" accept=".json" disabled={inputs_locked} onchange={load_reveal(k)} />
-                        { match status {
-                            Ok(_) => html! { <p class="pass" id={format!("reveal-ok-{k}")}>{ l.t("✓ 与承诺一致", "✓ matches the commitment") }</p> },
-                            Err(e) => html! { <p class="note">{ e }</p> },
+                        { match (status, at) {
+                            (Ok(_), Some(t)) => html! { <p class="pass" id={format!("reveal-ok-{k}")}>{ format!("{} · {} {}", l.t("✓ 与承诺一致", "✓ matches the commitment"), l.t("服务器登记于", "recorded by the server at"), crate::i18n::china_time(t)) }</p> },
+                            (Ok(_), None) => html! { <p class="note" aria-busy="true">{ l.t("✓ 与承诺一致，正在向服务器登记……", "✓ matches the commitment; recording with the server…") }</p> },
+                            (Err(e), _) => html! { <p class="note">{ e }</p> },
                         } }
                     </div>
                 }
@@ -398,9 +514,15 @@ fn stage(props: &StageProps) -> Html {
             if let Some(spec) = &d.entropy.public_numbers {
                 { for spec.sources.iter().enumerate().map(|(k, s)| html! {
                     <>
-                        <label for={format!("numbers-{k}")}>{ s }</label>
+                        <label for={format!("numbers-{k}")}>{ &s.name }</label>
                         <input id={format!("numbers-{k}")} class="mono" disabled={inputs_locked} inputmode="numeric"
                             value={inputs.numbers.get(k).cloned().unwrap_or_default()} oninput={set_number(k)} />
+                        { match numbers_read.get(k) {
+                            Some(Ok((count, shown))) => html! { <p class="pass" id={format!("numbers-read-{k}")}>{ format!("{count} {}{shown}", l.t("个号码：", " numbers: ")) }</p> },
+                            Some(Err((zh, en))) if inputs.numbers.get(k).is_some_and(|t| !t.trim().is_empty()) =>
+                                html! { <p class="note" id={format!("numbers-read-{k}")}>{ l.t(zh, en) }</p> },
+                            _ => html! {},
+                        } }
                     </>
                 }) }
             }
@@ -429,7 +551,7 @@ fn stage(props: &StageProps) -> Html {
                                 <span class="prize-name">{ format!("{} {} · {}", l.t("第", "Prize"), k + 1, w.prize.clone().unwrap_or_default()) }</span>
                                 <span class="phone" aria-hidden={rolling_now.then_some("true")}>{
                                     if shown { w.phone_masked.clone() }
-                                    else if rolling_now { rolling_phone(ledger, rolling.unwrap_or(0) + u64::from(k) * 1000).to_owned() }
+                                    else if rolling_now { rolling_ticket(ledger, rolling.unwrap_or(0) + u64::from(k) * 1000) }
                                     else { "···".to_owned() }
                                 }</span>
                                 if shown { <code class="ticket-ref">{ format!("#{} {}", w.leaf_index, &w.ticket_id.to_hex()[..8]) }</code> }
@@ -477,7 +599,7 @@ fn stage(props: &StageProps) -> Html {
                 <p>{ l.t("冻结名单：", "Frozen ledger: ") }<strong id="live-size">{ ledger.size() }</strong>{ l.t(" 张奖券", " tickets") }</p>
                 <p>{ l.t("本机计算的默克尔根：", "Merkle root computed here: ") }<code id="live-root">{ root.to_hex() }</code></p>
                 <p id="live-sth" class={if ledger_ok { "pass" } else { "fail" }}>{
-                    if ledger_ok { l.t("✓ 与服务器签名的冻结记录一致", "✓ matches the server's signed freeze") }
+                    if ledger_ok { l.t("✓ 与服务器签名的冻结声明一致", "✓ matches the server's signed freeze") }
                     else { l.t("✗ 与签名的冻结记录不一致！", "✗ does NOT match the signed freeze!") }
                 }</p>
             </section>
@@ -485,4 +607,49 @@ fn stage(props: &StageProps) -> Html {
             { stage }
         </div>
     }
+}
+
+/// After the worker's selection: the phone openings of exactly the placed leaves, from the
+/// server, and the record assembled (each opening checked against its leaf's commitment).
+async fn finish_record(
+    campaign: &str,
+    job: &ConductJob,
+    ledger: &Ledger,
+    seed: fairdraw_core::hash::Hash32,
+    selection: &Selection,
+) -> Result<DrawRecord, String> {
+    let placed: Vec<u64> = selection
+        .winners
+        .iter()
+        .chain(&selection.alternates)
+        .copied()
+        .collect();
+    let url = format!(
+        "/api/organizer/campaigns/{campaign}/draws/{}/openings",
+        job.draw_index
+    );
+    let v = api::org_post(&url, &serde_json::json!({ "leaves": placed }))
+        .await
+        .map_err(|e| e.message_en)?;
+    let openings: Vec<(u64, PhoneOpening)> = v["openings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| {
+                    let leaf = o["leaf_index"].as_u64()?;
+                    let opening = serde_json::from_value::<PhoneOpening>(serde_json::json!({
+                        "phone_masked": o["phone_masked"], "phone_salt": o["phone_salt"] }))
+                    .ok()?;
+                    Some((leaf, opening))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let ceremony = Ceremony {
+        rules: &job.rules,
+        draw_index: job.draw_index,
+        ledger,
+        freeze: &job.freeze,
+    };
+    ceremony.assemble(&job.reveals, &job.inputs, seed, selection, &openings)
 }

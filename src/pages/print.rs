@@ -28,8 +28,11 @@ pub fn print_page(props: &DrawPageProps) -> Html {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
-    let url = format!("{origin}/verify/{}/{}", c.id, props.draw);
-    let th = &r.tree_head;
+    let url = format!(
+        "{origin}/verify/{}/{}?anchor={}",
+        c.id, props.draw, r.rules_hash
+    );
+    let f = &r.freeze.freeze;
     let row = |k: &str, v: String| html! { <tr><th scope="row">{ k.to_owned() }</th><td class="mono">{ v }</td></tr> };
     html! {
         <div class="print" id="print-record">
@@ -37,15 +40,18 @@ pub fn print_page(props: &DrawPageProps) -> Html {
             <h1>{ format!("{} · {}", r.rules.name_zh, r.rules.draws.get(r.draw_index as usize).map(|d| d.name.clone()).unwrap_or_default()) }</h1>
             <p>{ &r.rules.organizer }</p>
             <table class="record">
-                { row(l.t("规则哈希", "Rules hash"), r.rules_hash.to_hex()) }
-                { row(l.t("冻结名单条数", "Ledger size"), th.head.tree_size.to_string()) }
-                { row(l.t("默克尔根", "Merkle root"), th.head.root.to_hex()) }
-                { row(l.t("冻结时间（毫秒）", "Frozen at (ms)"), th.head.timestamp_ms.to_string()) }
-                { row(l.t("服务器签名", "Server signature"), hex::encode(th.signature.as_slice())) }
+                { row(l.t("规则哈希（锚点）", "Rules hash (the anchor)"), r.rules_hash.to_hex()) }
+                { row(l.t("冻结名单条数", "Ledger size"), f.tree_size.to_string()) }
+                { row(l.t("默克尔根", "Merkle root"), f.root.to_hex()) }
+                { row(l.t("总权重", "Total weight"), f.total_weight.to_string()) }
+                { row(l.t("抽奖树根", "Draw-tree root"), f.draw_root.to_hex()) }
+                { row(l.t("冻结时间", "Frozen at"), crate::i18n::china_time(f.frozen_at_ms)) }
+                { row(l.t("服务器签名", "Server signature"), hex::encode(r.freeze.signature.as_slice())) }
                 { row(l.t("服务器公钥", "Server key"), hex::encode(r.rules.server_key)) }
-                { for r.commitments.iter().map(|cm| row(&format!("{} {}", l.t("承诺", "Commitment"), cm.party), cm.commitment.to_hex())) }
-                { for r.reveals.iter().map(|rv| row(&format!("{} {}", l.t("秘密", "Secret"), rv.party), hex::encode(rv.secret.0))) }
-                if let Some(p) = &r.public_entropy.public_numbers { { row(l.t("公开号码", "Public numbers"), p.key.clone()) } }
+                { for f.commitments.iter().map(|cm| row(&format!("{} {}", l.t("承诺", "Commitment"), cm.party), format!("{} · {}", cm.commitment, crate::i18n::china_time(cm.published_at_ms)))) }
+                { for r.reveals.iter().map(|rv| row(&format!("{} {}", l.t("秘密", "Secret"), rv.party), format!("{} · {}", hex::encode(rv.secret.0), crate::i18n::china_time(rv.revealed_at_ms)))) }
+                if let Some(p) = &r.public_entropy.public_numbers { { row(l.t("公开号码（如输入）", "Public numbers (as entered)"), p.values.join(" / ")) } }
+                if let Some(p) = &r.public_entropy.public_numbers { { row(l.t("号码键串", "Key string"), p.key.clone()) } }
                 if let Some(dr) = &r.public_entropy.drand { { row("drand", format!("{} · {}", dr.round, dr.randomness)) } }
                 { row(l.t("种子", "Seed"), r.seed.to_hex()) }
                 { row(l.t("算法", "Algorithm"), r.algorithm.clone()) }

@@ -2,12 +2,10 @@
 //! to verify the draw in this browser.
 
 use crate::api::DrawView;
-use crate::app::Route;
 use crate::hooks::{Load, use_current_campaign, use_now};
 use crate::i18n::Lang;
 use crate::state::draw_state_text;
 use yew::prelude::*;
-use yew_router::prelude::*;
 
 /// Props of [`ResultsPage`].
 #[derive(Properties, PartialEq)]
@@ -71,8 +69,8 @@ pub fn results_page(props: &ResultsPageProps) -> Html {
                 </table>
                 <p><strong>{ l.t("候补：", "Alternates: ") }</strong>
                     { results.alternates.iter().map(|a| a.phone_masked.clone()).collect::<Vec<_>>().join(l.t("、", ", ")) }</p>
-                <p><Link<Route> to={Route::VerifyDraw { campaign: c.id.clone(), draw: d.index }} classes="button">
-                    { l.t("在本机验证这次抽奖", "Verify this draw in this browser") }</Link<Route>></p>
+                <p><a href={c.verify_href(d.index)} class="button">
+                    { l.t("在本机验证这次抽奖", "Verify this draw in this browser") }</a></p>
             </section>
         }
     };

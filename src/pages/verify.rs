@@ -28,7 +28,29 @@ pub struct VerifyPageProps {
 struct Inputs {
     record: Option<File>,
     ledger: Option<File>,
+    anchor: String,
     job: Option<JobHandle>,
+}
+
+/// The anchor to check against: `?anchor=` in the link (verify links and QR codes carry it),
+/// else the rules hash a saved ticket's signed promise names for this campaign.
+fn initial_anchor(campaign: Option<&str>) -> String {
+    let from_link = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|q| {
+            q.trim_start_matches('?')
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("anchor=").map(str::to_owned))
+        });
+    from_link
+        .or_else(|| {
+            let id = campaign?;
+            crate::state::saved_tickets()
+                .into_iter()
+                .find(|t| t.campaign_id == id)
+                .and_then(|t| t.anchor)
+        })
+        .unwrap_or_default()
 }
 
 fn server_urls(campaign: &str, draw: u32) -> (String, String) {
@@ -44,6 +66,7 @@ fn start(
     let msg = js_sys::Object::new();
     {
         let i = inputs.borrow();
+        set(&msg, "anchor", &i.anchor.clone().into())?;
         for (key, file, source) in [
             ("record", &i.record, &state.record),
             ("ledger", &i.ledger, &state.ledger),
@@ -78,7 +101,17 @@ fn describe(l: Lang, s: &Option<Source>) -> String {
 pub fn verify_page(props: &VerifyPageProps) -> Html {
     let l = props.lang;
     let state = use_reducer(VerifyState::default);
-    let inputs = use_mut_ref(Inputs::default);
+    let campaign = props.server.as_ref().map(|(c, _)| c.to_string());
+    let inputs = use_mut_ref(|| Inputs {
+        anchor: initial_anchor(campaign.as_deref()),
+        ..Inputs::default()
+    });
+    let on_anchor = {
+        let inputs = inputs.clone();
+        Callback::from(move |e: InputEvent| {
+            inputs.borrow_mut().anchor = e.target_unchecked_into::<HtmlInputElement>().value();
+        })
+    };
     // From this server: choose both inputs and run once.
     {
         let state = state.clone();
@@ -194,6 +227,13 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
                     <input id="ledger-file" type="file" accept=".jsonl,.txt" onchange={on_file(true)} />
                     <span class="loaded" id="ledger-source">{ describe(l, &state.ledger) }</span>
                 </div>
+            </div>
+            <div class="field">
+                <label for="anchor">{ l.t("公布的规则哈希（锚点）", "Published rules hash (the anchor)") }</label>
+                <input id="anchor" class="mono" autocomplete="off" spellcheck="false" value={inputs.borrow().anchor.clone()} oninput={on_anchor}
+                    placeholder={l.t("海报、报纸或公证文件上印的 64 位十六进制数", "the 64 hex digits on the posters, in the newspaper or in the notary's file")} />
+                <p class="note">{ l.t("记录中的一切都要与开始登记前公布的这个哈希相连；没有它，一份记录只能证明它自身前后一致。",
+                    "Everything in the record must chain from this hash, published before entries opened; without it a record proves only that it agrees with itself.") }</p>
             </div>
             <button id="run-verify" class="primary" disabled={!state.ready()} onclick={run}>{ l.t("开始验证", "Verify") }</button>
             if let (Some(p), Some((_, _, leaves))) = (state.percent(), state.progress) {

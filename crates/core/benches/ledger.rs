@@ -8,7 +8,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::merkle::CompactTree;
 use fairdraw_core::summary::LedgerScanner;
-use fairdraw_core::verify::{scan_rules, verify_summary};
+use fairdraw_core::verify::{Anchor, scan_rules, verify_summary};
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
 use std::time::Duration;
@@ -75,7 +75,11 @@ fn bench(c: &mut Criterion) {
             for leaf in &ledger.leaves {
                 scanner.push(leaf);
             }
-            let report = verify_summary(&record, &scanner.finish());
+            let report = verify_summary(
+                &record,
+                &scanner.finish(),
+                Anchor::Published(record.rules_hash),
+            );
             assert!(report.all_passed());
             black_box(report)
         })

@@ -224,15 +224,37 @@ pub fn assemble_record(
     opening: impl Fn(u64) -> Option<PhoneOpening>,
 ) -> Result<DrawRecord, ConductError> {
     let draw = i.rules.draw(i.draw_index).ok_or(ConductError::NoSuchDraw)?;
-    let summary = LedgerSummary::of(i.ledger, None);
-    let (mut winners, mut alternates) = placements_for(i.rules, i.draw_index, &summary, selection);
-    for p in winners.iter_mut().chain(alternates.iter_mut()) {
-        let o = opening(p.leaf_index)
-            .filter(|o| Some(o.commitment()) == summary.phone_commitment(p.leaf_index))
-            .ok_or(ConductError::Opening(p.leaf_index))?;
-        p.phone_masked = o.phone_masked;
-        p.phone_salt = o.phone_salt;
-    }
+    // Only the placed leaves are read: no pass over the whole ledger.
+    let place = |rank: usize, index: u64, prize: Option<String>| {
+        let leaf = usize::try_from(index)
+            .ok()
+            .and_then(|k| i.ledger.leaves.get(k))
+            .ok_or(ConductError::Opening(index))?;
+        let o = opening(index)
+            .filter(|o| o.commitment() == leaf.phone_commitment)
+            .ok_or(ConductError::Opening(index))?;
+        Ok(Placement {
+            rank: rank as u32,
+            prize,
+            leaf_index: index,
+            ticket_id: leaf.ticket_id,
+            participant: leaf.participant,
+            phone_masked: o.phone_masked,
+            phone_salt: o.phone_salt,
+        })
+    };
+    let winners = selection
+        .winners
+        .iter()
+        .enumerate()
+        .map(|(r, ix)| place(r, *ix, draw.prizes.get(r).map(|p| p.name.clone())))
+        .collect::<Result<Vec<_>, ConductError>>()?;
+    let alternates = selection
+        .alternates
+        .iter()
+        .enumerate()
+        .map(|(r, ix)| place(r, *ix, None))
+        .collect::<Result<Vec<_>, ConductError>>()?;
     Ok(DrawRecord {
         version: RECORD_VERSION,
         rules: i.rules.clone(),

@@ -450,13 +450,12 @@ pub async fn freeze(
     Ok(Json(json!({ "freeze": signed })))
 }
 
+/// Each leaf's weight and hash, in index order.
+pub type WeightedLeaves = Vec<(u32, Hash32)>;
+
 /// Each leaf's weight and hash, in index order, as the current transaction sees them, and the
 /// latest acknowledgement time.
-pub fn frozen_leaves(
-    c: &Connection,
-    id: &str,
-    n: u32,
-) -> ApiResult<(Vec<(u32, Hash32)>, Option<u64>)> {
+pub fn frozen_leaves(c: &Connection, id: &str, n: u32) -> ApiResult<(WeightedLeaves, Option<u64>)> {
     let mut stmt = c.prepare("SELECT weight, leaf_hash, entered_at_ms FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY leaf_index")?;
     let mut rows = stmt.query(params![id, n])?;
     let mut out = Vec::new();
