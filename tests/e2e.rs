@@ -534,6 +534,8 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     let sth = b.text_becomes("#sth-1", "root").await;
     assert!(sth.starts_with("1201 "), "{sth}");
     b.screenshot("organizer-frozen").await;
+    // A minute later (this clock only moves when told): reveals must follow the freeze.
+    srv.clock.set(closes + 3_600_000 + 60_000);
 
     // On the shopper's phone, the ticket is now proven in the frozen ledger, in the browser.
     let saved = json!([{ "campaign_id": "dazhou-2026", "ticket_id": ticket_id, "draw_index": 1,
