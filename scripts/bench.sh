@@ -15,7 +15,8 @@ OUT="$(mktemp -d)"
 target/release/fairdraw-verify demo --entries "$N" --out "$OUT" >/dev/null
 ls -l "$OUT"
 /usr/bin/time -f "check: %e s wall, %M KB peak RSS" \
-  target/release/fairdraw-verify check "$OUT/draw-record.json" --ledger "$OUT/ledger.jsonl" | tail -1
+  target/release/fairdraw-verify check "$OUT/draw-record.json" --ledger "$OUT/ledger.jsonl" \
+  --anchor "$(cat "$OUT/anchor.txt")" | tail -1
 /usr/bin/time -f "root: %e s wall, %M KB peak RSS" \
   target/release/fairdraw-verify root --ledger "$OUT/ledger.jsonl"
 rm -rf "$OUT"

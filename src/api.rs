@@ -3,7 +3,7 @@
 
 use fairdraw_core::civil::CivilDate;
 use fairdraw_core::freeze::SignedFreeze;
-use fairdraw_core::record::{DrawRecord, Placement};
+use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::{CampaignRules, EntropySpec, Prize};
 use fairdraw_core::seed::Reveal;
 use fairdraw_core::seed::SeedCommitment;
@@ -160,47 +160,65 @@ pub async fn blob_text(blob: &web_sys::Blob) -> Result<String, ApiError> {
         .map_err(|e| ApiError::network(format!("{e:?}")))
 }
 
-/// A winner as the results show it, forfeits applied.
+/// Someone who holds or held a prize.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct WinnerView {
-    /// Rank (0-based).
+pub struct HolderView {
+    /// `winner` or `alternate`.
+    pub kind: String,
+    /// The winner's or the alternate's rank (0-based).
     pub rank: u32,
-    /// Prize name.
-    pub prize: Option<String>,
     /// Leaf index.
     pub leaf_index: u64,
     /// Ticket id (hex).
     pub ticket_id: String,
     /// Masked phone.
     pub phone_masked: String,
-    /// Did not claim.
-    #[serde(default)]
+    /// Held it and did not claim.
     pub forfeited: bool,
-    /// The alternate who stepped in.
-    #[serde(default)]
-    pub replaced_by: Option<Replacement>,
 }
 
-/// The alternate who took a forfeited prize.
+/// A prize as the results show it, forfeits applied (SPEC.md §7.3).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Replacement {
-    /// The alternate's rank.
-    pub alternate_rank: u32,
+pub struct PrizeView {
+    /// The prize's rank (0-based).
+    pub rank: u32,
+    /// Its name.
+    pub prize: Option<String>,
+    /// The winner, then each alternate who stepped in; the last holds it unless forfeited.
+    pub holders: Vec<HolderView>,
+}
+
+impl PrizeView {
+    /// Who holds it now (none when the last holder forfeited too).
+    pub fn current(&self) -> Option<&HolderView> {
+        self.holders.last().filter(|h| !h.forfeited)
+    }
+}
+
+/// An alternate as the results show it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct AlternateView {
+    /// Rank (0-based).
+    pub rank: u32,
     /// Leaf index.
     pub leaf_index: u64,
     /// Ticket id (hex).
     pub ticket_id: String,
     /// Masked phone.
     pub phone_masked: String,
+    /// `waiting`, `holds` or `forfeited`.
+    pub state: String,
+    /// The prize it stepped in for.
+    pub prize: Option<u32>,
 }
 
 /// A published draw's results.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Results {
-    /// Winners in rank order.
-    pub winners: Vec<WinnerView>,
+    /// Prizes in rank order.
+    pub prizes: Vec<PrizeView>,
     /// Alternates in rank order.
-    pub alternates: Vec<Placement>,
+    pub alternates: Vec<AlternateView>,
 }
 
 /// One draw as the server publishes it.

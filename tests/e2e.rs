@@ -611,6 +611,23 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         first.as_str()
     );
 
+    // Reopened later, the live page shows the published result, not a fresh ceremony.
+    b.goto(&format!("{base}/organizer/dazhou-2026/1/live"))
+        .await;
+    b.find("#live-published").await;
+    assert_eq!(b.text_becomes("#live-seed", "").await, seed);
+    assert!(
+        b.script(
+            "return document.querySelector('#run-draw') === null;",
+            json!([])
+        )
+        .await
+        .as_bool()
+        .unwrap_or(false),
+        "a published draw offers no new draw"
+    );
+    b.screenshot("live-draw-reopened").await;
+
     // The print view for the notary.
     b.goto(&format!("{base}/print/dazhou-2026/1")).await;
     b.text_becomes("#print-record", &seed).await;
@@ -619,10 +636,20 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     // Winner management: a forfeit lets the first alternate step in.
     b.goto(&format!("{base}/organizer/dazhou-2026/1/winners"))
         .await;
-    b.click("button.forfeit").await;
+    b.click("tr[data-prize='0'] button.forfeit").await;
     b.accept_alert().await;
     b.text_becomes("table.winners", "递补").await;
     b.screenshot("organizer-winners").await;
+    // The ticket of the winner who forfeited says so; the alternate who stepped in has won.
+    let published = get_json(&format!("{base}/api/campaigns/dazhou-2026/draws/1/record")).await;
+    for (path, want) in [
+        (&published["winners"][0]["ticket_id"], "forfeited"),
+        (&published["alternates"][0]["ticket_id"], "won"),
+    ] {
+        let t = path.as_str().expect("ticket");
+        let s = get_json(&format!("{base}/api/campaigns/dazhou-2026/tickets/{t}")).await;
+        assert_eq!(s["status"], want, "{s}");
+    }
 
     // The auditor: the published draw, loaded from this server, verified in a worker against
     // the anchor the verify link carries.
@@ -695,6 +722,16 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.goto(&format!("{base}/results")).await;
     b.text_becomes("section.result[data-draw='1']", "候补")
         .await;
+    // Only the forfeited winner is struck through; the alternate who now holds the prize is not.
+    let row = b
+        .script(
+            "const r = document.querySelector(\"section.result[data-draw='1'] tr[data-prize='0']\"); return [[...r.querySelectorAll('s')].map(e => e.textContent), [...r.querySelectorAll('strong.holder')].map(e => e.textContent)];",
+            json!([]),
+        )
+        .await;
+    let struck = published["winners"][0]["phone_masked"].clone();
+    let holder = published["alternates"][0]["phone_masked"].clone();
+    assert_eq!(row, json!([[struck], [holder]]), "{row}");
     b.screenshot("shopper-results").await;
     b.quit().await;
 }

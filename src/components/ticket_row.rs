@@ -29,6 +29,7 @@ fn status_text(l: Lang, status: &str) -> String {
             "In the frozen ledger; waiting for the draw",
         ),
         "won" => l.t("恭喜中奖！", "Congratulations, you won!"),
+        "forfeited" => l.t("已弃奖（未按时领奖）", "Forfeited (not claimed in time)"),
         "alternate" => l.t("候补", "Alternate"),
         "not_selected" => l.t("未中奖", "Not selected"),
         other => other,

@@ -253,6 +253,41 @@ fn stage(props: &StageProps) -> Html {
         return html! { <div class="live"><p class="big">{ l.t("本期名单尚未冻结。", "This draw's ledger is not frozen yet.") }</p></div> };
     };
     let ledger = &*props.ledger.0;
+    // A published draw shows its published result, not a fresh ceremony.
+    if let Some(r) = d.record.as_ref().filter(|_| d.state == "published") {
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        let url = format!("{origin}/verify/{}/{n}?anchor={}", c.id, r.rules_hash);
+        return html! {
+            <div class="live" id="live-published">
+                <header class="live-head">
+                    <h1>{ format!("{} · {}", l.t(&c.rules.name_zh, &c.rules.name_en), d.name) }</h1>
+                </header>
+                <p class="big pass">{ l.t("本期已开奖，结果已公布。", "This draw has been drawn and its result published.") }</p>
+                <section class="stage">
+                    <p class="seed">{ l.t("种子 ", "Seed ") }<code id="live-seed">{ r.seed.to_hex() }</code></p>
+                    <ol class="prizes">
+                        { for r.winners.iter().map(|w| html! {
+                            <li class="prize shown" data-rank={w.rank.to_string()}>
+                                <span class="prize-name">{ format!("{} {} · {}", l.t("第", "Prize"), w.rank + 1, w.prize.clone().unwrap_or_default()) }</span>
+                                <span class="phone">{ &w.phone_masked }</span>
+                            </li>
+                        }) }
+                    </ol>
+                    <div class="alternates">
+                        <h3>{ l.t("候补（按顺序递补）", "Alternates (in order)") }</h3>
+                        <ol>{ for r.alternates.iter().map(|a| html! { <li>{ &a.phone_masked }</li> }) }</ol>
+                    </div>
+                    <div class="published">
+                        <p class="big">{ l.t("扫码在您自己的手机上验证：", "Scan to verify on your own phone:") }</p>
+                        <Qr text={url.clone()} label={l.t("公开验证页面的二维码", "QR code of the public verify page")} id={AttrValue::from("verify-qr")} />
+                        <p class="mono">{ url }</p>
+                    </div>
+                </section>
+            </div>
+        };
+    }
     let ledger_ok = freeze_ok
         && frozen.freeze.rules_hash == c.rules.hash()
         && ledger.size() == frozen.freeze.tree_size

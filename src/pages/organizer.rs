@@ -522,7 +522,7 @@ pub fn winners_page(props: &DrawPageProps) -> Html {
         Err(page) => return page,
     };
     let base = format!("/api/organizer/campaigns/{}/draws/{}", c.id, d.index);
-    let forfeit = |rank: u32| {
+    let forfeit = |rank: u32, holder: String| {
         let (refresh, error, path) = (refresh.clone(), error.clone(), format!("{base}/forfeit"));
         Callback::from(move |_| {
             let confirmed = web_sys::window()
@@ -531,10 +531,12 @@ pub fn winners_page(props: &DrawPageProps) -> Html {
             if !confirmed {
                 return;
             }
-            let (refresh, error, path) = (refresh.clone(), error.clone(), path.clone());
+            let (refresh, error, path, holder) =
+                (refresh.clone(), error.clone(), path.clone(), holder.clone());
             wasm_bindgen_futures::spawn_local(async move {
+                // Naming the holder: a second click cannot forfeit the alternate who stepped in.
                 settle(
-                    api::org_post(&path, &json!({ "rank": rank })).await,
+                    api::org_post(&path, &json!({ "rank": rank, "ticket_id": holder })).await,
                     &error,
                     &refresh,
                 );
@@ -553,16 +555,18 @@ pub fn winners_page(props: &DrawPageProps) -> Html {
                             <th scope="col">{ l.t("名次", "Rank") }</th><th scope="col">{ l.t("手机号", "Mobile") }</th>
                             <th scope="col">{ l.t("状态", "Status") }</th><th scope="col"><span class="visually-hidden">{ l.t("操作", "Action") }</span></th>
                         </tr></thead>
-                        <tbody>{ for r.winners.iter().map(|w| html! {
-                            <tr>
-                                <td>{ w.rank + 1 }</td>
-                                <td>{ &w.phone_masked }</td>
-                                <td>{ match &w.replaced_by {
-                                    Some(a) => format!("{} {}", l.t("已弃奖，递补：", "forfeited; now"), a.phone_masked),
-                                    None if w.forfeited => l.t("已弃奖，无候补", "forfeited; no alternate left").to_owned(),
-                                    None => l.t("待领奖", "to claim").to_owned(),
+                        <tbody>{ for r.prizes.iter().map(|p| html! {
+                            <tr data-prize={p.rank.to_string()}>
+                                <td>{ p.rank + 1 }</td>
+                                <td>{ p.holders.iter().map(|h| h.phone_masked.clone()).collect::<Vec<_>>().join(" → ") }</td>
+                                <td>{ match p.current() {
+                                    Some(h) if h.kind == "alternate" => format!("{} {}（{} {}）", l.t("已弃奖，递补：", "forfeited; now"), h.phone_masked, l.t("候补", "alternate"), h.rank + 1),
+                                    Some(_) => l.t("待领奖", "to claim").to_owned(),
+                                    None => l.t("已弃奖，无候补", "forfeited; no alternate left").to_owned(),
                                 } }</td>
-                                <td>if !w.forfeited { <button class="small forfeit" onclick={forfeit(w.rank)}>{ l.t("登记弃奖", "Forfeit") }</button> }</td>
+                                <td>if let Some(h) = p.current() {
+                                    <button class="small forfeit" onclick={forfeit(p.rank, h.ticket_id.clone())}>{ l.t("当前得主弃奖", "Current holder forfeits") }</button>
+                                }</td>
                             </tr>
                         }) }</tbody>
                     </table>

@@ -50,25 +50,41 @@ pub fn results_page(props: &ResultsPageProps) -> Html {
                         <th scope="col">{ l.t("奖券", "Ticket") }</th>
                     </tr></thead>
                     <tbody>
-                        { for results.winners.iter().map(|w| html! {
-                            <tr class={classes!("winner", w.forfeited.then_some("forfeited"))}>
-                                <td>{ w.rank + 1 }</td>
-                                <td>
-                                    <span class="phone">{ &w.phone_masked }</span>
-                                    if let Some(r) = &w.replaced_by {
-                                        { format!(" → {} ({} {})", r.phone_masked, l.t("候补", "alternate"), r.alternate_rank + 1) }
-                                    }
+                        { for results.prizes.iter().map(|p| html! {
+                            <tr class="winner" data-prize={p.rank.to_string()}>
+                                <td>{ p.rank + 1 }</td>
+                                <td>{ for p.holders.iter().enumerate().map(|(k, h)| html! {
+                                    <>
+                                        if k > 0 { { " → " } }
+                                        if h.forfeited {
+                                            <s class="forfeited-holder" title={l.t("已弃奖", "forfeited")}>{ &h.phone_masked }</s>
+                                        } else {
+                                            <strong class="holder">{ &h.phone_masked }</strong>
+                                        }
+                                        if h.kind == "alternate" { { format!("（{} {}）", l.t("候补", "alternate"), h.rank + 1) } }
+                                    </>
+                                }) }</td>
+                                <td>{ p.prize.clone().unwrap_or_default() }
+                                    if p.holders.len() > 1 { <span class="note">{ l.t("（弃奖后由候补递补）", " (forfeited; an alternate stepped in)") }</span> }
                                 </td>
-                                <td>{ w.prize.clone().unwrap_or_default() }
-                                    if w.forfeited { <span class="note">{ l.t("（已弃奖，由候补递补）", " (forfeited; an alternate steps in)") }</span> }
-                                </td>
-                                <td><code>{ &w.ticket_id[..w.ticket_id.len().min(8)] }</code></td>
+                                <td><code>{ p.current().map(|h| h.ticket_id[..h.ticket_id.len().min(8)].to_owned()).unwrap_or_default() }</code></td>
                             </tr>
                         }) }
                     </tbody>
                 </table>
-                <p><strong>{ l.t("候补：", "Alternates: ") }</strong>
-                    { results.alternates.iter().map(|a| a.phone_masked.clone()).collect::<Vec<_>>().join(l.t("、", ", ")) }</p>
+                <p><strong>{ l.t("候补：", "Alternates: ") }</strong></p>
+                <ol class="alternates">
+                    { for results.alternates.iter().map(|a| html! {
+                        <li class={classes!("alternate", a.state.clone())}>
+                            if a.state == "forfeited" { <s>{ &a.phone_masked }</s> } else { { &a.phone_masked } }
+                            { match (a.state.as_str(), a.prize) {
+                                ("holds", Some(p)) => format!("（{} {} {}）", l.t("已递补第", "now holds prize"), p + 1, l.t("名", "")),
+                                ("forfeited", Some(p)) => format!("（{} {} {}）", l.t("递补第", "stepped in for prize"), p + 1, l.t("名后弃奖", "and forfeited")),
+                                _ => String::new(),
+                            } }
+                        </li>
+                    }) }
+                </ol>
                 <p><a href={c.verify_href(d.index)} class="button">
                     { l.t("在本机验证这次抽奖", "Verify this draw in this browser") }</a></p>
             </section>

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod civil;
+pub mod claims;
 pub mod demo;
 pub mod draw;
 pub mod drawtree;

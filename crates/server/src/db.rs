@@ -169,10 +169,10 @@ pub fn reveals(
     Ok(found)
 }
 
-/// Forfeited winner ranks of a draw.
+/// The prizes forfeited in a draw, in the order the forfeits were made.
 pub fn forfeits(conn: &Connection, id: &str, index: u32) -> rusqlite::Result<Vec<u32>> {
     let mut stmt = conn.prepare(
-        "SELECT rank FROM forfeits WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY rank",
+        "SELECT rank FROM forfeits WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY seq",
     )?;
     stmt.query_map(params![id, index], |r| r.get(0))?.collect()
 }

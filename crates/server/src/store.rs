@@ -108,6 +108,25 @@ CREATE TABLE reveals (
     PRIMARY KEY (campaign_id, draw_index, party)
 );
 "#,
+    // Forfeits in the order they were made, a prize possibly more than once: an alternate who
+    // stepped in can forfeit in turn, and the prize passes to the next unused alternate.
+    r#"
+CREATE TABLE forfeits_v2 (
+    campaign_id TEXT NOT NULL,
+    draw_index INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    rank INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, draw_index, seq)
+);
+INSERT INTO forfeits_v2 (campaign_id, draw_index, seq, rank, at_ms)
+    SELECT campaign_id, draw_index,
+           ROW_NUMBER() OVER (PARTITION BY campaign_id, draw_index ORDER BY at_ms, rank) - 1,
+           rank, at_ms
+    FROM forfeits;
+DROP TABLE forfeits;
+ALTER TABLE forfeits_v2 RENAME TO forfeits;
+"#,
 ];
 
 /// The leaf hashes of one draw's ledger, in index order, with its compact tree.

@@ -586,19 +586,65 @@ async fn lifecycle_in_order_from_draft_to_published() {
         "{seen:?}"
     );
 
-    // A winner forfeits: the first alternate steps in.
-    let r = app
-        .org(
-            "POST",
-            &format!("{O}/draws/0/forfeit"),
-            Some(json!({ "rank": 1 })),
-        )
-        .await;
+    // Forfeits (SPEC.md §7.3): prize 1 first, then prize 0; alternates step in in order and
+    // never move; an alternate who stepped in can forfeit in turn; tickets say so.
+    let status = |t: &fairdraw_core::ledger::TicketId| {
+        let url = format!("{C}/tickets/{}", t.to_hex());
+        let app = &app;
+        async move { app.get(&url).await.json() }
+    };
+    let forfeit = |rank: u32, holder: Option<fairdraw_core::ledger::TicketId>| {
+        let app = &app;
+        async move {
+            let mut body = json!({ "rank": rank });
+            if let Some(t) = holder {
+                body["ticket_id"] = json!(t);
+            }
+            app.org("POST", &format!("{O}/draws/0/forfeit"), Some(body))
+                .await
+        }
+    };
+    let (w, a) = (&record.winners, &record.alternates);
+    let r = forfeit(1, Some(w[1].ticket_id)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["prizes"][1]["holders"][0]["forfeited"], true);
+    assert_eq!(
+        v["prizes"][1]["holders"][1]["leaf_index"],
+        json!(a[0].leaf_index)
+    );
+    assert_eq!(v["prizes"][1]["holders"][1]["forfeited"], false);
+    assert_eq!(status(&w[1].ticket_id).await["status"], "forfeited");
+    let s = status(&a[0].ticket_id).await;
+    assert_eq!(
+        (s["status"].as_str(), s["prize_rank"].as_u64()),
+        (Some("won"), Some(1))
+    );
+    assert_eq!(s["stepped_in"], true);
+    // A second click on the same (stale) screen does not forfeit the alternate who stepped in.
+    assert_eq!(
+        forfeit(1, Some(w[1].ticket_id)).await.code(),
+        "HOLDER_CHANGED"
+    );
+    let r = forfeit(0, Some(w[0].ticket_id)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
-        r.json()["winners"][1]["replaced_by"]["leaf_index"],
-        json!(record.alternates[0].leaf_index)
+        r.json()["prizes"][1]["holders"][1]["leaf_index"],
+        json!(a[0].leaf_index),
+        "a later forfeit never moves an alternate to another prize"
     );
+    assert_eq!(status(&a[1].ticket_id).await["prize_rank"], 0);
+    // Alternate 0 does not claim prize 1 either: it passes to the next unused alternate.
+    let r = forfeit(1, Some(a[0].ticket_id)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(status(&a[0].ticket_id).await["status"], "forfeited");
+    assert_eq!(status(&a[2].ticket_id).await["prize_rank"], 1);
+    assert_eq!(status(&a[3].ticket_id).await["status"], "alternate");
+    assert_eq!(r.json()["alternates"][2]["state"], "holds");
+    for _ in 0..2 {
+        assert_eq!(forfeit(0, None).await.status, StatusCode::OK);
+    }
+    assert_eq!(forfeit(0, None).await.code(), "NO_ALTERNATE_LEFT");
     let csv = app
         .org("GET", &format!("{O}/draws/0/contacts"), None)
         .await

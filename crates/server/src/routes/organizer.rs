@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fairdraw_core::freeze::Freeze;
 use fairdraw_core::hash::Hash32;
-use fairdraw_core::ledger::{Ledger, parse_leaf_line};
+use fairdraw_core::ledger::{Ledger, TicketId, parse_leaf_line};
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::{CampaignRules, Merchant};
 use fairdraw_core::seed::{SeedCommitment, SeedSecret, commitment};
@@ -726,7 +726,12 @@ pub async fn publish(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForfeitBody {
+    /// The prize (its winner's rank).
     rank: u32,
+    /// The ticket of the holder being forfeited, when the caller names it: a second click, or a
+    /// stale screen, then cannot forfeit the alternate who has just stepped in.
+    #[serde(default)]
+    ticket_id: Option<TicketId>,
 }
 
 /// `POST …/draws/{n}/forfeit`: a winner did not claim; the next alternate steps in.
@@ -742,18 +747,26 @@ pub async fn forfeit(
             ("drawn" | "published", Some(r)) => r,
             _ => return Err(lifecycle("NOT_DRAWN", "开奖后才能处理弃奖。", "Forfeits come after the draw.")),
         };
-        if body.rank as usize >= record.winners.len() {
-            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "NO_SUCH_WINNER", "没有这个名次的中奖者。", "No winner has that rank.").field("rank"));
+        let mut forfeits = db::forfeits(c, &key, n)?;
+        let claims = crate::routes::public::claims_of(&record, &forfeits);
+        let Some(claim) = claims.prizes.get(body.rank as usize) else {
+            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "NO_SUCH_WINNER", "没有这个名次的奖项。", "No prize has that rank.").field("rank"));
+        };
+        let holder = match claim.current() {
+            fairdraw_core::claims::Holder::Winner(r) => record.winners.get(r as usize),
+            fairdraw_core::claims::Holder::Alternate(r) => record.alternates.get(r as usize),
+        };
+        if body.ticket_id.is_some_and(|t| holder.map(|h| h.ticket_id) != Some(t)) {
+            return Err(lifecycle("HOLDER_CHANGED", "该奖项的得主已经变更，请刷新后再操作。", "That prize's holder has changed; reload and try again."));
         }
-        let already = db::forfeits(c, &key, n)?;
-        if already.len() >= record.alternates.len() && !already.contains(&body.rank) {
+        forfeits.push(body.rank);
+        let applied = fairdraw_core::claims::apply_forfeits(record.winners.len() as u32, record.alternates.len() as u32, &forfeits);
+        if applied.is_err() {
             return Err(lifecycle("NO_ALTERNATE_LEFT", "候补名单已用完。", "No alternate is left."));
         }
-        let ins = c.execute("INSERT OR IGNORE INTO forfeits (campaign_id, draw_index, rank, at_ms) VALUES (?1, ?2, ?3, ?4)", params![key, n, body.rank, st.now_ms() as i64])?;
-        if ins == 0 {
-            return Err(lifecycle("ALREADY_FORFEITED", "该中奖者已登记为弃奖。", "That winner is already marked as forfeited."));
-        }
-        db::audit(c, st.now_ms(), "draw.forfeit", &json!({ "campaign": key, "draw": n, "rank": body.rank }))?;
+        c.execute("INSERT INTO forfeits (campaign_id, draw_index, seq, rank, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)", params![key, n, forfeits.len() as i64 - 1, body.rank, st.now_ms() as i64])?;
+        db::audit(c, st.now_ms(), "draw.forfeit", &json!({ "campaign": key, "draw": n, "rank": body.rank,
+            "holder": holder.map(|h| h.ticket_id) }))?;
         Ok(results(&record, &db::forfeits(c, &key, n)?))
     })
     .await?;
@@ -771,22 +784,34 @@ pub async fn contacts(
         let Some(record) = draw.and_then(|d| d.record) else {
             return Ok(None);
         };
-        let forfeited = db::forfeits(c, &key, n)?;
-        let mut out =
-            String::from("role,rank,prize,leaf_index,ticket_id,phone,receipt,forfeited\n");
+        use fairdraw_core::claims::{Holder, Standing};
+        let claims = crate::routes::public::claims_of(&record, &db::forfeits(c, &key, n)?);
+        let mut out = String::from(
+            "role,rank,prize,leaf_index,ticket_id,phone,receipt,forfeited,holds_prize\n",
+        );
         let rows = record
             .winners
             .iter()
-            .map(|w| ("winner", w, forfeited.contains(&w.rank)))
-            .chain(record.alternates.iter().map(|a| ("alternate", a, false)));
-        for (role, p, f) in rows {
+            .map(|w| ("winner", w, claims.standing(Holder::Winner(w.rank))))
+            .chain(
+                record
+                    .alternates
+                    .iter()
+                    .map(|a| ("alternate", a, claims.standing(Holder::Alternate(a.rank)))),
+            );
+        for (role, p, standing) in rows {
+            let f = matches!(standing, Some(Standing::Forfeited { .. }));
+            let holds = match standing {
+                Some(Standing::Holds { prize, .. }) => (prize + 1).to_string(),
+                _ => String::new(),
+            };
             let (phone, receipt): (String, String) = c.query_row(
                 "SELECT phone, receipt FROM entries WHERE campaign_id = ?1 AND ticket_id = ?2",
                 params![key, p.ticket_id.0.as_slice()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             out.push_str(&format!(
-                "{role},{},{},{},{},{phone},{receipt},{f}\n",
+                "{role},{},{},{},{},{phone},{receipt},{f},{holds}\n",
                 p.rank,
                 csv_field(p.prize.as_deref().unwrap_or("")),
                 p.leaf_index,

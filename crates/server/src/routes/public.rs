@@ -92,27 +92,80 @@ fn draw_view(
     v
 }
 
-/// Winners with forfeits applied: each forfeited prize goes to the next alternate in rank order.
+/// The claims of a draw: the stored forfeits applied by the core's one rule (each was checked
+/// when it was made; a forfeit that no longer applies is ignored, never a panic).
+pub fn claims_of(
+    record: &fairdraw_core::record::DrawRecord,
+    forfeits: &[u32],
+) -> fairdraw_core::claims::Claims {
+    let (p, a) = (record.winners.len() as u32, record.alternates.len() as u32);
+    let mut applied = forfeits.len();
+    loop {
+        if let Ok(c) = fairdraw_core::claims::apply_forfeits(p, a, &forfeits[..applied]) {
+            return c;
+        }
+        applied -= 1;
+    }
+}
+
+/// The placement of a prize holder.
+fn placement_of(
+    record: &fairdraw_core::record::DrawRecord,
+    h: fairdraw_core::claims::Holder,
+) -> Option<&fairdraw_core::record::Placement> {
+    match h {
+        fairdraw_core::claims::Holder::Winner(r) => record.winners.get(r as usize),
+        fairdraw_core::claims::Holder::Alternate(r) => record.alternates.get(r as usize),
+    }
+}
+
+/// Results with forfeits applied (SPEC.md §7.3): each prize with everyone who has held it, in
+/// order, and each alternate's state.
 pub fn results(record: &fairdraw_core::record::DrawRecord, forfeits: &[u32]) -> Value {
-    let mut next_alternate = 0usize;
-    let winners: Vec<Value> = record
-        .winners
+    use fairdraw_core::claims::{AlternateState, Holder};
+    let claims = claims_of(record, forfeits);
+    let prizes: Vec<Value> = claims
+        .prizes
         .iter()
-        .map(|w| {
-            let forfeited = forfeits.contains(&w.rank);
-            let mut v = json!({ "rank": w.rank, "prize": w.prize, "leaf_index": w.leaf_index,
-                "ticket_id": w.ticket_id, "phone_masked": w.phone_masked, "forfeited": forfeited });
-            if forfeited {
-                if let Some(a) = record.alternates.get(next_alternate) {
-                    v["replaced_by"] = json!({ "alternate_rank": a.rank, "leaf_index": a.leaf_index,
-                        "ticket_id": a.ticket_id, "phone_masked": a.phone_masked });
-                    next_alternate += 1;
-                }
-            }
-            v
+        .map(|c| {
+            let holders: Vec<Value> = c
+                .holders
+                .iter()
+                .filter_map(|h| {
+                    let p = placement_of(record, *h)?;
+                    let (kind, rank) = match h {
+                        Holder::Winner(r) => ("winner", r),
+                        Holder::Alternate(r) => ("alternate", r),
+                    };
+                    Some(
+                        json!({ "kind": kind, "rank": rank, "leaf_index": p.leaf_index,
+                        "ticket_id": p.ticket_id, "phone_masked": p.phone_masked,
+                        "forfeited": c.forfeited_by(*h) }),
+                    )
+                })
+                .collect();
+            let prize = record
+                .winners
+                .get(c.prize as usize)
+                .and_then(|w| w.prize.clone());
+            json!({ "rank": c.prize, "prize": prize, "holders": holders })
         })
         .collect();
-    json!({ "winners": winners, "alternates": record.alternates })
+    let alternates: Vec<Value> = record
+        .alternates
+        .iter()
+        .zip(&claims.alternates)
+        .map(|(a, st)| {
+            let (state, prize) = match st {
+                AlternateState::Waiting => ("waiting", None),
+                AlternateState::Holds { prize } => ("holds", Some(prize)),
+                AlternateState::Forfeited { prize } => ("forfeited", Some(prize)),
+            };
+            json!({ "rank": a.rank, "leaf_index": a.leaf_index, "ticket_id": a.ticket_id,
+                "phone_masked": a.phone_masked, "state": state, "prize": prize })
+        })
+        .collect();
+    json!({ "prizes": prizes, "alternates": alternates })
 }
 
 /// The public view of a campaign.
@@ -454,15 +507,37 @@ pub async fn ticket_status(
         .filter(|d| d.state == "published")
         .and_then(|d| d.record.as_ref())
     {
-        if let Some(w) = record.winners.iter().find(|w| w.ticket_id == ticket) {
-            v["status"] = json!("won");
-            v["prize_rank"] = json!(w.rank);
-            v["prize"] = json!(w.prize);
-        } else if let Some(a) = record.alternates.iter().find(|a| a.ticket_id == ticket) {
-            v["status"] = json!("alternate");
-            v["alternate_rank"] = json!(a.rank);
+        use fairdraw_core::claims::{Holder, Standing};
+        let key = id.clone();
+        let forfeits = read(&state, move |c| db::forfeits(c, &key, draw_index)).await?;
+        let claims = claims_of(record, &forfeits);
+        let who = if let Some(w) = record.winners.iter().find(|w| w.ticket_id == ticket) {
+            Some(Holder::Winner(w.rank))
         } else {
-            v["status"] = json!("not_selected");
+            record
+                .alternates
+                .iter()
+                .find(|a| a.ticket_id == ticket)
+                .map(|a| Holder::Alternate(a.rank))
+        };
+        let prize_name = |p: u32| record.winners.get(p as usize).and_then(|w| w.prize.clone());
+        match who.and_then(|h| claims.standing(h)) {
+            Some(Standing::Holds { prize, stepped_in }) => {
+                v["status"] = json!("won");
+                v["prize_rank"] = json!(prize);
+                v["prize"] = json!(prize_name(prize));
+                v["stepped_in"] = json!(stepped_in);
+            }
+            Some(Standing::Forfeited { prize }) => {
+                v["status"] = json!("forfeited");
+                v["prize_rank"] = json!(prize);
+                v["prize"] = json!(prize_name(prize));
+            }
+            Some(Standing::Waiting { rank }) => {
+                v["status"] = json!("alternate");
+                v["alternate_rank"] = json!(rank);
+            }
+            None => v["status"] = json!("not_selected"),
         }
     }
     Ok(Json(v))
