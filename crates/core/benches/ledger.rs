@@ -60,12 +60,47 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // The draw tree (SPEC.md §5.5) over the leaf hashes: one 81-byte message per parent,
+    // 0x02 ‖ u64 ‖ h ‖ u64 ‖ h. Baseline: SHA-256 of as many 81-byte messages.
+    let sum_node = [0x02u8; 81];
+    let raw_sum_nodes = |count: usize| {
+        let mut acc = [0u8; 32];
+        for _ in 0..count {
+            acc = Sha256::digest(sum_node).into();
+        }
+        acc
+    };
+    let weighted: Vec<(u64, Hash32)> = ledger
+        .leaves
+        .iter()
+        .map(|l| u64::from(l.weight))
+        .zip(ledger.hashes.iter().copied())
+        .collect();
+    let mut g = c.benchmark_group(format!("drawtree_{n}"));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Bytes((n - 1) * 81));
+    g.bench_function("raw_sha256_same_messages", |b| {
+        b.iter(|| black_box(raw_sum_nodes(leaves.len() - 1)))
+    });
+    g.bench_function("draw_tree_root", |b| {
+        b.iter(|| {
+            let mut t = fairdraw_core::drawtree::CompactSumTree::new();
+            for (w, h) in &weighted {
+                t.push(*w, *h);
+            }
+            black_box(t.root())
+        })
+    });
+    g.finish();
+
     let mut g = c.benchmark_group(format!("check_{n}"));
     g.sample_size(10)
         .measurement_time(Duration::from_secs(30))
-        .throughput(Throughput::Bytes(tree_bytes));
+        .throughput(Throughput::Bytes(tree_bytes + (n - 1) * 81));
+    // The check hashes every leaf, the RFC 6962 nodes and the draw-tree nodes.
     g.bench_function("raw_sha256_same_messages", |b| {
-        b.iter(|| black_box(raw(&leaves)))
+        b.iter(|| black_box((raw(&leaves), raw_sum_nodes(leaves.len() - 1))))
     });
     // Everything `fairdraw-verify check` does after parsing: leaf hashes, root, eligibility and
     // uniqueness of every entry, every check of the record, and the selection re-run.
