@@ -613,7 +613,309 @@ fn all_vectors() -> BTreeMap<String, String> {
         &drand_ledger,
     );
     v2_structures(&mut add, &record, &ledger);
+    light_vectors(&mut add, &record, &ledger);
     out
+}
+
+/// Draw-tree paths and proof bundles (SPEC.md §5.5, §12.1), with mechanical negatives.
+fn light_vectors(
+    add: &mut Add<'_>,
+    record: &fairdraw_core::record::DrawRecord,
+    ledger: &fairdraw_core::ledger::Ledger,
+) {
+    use fairdraw_core::drawtree::{path, root_of};
+    let leaves: Vec<(u64, Hash32)> = (0..7u8)
+        .map(|i| (u64::from(i % 3) + 1, Hash32::sha256(&[i])))
+        .collect();
+    let root = root_of(&leaves).expect("root");
+    let node = |sum: u64, hash: Hash32| json!({ "sum": sum.to_string(), "hash": hash });
+    for i in 0..leaves.len() {
+        let p = path(&leaves, i).expect("path");
+        let base = json!({ "index": i, "size": leaves.len(),
+            "leaf": node(leaves[i].0, leaves[i].1),
+            "path": p.iter().map(|n| node(n.sum, n.hash)).collect::<Vec<_>>(),
+            "root": node(root.sum, root.hash) });
+        let v = add(
+            &format!("drawtree/path-{i}-of-7"),
+            "draw_path",
+            "a draw-tree path gives the leaf's offset: the weight of the leaves before it",
+            SOURCE_GEN,
+            base.clone(),
+        );
+        assert!(v.get("expected").is_some(), "path {i}");
+        let mut neg = |what: &str, f: &dyn Fn(&mut Value)| {
+            let mut c = base.clone();
+            f(&mut c);
+            let v = add(
+                &format!("drawtree/path-{i}-of-7-{what}"),
+                "draw_path",
+                &format!("corrupted ({what}): must fail"),
+                SOURCE_GEN,
+                c,
+            );
+            assert!(
+                v.get("expected_error").is_some(),
+                "{what} of path {i} verified"
+            );
+        };
+        neg("falsified-sibling-sum", &|c| {
+            let s: u64 = c["path"][0]["sum"]
+                .as_str()
+                .expect("s")
+                .parse()
+                .expect("u64");
+            c["path"][0]["sum"] = json!((s + 1).to_string());
+        });
+        neg("sum-wraps", &|c| {
+            c["path"][0]["sum"] = json!(u64::MAX.to_string())
+        });
+        neg("heavier-leaf", &|c| {
+            let s: u64 = c["leaf"]["sum"].as_str().expect("s").parse().expect("u64");
+            c["leaf"]["sum"] = json!((s + 1).to_string());
+        });
+        neg("wrong-index", &|c| c["index"] = json!((i + 1) % 7));
+        neg("truncated", &|c| {
+            c["path"].as_array_mut().expect("a").pop();
+        });
+        neg("bitflip", &|c| flip_hex(&mut c["path"][0]["hash"]));
+    }
+
+    // Bundles: the demo draw's, then one mutation per thing a phone must catch.
+    let anchor = record.rules_hash.to_hex();
+    let bundle = fairdraw_core::bundle::make_bundle(record, ledger).expect("bundle");
+    let b = serde_json::to_value(&bundle).expect("json");
+    let v = add(
+        "bundle/demo-valid",
+        "bundle",
+        "a proof bundle checked against the anchor: every check passes",
+        SOURCE_GEN,
+        json!({ "bundle": b, "anchor": anchor }),
+    );
+    assert_eq!(v["expected"]["all_passed"], true, "{}", v["expected"]);
+    type BundleMutation = Box<dyn Fn(&mut Value)>;
+    let t1: u64 = bundle.picks[1].t.parse().expect("t");
+    let mutations: Vec<(&str, String, BundleMutation)> = vec![
+        (
+            "no-anchor",
+            "anchor".into(),
+            Box::new(|b| b["anchor"] = Value::Null),
+        ),
+        (
+            "falsified-child-sum",
+            "pick.0.draw".into(),
+            Box::new(|b| {
+                let s: u64 = b["bundle"]["picks"][0]["draw_path"][0]["sum"]
+                    .as_str()
+                    .expect("s")
+                    .parse()
+                    .expect("u64");
+                b["bundle"]["picks"][0]["draw_path"][0]["sum"] = json!((s + 1).to_string());
+            }),
+        ),
+        (
+            "sum-wraps",
+            "pick.0.draw".into(),
+            Box::new(|b| {
+                b["bundle"]["picks"][0]["draw_path"][0]["sum"] = json!(u64::MAX.to_string())
+            }),
+        ),
+        (
+            "two-leaves-one-t",
+            "pick.1.draw".into(),
+            Box::new(move |b| {
+                // Pick 1 claims pick 0's leaf (with its valid proofs) for its own t.
+                let first = b["bundle"]["picks"][0].clone();
+                b["bundle"]["picks"][1] = first;
+                b["bundle"]["picks"][1]["t"] = json!(t1.to_string());
+            }),
+        ),
+        (
+            "path-for-wrong-t",
+            "pick.1.t".into(),
+            Box::new(move |b| b["bundle"]["picks"][1]["t"] = json!((t1 + 1).to_string())),
+        ),
+        (
+            "leaf-not-in-log",
+            "pick.0.log".into(),
+            Box::new(|b| flip_hex(&mut b["bundle"]["picks"][0]["log_path"][0])),
+        ),
+        (
+            "merchant-not-proven",
+            "pick.0.eligible".into(),
+            Box::new(|b| flip_hex(&mut b["bundle"]["picks"][0]["merchant_path"][0])),
+        ),
+        (
+            "total-weight",
+            "freeze.signature".into(),
+            Box::new(|b| {
+                let w = b["bundle"]["record"]["freeze"]["freeze"]["total_weight"]
+                    .as_u64()
+                    .expect("w");
+                b["bundle"]["record"]["freeze"]["freeze"]["total_weight"] = json!(w + 1);
+            }),
+        ),
+        (
+            "merchants-root",
+            "rules.hash".into(),
+            Box::new(|b| flip_hex(&mut b["bundle"]["merchants_root"])),
+        ),
+        (
+            "winner-swapped",
+            "winner.0".into(),
+            Box::new(|b| {
+                let w = b["bundle"]["record"]["winners"][0].clone();
+                b["bundle"]["record"]["winners"][0] =
+                    b["bundle"]["record"]["alternates"][0].clone();
+                b["bundle"]["record"]["winners"][0]["rank"] = json!(0);
+                b["bundle"]["record"]["winners"][0]["prize"] = w["prize"].clone();
+            }),
+        ),
+    ];
+    for (what, check, f) in mutations {
+        let mut input = json!({ "bundle": b, "anchor": anchor });
+        f(&mut input);
+        let v = add(
+            &format!("bundle/demo-{what}"),
+            "bundle",
+            &format!("mutated ({what}): check {check} must fail"),
+            SOURCE_GEN,
+            input,
+        );
+        let failed = v["expected"]["failed_checks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            failed.contains(&json!(check)),
+            "bundle-{what}: {check} not in {failed:?}"
+        );
+    }
+    // A skipped pick left out: a draw of few people, where picks repeat a holder.
+    let (small, small_ledger, skipped) = (0u8..=255)
+        .find_map(|k| {
+            let (r, l) = demo_draw(12, &Hash32([k; 32])).ok()?;
+            let b = fairdraw_core::bundle::make_bundle(&r, &l).ok()?;
+            let mut seen = std::collections::BTreeSet::new();
+            let at = b
+                .picks
+                .iter()
+                .position(|p| !seen.insert(p.leaf.participant))?;
+            Some((r, l, at))
+        })
+        .expect("a small draw with a skipped pick");
+    let sb = fairdraw_core::bundle::make_bundle(&small, &small_ledger).expect("bundle");
+    let mut sv = serde_json::to_value(&sb).expect("json");
+    add(
+        "bundle/small-with-skip-valid",
+        "bundle",
+        "a draw of three people: a pick lands on someone already placed and is skipped, proven",
+        SOURCE_GEN,
+        json!({ "bundle": sv, "anchor": small.rules_hash }),
+    );
+    sv["picks"].as_array_mut().expect("a").remove(skipped);
+    let v = add(
+        "bundle/small-skip-without-proof",
+        "bundle",
+        "the skipped pick left out: check bundle.picks (or the next pick's t) must fail",
+        SOURCE_GEN,
+        json!({ "bundle": sv, "anchor": small.rules_hash }),
+    );
+    assert_eq!(v["expected"]["all_passed"], false);
+
+    // An ineligible leaf inside a correctly signed freeze: every leaf is above the rules'
+    // ceiling, so whichever is drawn, its pick fails eligibility.
+    let (rec, led) = ineligible_draw();
+    let b = fairdraw_core::bundle::make_bundle(&rec, &led).expect("bundle");
+    let v = add(
+        "bundle/ineligible-leaf",
+        "bundle",
+        "a frozen, signed ledger whose drawn leaf breaks the rules: check pick.0.eligible must fail",
+        SOURCE_GEN,
+        json!({ "bundle": b, "anchor": rec.rules_hash }),
+    );
+    let failed = v["expected"]["failed_checks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(failed.contains(&json!("pick.0.eligible")), "{failed:?}");
+}
+
+/// A draw over a ledger whose every amount is above the rules' ceiling, frozen and drawn by a
+/// server that signs anything.
+fn ineligible_draw() -> (
+    fairdraw_core::record::DrawRecord,
+    fairdraw_core::ledger::Ledger,
+) {
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[0x44; 32]);
+    let rules = fairdraw_core::demo::demo_rules(
+        signing.verifying_key().to_bytes(),
+        CivilDate::new(2026, 12, 10).expect("date"),
+    );
+    let mut demo = demo_ledger(&rules, 0, 20, &Hash32([0x45; 32]), &[0x46; 32]);
+    let mut ledger = fairdraw_core::ledger::Ledger::default();
+    for mut l in demo.ledger.leaves.drain(..) {
+        l.amount_fen = fairdraw_core::money::Fen(rules.max_amount_fen.0 + 1);
+        ledger.push(l);
+    }
+    let rules_hash = rules.hash();
+    let secret = SeedSecret([0x47; 32]);
+    let close = rules.draws[0].closes_at_ms();
+    let commitments = rules.draws[0]
+        .seed_parties
+        .iter()
+        .map(|p| SeedCommitment {
+            party: p.clone(),
+            commitment: commitment(&rules_hash, 0, p, &secret),
+            published_at_ms: close - 1,
+        })
+        .collect();
+    let freeze = Freeze::of_leaves(
+        rules_hash,
+        &rules.id,
+        0,
+        ledger
+            .leaves
+            .iter()
+            .map(|l| l.weight)
+            .zip(ledger.hashes.iter().copied()),
+        commitments,
+        close,
+    )
+    .expect("freeze")
+    .sign(&signing);
+    let reveals: Vec<Reveal> = rules.draws[0]
+        .seed_parties
+        .iter()
+        .map(|p| Reveal {
+            party: p.clone(),
+            secret: secret.clone(),
+            revealed_at_ms: close + 1,
+        })
+        .collect();
+    let spec = rules.draws[0]
+        .entropy
+        .public_numbers
+        .clone()
+        .expect("numbers");
+    let entropy = PublicEntropy {
+        drand: None,
+        public_numbers: Some(
+            PublicNumbers::from_values(&spec, vec!["1 2 3 4 5 6 7".into()]).expect("numbers"),
+        ),
+    };
+    let record = conduct_draw(
+        &DrawInputs {
+            rules: &rules,
+            draw_index: 0,
+            ledger: &ledger,
+            freeze: &freeze,
+            reveals: &reveals,
+            entropy: &entropy,
+        },
+        |i| demo.opening(i),
+    )
+    .expect("draw");
+    (record, ledger)
 }
 
 /// The structures protocol v2 adds: freeze, tree head and promise bytes, signatures (strict

@@ -259,10 +259,21 @@ pub fn demo_ledger(
 /// A complete synthetic draw: rules, ledger of `n` entries, freeze, two seed parties, public
 /// numbers, and the record. Everything is derived from `seed`.
 pub fn demo_draw(n: u64, seed: &Hash32) -> Result<(DrawRecord, Ledger), ConductError> {
+    demo_draw_with_prizes(n, seed, 2)
+}
+
+/// [`demo_draw`] with `prizes` cars in the first draw instead of two.
+pub fn demo_draw_with_prizes(
+    n: u64,
+    seed: &Hash32,
+    prizes: usize,
+) -> Result<(DrawRecord, Ledger), ConductError> {
     let mut g = Gen(DrawStream::new(&Hash32::sha256(&seed.0)));
     let signing = SigningKey::from_bytes(&g.bytes());
     let start = CivilDate::new(2026, 12, 10).unwrap_or_else(|| unreachable!("valid date"));
-    let rules = demo_rules(signing.verifying_key().to_bytes(), start);
+    let mut rules = demo_rules(signing.verifying_key().to_bytes(), start);
+    let car = rules.draws[0].prizes[0].clone();
+    rules.draws[0].prizes = vec![car; prizes.max(1)];
     let draw_index = 0;
     let draw = &rules.draws[0];
     let demo = demo_ledger(&rules, draw_index, n, seed, &g.bytes());

@@ -139,6 +139,101 @@ pub fn root_of(leaves: &[(u64, Hash32)]) -> Result<SumNode, SumOverflow> {
     }
 }
 
+/// The draw-tree audit path of leaf `index`: the sibling nodes from the leaf up to the root, in
+/// the order of RFC 6962's PATH (SPEC.md §5.5). `None` when `index` is out of range or a sum
+/// overflows.
+pub fn path(leaves: &[(u64, Hash32)], index: usize) -> Option<Vec<SumNode>> {
+    if index >= leaves.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    let (mut lo, mut hi, mut m) = (0usize, leaves.len(), index);
+    // Walk down, collecting siblings root-first, then reverse.
+    while hi - lo > 1 {
+        let k = largest_power_of_two_below(hi - lo);
+        if m < k {
+            out.push(root_of(&leaves[lo + k..hi]).ok()?);
+            hi = lo + k;
+        } else {
+            out.push(root_of(&leaves[lo..lo + k]).ok()?);
+            lo += k;
+            m -= k;
+        }
+    }
+    out.reverse();
+    Some(out)
+}
+
+/// Why a draw-tree path does not verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathError {
+    /// The index is not below the size.
+    IndexOutOfRange,
+    /// Too few or too many nodes for this index and size.
+    WrongLength,
+    /// A sum overflows 2⁶⁴ − 1.
+    Overflow,
+    /// The path leads to another root (hash or total weight).
+    RootMismatch,
+}
+
+impl std::fmt::Display for PathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::IndexOutOfRange => "the leaf index is not below the tree size",
+            Self::WrongLength => "the path has the wrong number of nodes",
+            Self::Overflow => "a sum on the path overflows",
+            Self::RootMismatch => "the path does not lead to the frozen draw root",
+        })
+    }
+}
+
+impl std::error::Error for PathError {}
+
+/// Verifies a draw-tree path (RFC 9162 §2.1.3.2's algorithm with sum nodes) and returns the
+/// leaf's offset: the total weight of the leaves before it, i.e. the sum of the sums of the
+/// siblings met on the left. The leaf owns chances `[offset, offset + weight)`.
+pub fn verify_path(
+    index: u64,
+    size: u64,
+    leaf: SumNode,
+    path: &[SumNode],
+    root: &SumNode,
+) -> Result<u64, PathError> {
+    if index >= size {
+        return Err(PathError::IndexOutOfRange);
+    }
+    let (mut fn_, mut sn) = (index, size - 1);
+    let mut r = leaf;
+    let mut offset = 0u64;
+    for p in path {
+        if sn == 0 {
+            return Err(PathError::WrongLength);
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            r = parent(p, &r).map_err(|_| PathError::Overflow)?;
+            offset = offset.checked_add(p.sum).ok_or(PathError::Overflow)?;
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            r = parent(&r, p).map_err(|_| PathError::Overflow)?;
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    if sn != 0 {
+        return Err(PathError::WrongLength);
+    }
+    if r != *root {
+        return Err(PathError::RootMismatch);
+    }
+    Ok(offset)
+}
+
 fn largest_power_of_two_below(n: usize) -> usize {
     let mut k = 1;
     while k << 1 < n {
@@ -164,6 +259,35 @@ mod tests {
             assert_eq!(c.root(), root_of(&leaves), "n = {n}");
             let total: u64 = leaves.iter().map(|l| l.0).sum();
             assert_eq!(c.root().map(|r| r.sum), Ok(total));
+        }
+    }
+
+    #[test]
+    fn paths_verify_and_give_each_leaf_its_interval() {
+        for n in 1..40usize {
+            let leaves: Vec<(u64, Hash32)> = (0..n)
+                .map(|i| (i as u64 % 4 + 1, Hash32::sha256(&(i as u64).to_be_bytes())))
+                .collect();
+            let root = root_of(&leaves).expect("root");
+            let mut offset = 0;
+            for (i, (w, h)) in leaves.iter().enumerate() {
+                let leaf = SumNode { sum: *w, hash: *h };
+                let p = path(&leaves, i).expect("path");
+                assert_eq!(verify_path(i as u64, n as u64, leaf, &p, &root), Ok(offset));
+                // A falsified sibling sum, another index or size, a short path: refused.
+                if let Some(first) = p.first() {
+                    let mut bad = p.clone();
+                    bad[0] = SumNode {
+                        sum: first.sum + 1,
+                        ..*first
+                    };
+                    assert!(verify_path(i as u64, n as u64, leaf, &bad, &root).is_err());
+                    assert!(verify_path(i as u64, n as u64, leaf, &p[1..], &root).is_err());
+                }
+                let heavier = SumNode { sum: w + 1, ..leaf };
+                assert!(verify_path(i as u64, n as u64, heavier, &p, &root).is_err());
+                offset += w;
+            }
         }
     }
 

@@ -13,6 +13,7 @@
 //! let anyone re-check everything.
 #![forbid(unsafe_code)]
 
+pub mod bundle;
 pub mod civil;
 pub mod claims;
 pub mod demo;

@@ -392,6 +392,41 @@ impl CampaignRules {
     /// algorithms and entropy, bounded weights and amounts, a reveal deadline between the close
     /// and the public entropy, and well-formed witnesses.
     pub fn validate(&self) -> Result<(), RulesError> {
+        self.validate_merchant_list()?;
+        self.validate_without_merchants()
+    }
+
+    /// The merchant list's rules: at least one, ids distinct, printable, names not blank.
+    pub fn validate_merchant_list(&self) -> Result<(), RulesError> {
+        if self.merchants.is_empty() {
+            return Err(err("merchants", "at least one merchant"));
+        }
+        let mut ids = BTreeSet::new();
+        for (i, m) in self.merchants.iter().enumerate() {
+            let id_ok =
+                (1..=32).contains(&m.id.len()) && m.id.bytes().all(|b| b.is_ascii_graphic());
+            if !id_ok {
+                return Err(err(
+                    format!("merchants[{i}].id"),
+                    "1–32 bytes of printable ASCII, no spaces",
+                ));
+            }
+            if m.name.trim().is_empty() {
+                return Err(err(format!("merchants[{i}].name"), "must not be blank"));
+            }
+            if !ids.insert(m.id.as_str()) {
+                return Err(err(
+                    format!("merchants[{i}].id"),
+                    format!("duplicate id {}", m.id),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every rule of [`CampaignRules::validate`] but the merchant list's: what a phone checks
+    /// when it holds only the merchants its proof bundle needs (SPEC.md §12.1).
+    pub fn validate_without_merchants(&self) -> Result<(), RulesError> {
         if self.version != RULES_VERSION {
             return Err(err("version", format!("must be {RULES_VERSION}")));
         }
@@ -420,29 +455,6 @@ impl CampaignRules {
         }
         if self.entry_end < self.entry_start {
             return Err(err("entry_end", "must not be before entry_start"));
-        }
-        if self.merchants.is_empty() {
-            return Err(err("merchants", "at least one merchant"));
-        }
-        let mut ids = BTreeSet::new();
-        for (i, m) in self.merchants.iter().enumerate() {
-            let id_ok =
-                (1..=32).contains(&m.id.len()) && m.id.bytes().all(|b| b.is_ascii_graphic());
-            if !id_ok {
-                return Err(err(
-                    format!("merchants[{i}].id"),
-                    "1–32 bytes of printable ASCII, no spaces",
-                ));
-            }
-            if m.name.trim().is_empty() {
-                return Err(err(format!("merchants[{i}].name"), "must not be blank"));
-            }
-            if !ids.insert(m.id.as_str()) {
-                return Err(err(
-                    format!("merchants[{i}].id"),
-                    format!("duplicate id {}", m.id),
-                ));
-            }
         }
         for (name, cap) in [
             ("caps.per_day", self.caps.per_day),
@@ -512,6 +524,17 @@ impl CampaignRules {
 
     /// The canonical encoding (SPEC.md §3.2), tag included.
     pub fn canonical_bytes(&self) -> Vec<u8> {
+        let count = u32::try_from(self.merchants.len()).unwrap_or(u32::MAX);
+        self.canonical_bytes_with(count, &self.merchants_root())
+    }
+
+    /// The rules hash with the merchant list given by its count and root instead of whole:
+    /// equal to [`CampaignRules::hash`] when they are the list's.
+    pub fn hash_with_merchants(&self, count: u32, root: &Hash32) -> Hash32 {
+        Hash32::sha256(&self.canonical_bytes_with(count, root))
+    }
+
+    fn canonical_bytes_with(&self, merchant_count: u32, merchants_root: &Hash32) -> Vec<u8> {
         let mut e = Encoder::with_tag(RULES_TAG);
         e.u32(self.version)
             .str(&self.id)
@@ -522,8 +545,8 @@ impl CampaignRules {
             .u64(self.max_amount_fen.0)
             .u32(self.entry_start.yyyymmdd())
             .u32(self.entry_end.yyyymmdd())
-            .u32(u32::try_from(self.merchants.len()).unwrap_or(u32::MAX))
-            .hash(&self.merchants_root());
+            .u32(merchant_count)
+            .hash(merchants_root);
         for cap in [
             self.caps.per_day,
             self.caps.per_campaign,

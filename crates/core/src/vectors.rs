@@ -423,6 +423,52 @@ pub fn evaluate(kind: &str, input_value: &Value) -> Result<Value, VectorError> {
                 .map(|n| json!({ "total_weight": n.sum.to_string(), "root": n.hash.to_hex() }))
                 .map_err(|e| fail("SUM_OVERFLOW", e.to_string()))
         }
+        "draw_path" => {
+            #[derive(Deserialize)]
+            struct NodeIn {
+                sum: String,
+                hash: Hash32,
+            }
+            #[derive(Deserialize)]
+            struct In {
+                index: u64,
+                size: u64,
+                leaf: NodeIn,
+                path: Vec<NodeIn>,
+                root: NodeIn,
+            }
+            let i: In = input(input_value)?;
+            let node = |n: &NodeIn| -> Result<crate::drawtree::SumNode, VectorError> {
+                Ok(crate::drawtree::SumNode {
+                    sum: parse_u64(&n.sum)?,
+                    hash: n.hash,
+                })
+            };
+            let path = i.path.iter().map(node).collect::<Result<Vec<_>, _>>()?;
+            crate::drawtree::verify_path(i.index, i.size, node(&i.leaf)?, &path, &node(&i.root)?)
+                .map(|offset| json!({ "offset": offset.to_string() }))
+                .map_err(|e| {
+                    let code = match e {
+                        crate::drawtree::PathError::IndexOutOfRange => "INDEX_OUT_OF_RANGE",
+                        crate::drawtree::PathError::WrongLength => "WRONG_PROOF_LENGTH",
+                        crate::drawtree::PathError::Overflow => "SUM_OVERFLOW",
+                        crate::drawtree::PathError::RootMismatch => "ROOT_MISMATCH",
+                    };
+                    fail(code, e.to_string())
+                })
+        }
+        "bundle" => {
+            let bundle: crate::bundle::DrawBundle =
+                input(input_value.get("bundle").unwrap_or(&Value::Null))?;
+            let anchor = match input_value.get("anchor").and_then(Value::as_str) {
+                Some(a) => crate::verify::Anchor::Published(
+                    Hash32::from_hex(a).map_err(|e| fail("BAD_HEX", e.to_string()))?,
+                ),
+                None => crate::verify::Anchor::Missing,
+            };
+            let report = crate::bundle::verify_bundle(&bundle, anchor);
+            Ok(json!({ "failed_checks": report.failed(), "all_passed": report.all_passed() }))
+        }
         "public_numbers" => {
             #[derive(Deserialize)]
             struct In {

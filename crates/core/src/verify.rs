@@ -32,7 +32,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn add(&mut self, id: impl Into<String>, ok: bool, detail: impl Into<String>) {
+    pub(crate) fn add(&mut self, id: impl Into<String>, ok: bool, detail: impl Into<String>) {
         self.checks.push(Check {
             id: id.into(),
             ok,
@@ -118,95 +118,11 @@ fn hash_check(r: &mut Report, id: &str, what: &str, got: &Hash32, want: &Hash32)
 pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary, anchor: Anchor) -> Report {
     let mut r = Report::default();
     let rules = &record.rules;
-    let freeze = &record.freeze.freeze;
-
-    match anchor {
-        Anchor::Published(a) => r.add(
-            "anchor",
-            a == record.rules_hash,
-            if a == record.rules_hash {
-                format!("the record's rules hash is the published anchor {a}")
-            } else {
-                format!(
-                    "the record's rules hash {} is not the published anchor {a}",
-                    record.rules_hash
-                )
-            },
-        ),
-        Anchor::Missing => r.add(
-            "anchor",
-            false,
-            "no published rules hash given: without it a record proves only that it agrees with itself",
-        ),
-        Anchor::SelfConsistencyOnly => {}
-    }
-    r.add(
-        "record.version",
-        record.version == RECORD_VERSION,
-        format!(
-            "version {} (this verifier reads {RECORD_VERSION})",
-            record.version
-        ),
-    );
-    match rules.validate() {
-        Ok(()) => r.add("rules.valid", true, "the rules are well-formed"),
-        Err(e) => r.add("rules.valid", false, e.to_string()),
-    }
-    hash_check(
-        &mut r,
-        "rules.hash",
-        "the rules hash",
-        &rules.hash(),
-        &record.rules_hash,
-    );
-    let Some(draw) = rules.draw(record.draw_index) else {
-        r.add(
-            "draw.index",
-            false,
-            format!("the rules have no draw {}", record.draw_index),
-        );
+    let Some(draw) = check_head(&mut r, record, anchor, rules.validate(), rules.hash()) else {
         return r;
     };
-    r.add(
-        "draw.index",
-        true,
-        format!("draw {} ({})", record.draw_index, draw.name),
-    );
-
-    let bound = freeze.rules_hash == record.rules_hash
-        && freeze.campaign_id == rules.id
-        && freeze.draw_index == record.draw_index;
-    r.add(
-        "freeze.binding",
-        bound,
-        format!(
-            "the freeze names rules {}, campaign {:?}, draw {}",
-            short(&freeze.rules_hash),
-            freeze.campaign_id,
-            freeze.draw_index
-        ),
-    );
-    match record.freeze.verify(&rules.server_key) {
-        Ok(()) => r.add(
-            "freeze.signature",
-            true,
-            format!(
-                "signed by the server key in the rules ({}…)",
-                hex::encode(&rules.server_key[..8])
-            ),
-        ),
-        Err(e) => r.add("freeze.signature", false, e.to_string()),
-    }
-    r.add(
-        "freeze.after_close",
-        freeze.frozen_at_ms >= draw.closes_at_ms(),
-        format!(
-            "frozen at {} ms; the entry window closed at {} ms",
-            freeze.frozen_at_ms,
-            draw.closes_at_ms()
-        ),
-    );
-
+    check_freeze(&mut r, record, draw);
+    let freeze = &record.freeze.freeze;
     r.add(
         "ledger.size",
         ledger.size == freeze.tree_size,
@@ -246,9 +162,150 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary, anchor: Ancho
         }
     }
     check_entries(&mut r, ledger);
+    check_seed_inputs(&mut r, record, draw);
+    let seed = check_seed(&mut r, record, draw);
 
-    // Commitments (bound by the freeze): one per party in the rules, in order, made before
-    // the window closed, each opened by its party's reveal, made between freeze and deadline.
+    // The selection, recomputed from the recomputed seed over the published ledger.
+    let prizes = u32::try_from(draw.prizes.len()).unwrap_or(u32::MAX);
+    match run_selection(
+        &draw.algorithm,
+        &seed,
+        &freeze.hash(),
+        &record.public_entropy,
+        &ledger.entrants,
+        prizes,
+        draw.alternates,
+    ) {
+        Err(e) => r.add("selection", false, e.to_string()),
+        Ok(sel) => {
+            let (winners, alternates) = placements_for(rules, record.draw_index, ledger, &sel);
+            let commitment_of = |i: u64| ledger.phone_commitment(i);
+            compare(&mut r, "winner", &winners, &record.winners, &commitment_of);
+            compare(
+                &mut r,
+                "alternate",
+                &alternates,
+                &record.alternates,
+                &commitment_of,
+            );
+        }
+    }
+    r
+}
+
+/// The checks before any ledger: `anchor`, `record.version`, `rules.valid`, `rules.hash`,
+/// `draw.index`. `rules_valid` and `rules_hash` are computed by the caller (from the whole
+/// rules, or, in a proof bundle, with the merchant list given by its root). Returns the draw.
+pub(crate) fn check_head<'a>(
+    r: &mut Report,
+    record: &'a DrawRecord,
+    anchor: Anchor,
+    rules_valid: Result<(), crate::rules::RulesError>,
+    rules_hash: Hash32,
+) -> Option<&'a crate::rules::DrawRules> {
+    match anchor {
+        Anchor::Published(a) => r.add(
+            "anchor",
+            a == record.rules_hash,
+            if a == record.rules_hash {
+                format!("the record's rules hash is the published anchor {a}")
+            } else {
+                format!(
+                    "the record's rules hash {} is not the published anchor {a}",
+                    record.rules_hash
+                )
+            },
+        ),
+        Anchor::Missing => r.add(
+            "anchor",
+            false,
+            "no published rules hash given: without it a record proves only that it agrees with itself",
+        ),
+        Anchor::SelfConsistencyOnly => {}
+    }
+    r.add(
+        "record.version",
+        record.version == RECORD_VERSION,
+        format!(
+            "version {} (this verifier reads {RECORD_VERSION})",
+            record.version
+        ),
+    );
+    match rules_valid {
+        Ok(()) => r.add("rules.valid", true, "the rules are well-formed"),
+        Err(e) => r.add("rules.valid", false, e.to_string()),
+    }
+    hash_check(
+        r,
+        "rules.hash",
+        "the rules hash",
+        &rules_hash,
+        &record.rules_hash,
+    );
+    let Some(draw) = record.rules.draw(record.draw_index) else {
+        r.add(
+            "draw.index",
+            false,
+            format!("the rules have no draw {}", record.draw_index),
+        );
+        return None;
+    };
+    r.add(
+        "draw.index",
+        true,
+        format!("draw {} ({})", record.draw_index, draw.name),
+    );
+    Some(draw)
+}
+
+/// `freeze.binding`, `freeze.signature`, `freeze.after_close`.
+pub(crate) fn check_freeze(r: &mut Report, record: &DrawRecord, draw: &crate::rules::DrawRules) {
+    let rules = &record.rules;
+    let freeze = &record.freeze.freeze;
+    let bound = freeze.rules_hash == record.rules_hash
+        && freeze.campaign_id == rules.id
+        && freeze.draw_index == record.draw_index;
+    r.add(
+        "freeze.binding",
+        bound,
+        format!(
+            "the freeze names rules {}, campaign {:?}, draw {}",
+            short(&freeze.rules_hash),
+            freeze.campaign_id,
+            freeze.draw_index
+        ),
+    );
+    match record.freeze.verify(&rules.server_key) {
+        Ok(()) => r.add(
+            "freeze.signature",
+            true,
+            format!(
+                "signed by the server key in the rules ({}…)",
+                hex::encode(&rules.server_key[..8])
+            ),
+        ),
+        Err(e) => r.add("freeze.signature", false, e.to_string()),
+    }
+    r.add(
+        "freeze.after_close",
+        freeze.frozen_at_ms >= draw.closes_at_ms(),
+        format!(
+            "frozen at {} ms; the entry window closed at {} ms",
+            freeze.frozen_at_ms,
+            draw.closes_at_ms()
+        ),
+    );
+}
+
+/// Commitments (bound by the freeze): one per party in the rules, in order, made before the
+/// window closed, each opened by its party's reveal, made between freeze and deadline; then the
+/// public entropy.
+pub(crate) fn check_seed_inputs(
+    r: &mut Report,
+    record: &DrawRecord,
+    draw: &crate::rules::DrawRules,
+) {
+    let freeze = &record.freeze.freeze;
     let parties: Vec<&str> = freeze
         .commitments
         .iter()
@@ -311,17 +368,22 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary, anchor: Ancho
             ),
         );
     }
+    check_entropy(r, record, draw);
+}
 
-    check_entropy(&mut r, record, draw);
-
-    let freeze_hash = freeze.hash();
-    let entropy = &record.public_entropy;
+/// `seed` and `algorithm`; returns the recomputed seed.
+pub(crate) fn check_seed(
+    r: &mut Report,
+    record: &DrawRecord,
+    draw: &crate::rules::DrawRules,
+) -> Hash32 {
+    let freeze_hash = record.freeze.freeze.hash();
     let seed = derive_seed(&SeedInputs {
         freeze_hash: &freeze_hash,
         reveals: &record.reveals,
-        entropy,
+        entropy: &record.public_entropy,
     });
-    hash_check(&mut r, "seed", "the seed", &record.seed, &seed);
+    hash_check(r, "seed", "the seed", &record.seed, &seed);
     r.add(
         "algorithm",
         record.algorithm == draw.algorithm,
@@ -330,26 +392,7 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary, anchor: Ancho
             record.algorithm, draw.algorithm
         ),
     );
-
-    // The selection, recomputed from the recomputed seed over the published ledger.
-    let prizes = u32::try_from(draw.prizes.len()).unwrap_or(u32::MAX);
-    match run_selection(
-        &draw.algorithm,
-        &seed,
-        &freeze_hash,
-        entropy,
-        &ledger.entrants,
-        prizes,
-        draw.alternates,
-    ) {
-        Err(e) => r.add("selection", false, e.to_string()),
-        Ok(sel) => {
-            let (winners, alternates) = placements_for(rules, record.draw_index, ledger, &sel);
-            compare(&mut r, "winner", &winners, &record.winners, ledger);
-            compare(&mut r, "alternate", &alternates, &record.alternates, ledger);
-        }
-    }
-    r
+    seed
 }
 
 fn check_entropy(r: &mut Report, record: &DrawRecord, draw: &crate::rules::DrawRules) {
@@ -447,12 +490,12 @@ fn check_entropy(r: &mut Report, record: &DrawRecord, draw: &crate::rules::DrawR
     }
 }
 
-fn compare(
+pub(crate) fn compare(
     r: &mut Report,
     what: &str,
     expected: &[crate::record::Placement],
     claimed: &[crate::record::Placement],
-    ledger: &LedgerSummary,
+    phone_commitment: &dyn Fn(u64) -> Option<Hash32>,
 ) {
     r.add(
         format!("{what}s.count"),
@@ -473,9 +516,8 @@ fn compare(
                 && g.ticket_id == want.ticket_id
                 && g.participant == want.participant
         });
-        let opens = got.is_some_and(|g| {
-            ledger.phone_commitment(g.leaf_index) == Some(g.opening().commitment())
-        });
+        let opens =
+            got.is_some_and(|g| phone_commitment(g.leaf_index) == Some(g.opening().commitment()));
         let detail = match got {
             None => format!("leaf {} is missing from the record", want.leaf_index),
             Some(g) if same && opens => format!(

@@ -115,6 +115,38 @@ proptest! {
         prop_assert!(!failed.contains(&"seed".to_owned()), "the forger recomputed the seed");
     }
 
+    /// Over random draws, light verification of the bundle passes exactly when full verification
+    /// of the record passes, also when one field of the record is changed.
+    #[test]
+    fn light_verification_passes_exactly_when_full_does(
+        entries in 1u64..120, seed in any::<[u8; 32]>(), mutation in 0u8..6, byte in 0usize..32
+    ) {
+        let (record, ledger) = demo_draw(entries, &Hash32(seed)).expect("demo");
+        let anchor = Anchor::Published(record.rules_hash);
+        let bundle = fairdraw_core::bundle::make_bundle(&record, &ledger).expect("bundle");
+        let light = |b: &fairdraw_core::bundle::DrawBundle| {
+            fairdraw_core::bundle::verify_bundle(b, anchor).all_passed()
+        };
+        prop_assert!(light(&bundle));
+        prop_assert!(verify_record(&record, &ledger, anchor).all_passed());
+        // The same change to the record and to the bundle's copy of it.
+        let mut r = record.clone();
+        let mut b = bundle.clone();
+        for rec in [&mut r, &mut b.record] {
+            match mutation {
+                0 => rec.seed.0[byte] ^= 1,
+                1 => rec.reveals[0].secret.0[byte] ^= 1,
+                2 => rec.freeze.freeze.total_weight += 1,
+                3 => rec.freeze.signature[byte] ^= 1,
+                4 => { if let Some(w) = rec.winners.first_mut() { w.phone_salt[byte % 16] ^= 1 } else { rec.seed.0[byte] ^= 1 } }
+                _ => { if let Some(p) = rec.public_entropy.public_numbers.as_mut() { p.key.push('1') } }
+            }
+        }
+        let full = verify_record(&r, &ledger, anchor).all_passed();
+        prop_assert_eq!(light(&b), full);
+        prop_assert!(!full, "mutation {} went unnoticed", mutation);
+    }
+
     /// Proofs from any tree verify, and a proof for one size never verifies another root.
     #[test]
     fn proofs_roundtrip(n in 1usize..200, i in 0usize..200, m in 1usize..200) {

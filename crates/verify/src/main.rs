@@ -50,6 +50,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the proof bundle of a published draw: a few kilobytes that let a phone verify the
+    /// draw without the ledger (SPEC.md §12.1).
+    Bundle {
+        /// The draw record (JSON).
+        record: PathBuf,
+        /// The ledger (JSONL).
+        #[arg(long)]
+        ledger: PathBuf,
+        /// Where to write the bundle (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Light verification: the record's checks and each pick proven by the bundle, no ledger.
+    Light {
+        /// The draw record (JSON), as published; the bundle's copy must match it.
+        record: PathBuf,
+        /// The proof bundle (JSON).
+        #[arg(long)]
+        bundle: PathBuf,
+        /// The rules hash published before entries opened (64 hex digits).
+        #[arg(long)]
+        anchor: Option<String>,
+        /// Check only self-consistency, without an anchor.
+        #[arg(long, conflicts_with = "anchor")]
+        self_consistency_only: bool,
+        /// Print the checklist as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the tree size and RFC 6962 root of a ledger or of raw leaves.
     Root {
         /// The ledger (JSONL).
@@ -112,6 +141,9 @@ enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+        /// Cars in the draw (the demo rules have two).
+        #[arg(long, default_value_t = 2)]
+        prizes: usize,
         /// 64 hex digits; the same seed writes the same campaign.
         #[arg(
             long,
@@ -225,26 +257,50 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
             scan_ledger(&ledger, |leaf| scanner.push(&leaf))
                 .map_err(|InputError(e)| InputError(format!("ledger.format: {e}")))?;
             let report = verify_summary(&rec, &scanner.finish(), anchor);
-            if json {
-                let out = json!({ "all_passed": report.all_passed(), "checks": report.checks });
-                println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-            } else {
-                for c in &report.checks {
-                    println!(
-                        "{} {:<28} {}",
-                        if c.ok { "PASS" } else { "FAIL" },
-                        c.id,
-                        c.detail
-                    );
-                }
-                let failed = report.failed().len();
-                println!("{} passed, {} failed", report.checks.len() - failed, failed);
-            }
-            Ok(if report.all_passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(print_report(&report, json))
+        }
+        Command::Bundle {
+            record,
+            ledger,
+            out,
+        } => {
+            let rec = read_record(&record)?;
+            let mut l = Ledger::default();
+            scan_ledger(&ledger, |leaf| l.push(leaf))
+                .map_err(|InputError(e)| InputError(format!("ledger.format: {e}")))?;
+            let bundle = fairdraw_core::bundle::make_bundle(&rec, &l)
+                .map_err(|e| InputError(format!("bundle: {e}")))?;
+            let text = serde_json::to_string(&bundle).map_err(|e| input_err(&out, e))?;
+            std::fs::write(&out, text + "\n").map_err(|e| input_err(&out, e))?;
+            println!("{}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Light {
+            record,
+            bundle,
+            anchor,
+            self_consistency_only,
+            json,
+        } => {
+            let anchor = match anchor {
+                Some(a) => Anchor::Published(hash_arg("anchor", &a)?),
+                None if self_consistency_only => Anchor::SelfConsistencyOnly,
+                None => Anchor::Missing,
+            };
+            let rec = read_record(&record)?;
+            let b: fairdraw_core::bundle::DrawBundle = read_json(&bundle)
+                .map_err(|InputError(e)| InputError(format!("bundle.format: {e}")))?;
+            let mut report = fairdraw_core::bundle::verify_bundle(&b, anchor);
+            report.checks.insert(
+                0,
+                fairdraw_core::verify::Check {
+                    id: "bundle.record".into(),
+                    ok: fairdraw_core::bundle::matches_record(&b, &rec),
+                    detail: "the bundle's record is the published record, its merchant list cut"
+                        .into(),
+                },
+            );
+            Ok(print_report(&report, json))
         }
         Command::Root { ledger, hex_leaves } => {
             let (size, root) = match (ledger, hex_leaves) {
@@ -349,15 +405,26 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { entries, out, seed } => {
+        Command::Demo {
+            entries,
+            out,
+            prizes,
+            seed,
+        } => {
             let seed = hash_arg("seed", &seed)?;
-            let (record, ledger) = fairdraw_core::demo::demo_draw(entries, &seed)
-                .map_err(|e| InputError(format!("demo: {e}")))?;
+            let (record, ledger) =
+                fairdraw_core::demo::demo_draw_with_prizes(entries, &seed, prizes)
+                    .map_err(|e| InputError(format!("demo: {e}")))?;
             std::fs::create_dir_all(&out).map_err(|e| input_err(&out, e))?;
             let ledger_path = out.join("ledger.jsonl");
             let record_path = out.join("draw-record.json");
             let anchor_path = out.join("anchor.txt");
+            let bundle_path = out.join("bundle.json");
             write_ledger(&ledger_path, &ledger)?;
+            let bundle = fairdraw_core::bundle::make_bundle(&record, &ledger)
+                .map_err(|e| InputError(format!("bundle: {e}")))?;
+            let text = serde_json::to_string(&bundle).map_err(|e| input_err(&bundle_path, e))?;
+            std::fs::write(&bundle_path, text + "\n").map_err(|e| input_err(&bundle_path, e))?;
             let text =
                 serde_json::to_string_pretty(&record).map_err(|e| input_err(&record_path, e))?;
             std::fs::write(&record_path, text + "\n").map_err(|e| input_err(&record_path, e))?;
@@ -367,6 +434,7 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
             println!("{}", ledger_path.display());
             println!("{}", record_path.display());
             println!("{}", anchor_path.display());
+            println!("{}", bundle_path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Vectors { dir } => {
@@ -391,6 +459,30 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
                 ExitCode::from(1)
             })
         }
+    }
+}
+
+/// Prints a checklist (one line a check, or JSON) and gives the exit code: 0 all passed, 1 not.
+fn print_report(report: &fairdraw_core::verify::Report, json: bool) -> ExitCode {
+    if json {
+        let out = json!({ "all_passed": report.all_passed(), "checks": report.checks });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        for c in &report.checks {
+            println!(
+                "{} {:<28} {}",
+                if c.ok { "PASS" } else { "FAIL" },
+                c.id,
+                c.detail
+            );
+        }
+        let failed = report.failed().len();
+        println!("{} passed, {} failed", report.checks.len() - failed, failed);
+    }
+    if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

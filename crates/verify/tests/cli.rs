@@ -99,6 +99,79 @@ fn demo_then_check_passes_and_tampering_fails_on_the_right_check() {
 }
 
 #[test]
+fn bundle_then_light_verifies_without_the_ledger() {
+    let dir = TempDir::new("light");
+    let (record, ledger) = demo(&dir, "200");
+    let a = anchor(&dir);
+    // demo writes a bundle; `bundle` writes the same one from the record and ledger.
+    let o = run(&[
+        "bundle",
+        &record,
+        "--ledger",
+        &ledger,
+        "--out",
+        &dir.path("b.json"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir.path("b.json")).expect("b"),
+        std::fs::read(dir.path("d/bundle.json")).expect("d")
+    );
+    let o = run(&[
+        "light",
+        &record,
+        "--bundle",
+        &dir.path("b.json"),
+        "--anchor",
+        &a,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("PASS pick.0.draw"), "{}", stdout(&o));
+    let o = run(&["light", &record, "--bundle", &dir.path("b.json")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("FAIL anchor"));
+    // Another drawn number than the record gives.
+    let mut b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path("b.json")).expect("read")).expect("json");
+    let t = b["picks"][0]["t"]
+        .as_str()
+        .expect("t")
+        .parse::<u64>()
+        .expect("u64");
+    b["picks"][0]["t"] = serde_json::json!((t + 1).to_string());
+    std::fs::write(dir.path("bad.json"), b.to_string()).expect("write");
+    let o = run(&[
+        "light",
+        &record,
+        "--bundle",
+        &dir.path("bad.json"),
+        "--anchor",
+        &a,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("FAIL pick.0.t"), "{}", stdout(&o));
+    // A bundle for another record.
+    let mut r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).expect("read")).expect("json");
+    r["winners"][0]["phone_masked"] = serde_json::json!("139****0000");
+    std::fs::write(dir.path("other.json"), r.to_string()).expect("write");
+    let o = run(&[
+        "light",
+        &dir.path("other.json"),
+        "--bundle",
+        &dir.path("b.json"),
+        "--anchor",
+        &a,
+    ]);
+    assert!(stdout(&o).contains("FAIL bundle.record"), "{}", stdout(&o));
+}
+
+#[test]
 fn unreadable_inputs_exit_2_and_say_where() {
     let dir = TempDir::new("bad");
     let (record, ledger) = demo(&dir, "20");
