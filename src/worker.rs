@@ -1,7 +1,8 @@
 //! The Web Worker (binary `verify-worker`) that runs the core's heavy work off the page, in its
 //! own bundle, so the main bundle stays small: verification, where the page posts
 //! `{record, ledger}` (files) or `{record_url, ledger_url}` (this server), and the live
-//! screen's draw (`{job: "conduct", …}`). For verification the worker streams the ledger through
+//! screen's draw (`{job: "conduct", …}`), and light verification of a proof bundle
+//! (`{job: "light", …}`). For verification the worker streams the ledger through
 //! [`VerifyJob`] in slices, posting [`WorkerMessage`]s as JSON text, so a 1,000,000-entry
 //! ledger never freezes the page and never sits in memory whole.
 
@@ -86,6 +87,20 @@ async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<Worker
     if job.as_deref() == Some("conduct") {
         return conduct(scope, &data).await;
     }
+    let anchor = Reflect::get(&data, &JsValue::from_str("anchor"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .and_then(|a| fairdraw_core::hash::Hash32::from_hex(a.trim()).ok())
+        .map_or(Anchor::Missing, Anchor::Published);
+    if job.as_deref() == Some("light") {
+        // `{job: "light", bundle or bundle_url, anchor}`: a few kilobytes, no ledger.
+        let text = blob_text(&input(scope, &data, "bundle").await?, "bundle").await?;
+        let bundle: fairdraw_core::bundle::DrawBundle =
+            serde_json::from_str(&text).map_err(|e| format!("bundle: {e}"))?;
+        return Ok(WorkerMessage::Report {
+            report: fairdraw_core::bundle::verify_bundle(&bundle, anchor),
+        });
+    }
     let record_blob = input(scope, &data, "record").await?;
     let text = blob_text(&record_blob, "record").await?;
     let record: DrawRecord = serde_json::from_str(&text).map_err(|e| format!("record: {e}"))?;
@@ -93,11 +108,6 @@ async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<Worker
     let total = ledger.size() as u64;
     // The anchor: the rules hash published before entries opened (from the verify link, a
     // saved ticket, or typed). Without one the `anchor` check fails, as in the CLI.
-    let anchor = Reflect::get(&data, &JsValue::from_str("anchor"))
-        .ok()
-        .and_then(|v| v.as_string())
-        .and_then(|a| fairdraw_core::hash::Hash32::from_hex(a.trim()).ok())
-        .map_or(Anchor::Missing, Anchor::Published);
     let mut job = VerifyJob::new(&record, anchor);
     let mut done = 0u64;
     while done < total {

@@ -654,14 +654,23 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     // The auditor: the published draw, loaded from this server, verified in a worker against
     // the anchor the verify link carries.
     let anchor = view["rules_hash"].as_str().expect("anchor").to_owned();
+    // First the light verification from the proof bundle, verdict first; then the full audit.
     b.goto(&format!("{base}/verify/dazhou-2026/1?anchor={anchor}"))
         .await;
+    b.text_becomes("#light-verdict", "已在您的手机上独立核验")
+        .await;
+    assert!(
+        b.text("#light").await.contains(first.as_str()),
+        "the winner is named"
+    );
+    b.screenshot("auditor-light").await;
+    b.click("#full-audit").await;
     let summary = b.text_becomes("#verify-summary", "全部检查通过").await;
     assert!(!summary.contains("未通过"), "{summary}");
     b.screenshot("auditor-all-pass").await;
     // Without the anchor, the record proves only that it agrees with itself: one check fails.
     b.goto(&format!("{base}/verify/dazhou-2026/1")).await;
-    b.text_becomes("#verify-summary", "未通过").await;
+    b.text_becomes("#light-summary", "未通过").await;
     let failed = b
         .script(
             "return [...document.querySelectorAll('.checklist li.fail')].map(e => e.dataset.check);",
@@ -669,6 +678,10 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         )
         .await;
     assert_eq!(failed, json!(["anchor"]));
+    // An unpublished draw says so, not an HTTP error.
+    b.goto(&format!("{base}/verify/dazhou-2026/2?anchor={anchor}"))
+        .await;
+    b.text_becomes("#light-verdict", "本期尚未公布").await;
 
     // A tampered record, from files: one failing check, naming what differs.
     let dir = srv.dir.join("auditor");

@@ -11,6 +11,9 @@ pub struct ChecklistProps {
     pub report: Report,
     /// The language.
     pub lang: Lang,
+    /// The id of the summary line (two checklists can share a page).
+    #[prop_or(AttrValue::from("verify-summary"))]
+    pub summary_id: AttrValue,
 }
 
 /// Shows a verification report.
@@ -29,7 +32,7 @@ pub fn checklist(props: &ChecklistProps) -> Html {
     };
     html! {
         <section class="checklist" aria-live="polite">
-            <p class={classes!("summary", if failed == 0 { "pass" } else { "fail" })} id="verify-summary">{ summary }</p>
+            <p class={classes!("summary", if failed == 0 { "pass" } else { "fail" })} id={props.summary_id.clone()}>{ summary }</p>
             <ul>
                 { for props.report.checks.iter().map(|c| html! {
                     <li class={if c.ok { "pass" } else { "fail" }} data-check={c.id.clone()}>

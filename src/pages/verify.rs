@@ -126,15 +126,32 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
             }
         });
     }
-    let auto_run = use_state(|| props.server.is_some());
+    // A published draw from this server: the light verification first — its proof bundle, a
+    // few kilobytes — with the full audit of the whole ledger one tap away.
+    let light = use_state(|| None::<Result<fairdraw_core::verify::Report, String>>);
+    let light_job = use_mut_ref(|| None::<JobHandle>);
     {
-        let state = state.clone();
-        let inputs = inputs.clone();
-        let auto_run = auto_run.clone();
-        use_effect_with(state.ready(), move |ready| {
-            if *ready && *auto_run {
-                auto_run.set(false);
-                let _ = start(&inputs, &state);
+        let (light, light_job, inputs) = (light.clone(), light_job.clone(), inputs.clone());
+        use_effect_with(props.server.clone(), move |server| {
+            if let Some((campaign, draw)) = server {
+                let msg = js_sys::Object::new();
+                let url = format!("/api/campaigns/{campaign}/draws/{draw}/bundle");
+                let anchor = inputs.borrow().anchor.clone();
+                let done = light.clone();
+                let started = set(&msg, "job", &"light".into())
+                    .and_then(|_| set(&msg, "bundle_url", &url.into()))
+                    .and_then(|_| set(&msg, "anchor", &anchor.into()))
+                    .and_then(|_| {
+                        start_job(&msg, move |m| match m {
+                            WorkerMessage::Report { report } => done.set(Some(Ok(report))),
+                            WorkerMessage::Error { message } => done.set(Some(Err(message))),
+                            _ => {}
+                        })
+                    });
+                match started {
+                    Ok(h) => *light_job.borrow_mut() = Some(h),
+                    Err(e) => light.set(Some(Err(format!("worker: {e:?}")))),
+                }
             }
         });
     }
@@ -209,9 +226,57 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
             }
         })
     };
+    let full_audit = {
+        let (state, inputs) = (state.clone(), inputs.clone());
+        Callback::from(move |_| {
+            if let Err(e) = start(&inputs, &state) {
+                state.dispatch(VerifyAction::Worker(WorkerMessage::Error {
+                    message: format!("worker: {e:?}"),
+                }));
+            }
+        })
+    };
+    let verdict = match (&props.server, &*light) {
+        (None, _) => html! {},
+        (Some(_), None) => {
+            html! { <p class="big" aria-busy="true" id="light-verdict">{ l.t("正在您的手机上核验本期开奖……", "Verifying this draw on your phone…") }</p> }
+        }
+        (Some(_), Some(Err(e))) if e.contains("HTTP 404") => html! {
+            <p class="big note" id="light-verdict">{ l.t("本期尚未公布。", "This draw has not been published yet.") }</p>
+        },
+        (Some(_), Some(Err(e))) => {
+            html! { <p class="fail" role="alert" id="light-verdict">{ format!("{}: {e}", l.t("无法核验", "Cannot verify")) }</p> }
+        }
+        (Some(_), Some(Ok(report))) => {
+            let winners: Vec<String> = report
+                .checks
+                .iter()
+                .filter(|c| c.id.starts_with("winner.") && c.ok)
+                .filter_map(|c| Some(c.detail.split_once('(')?.1.split_once(')')?.0.to_owned()))
+                .collect();
+            html! {
+                <section class="light" id="light">
+                    if report.all_passed() {
+                        <p class="big pass" id="light-verdict">{ l.t("✓ 本期开奖已在您的手机上独立核验", "✓ This draw has been verified independently on your phone") }</p>
+                        <p>{ format!("{}{}", l.t("中奖号码：", "Winners: "), winners.join(l.t("、", ", "))) }</p>
+                    } else {
+                        <p class="big fail" id="light-verdict">{ l.t("✗ 核验未通过：见下方清单", "✗ Verification failed: see the list below") }</p>
+                    }
+                    <details open={!report.all_passed()}>
+                        <summary>{ l.t("逐项核验清单", "Every check") }</summary>
+                        <Checklist report={report.clone()} lang={l} summary_id={AttrValue::from("light-summary")} />
+                    </details>
+                    <p class="note">{ l.t("手机核验用几千字节的证明包检查每位中奖者；完整核验会下载并重算整份名单。",
+                        "The phone check proves every winner from a proof bundle of a few kilobytes; the full audit downloads and recomputes the whole ledger.") }</p>
+                    <button id="full-audit" class="primary" disabled={!state.ready()} onclick={full_audit}>{ l.t("完整核验（下载全部名单）", "Full audit (downloads the whole ledger)") }</button>
+                </section>
+            }
+        }
+    };
     html! {
         <div class="page verify">
             <h2>{ l.t("验证一次抽奖", "Verify a draw") }</h2>
+            { verdict }
             <p class="note">{ l.t(
                 "载入抽奖记录（JSON）和冻结的参与名单（JSONL）。所有计算都在您的浏览器里完成，与命令行工具 fairdraw-verify 结果逐位一致。",
                 "Load the draw record (JSON) and the frozen ledger (JSONL). Everything runs in your browser and gives the same result, bit for bit, as the fairdraw-verify command-line tool.") }</p>

@@ -55,6 +55,7 @@ pub fn app(state: AppState) -> Router {
         .route(&format!("{draw}/proof/{{index}}"), get(public::proof))
         .route(&format!("{draw}/consistency"), get(public::consistency))
         .route(&format!("{draw}/record"), get(public::record))
+        .route(&format!("{draw}/bundle"), get(public::bundle))
         .route("/api/organizer/login", post(organizer::login))
         .route("/api/organizer/logout", post(organizer::logout));
 

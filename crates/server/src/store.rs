@@ -127,6 +127,10 @@ INSERT INTO forfeits_v2 (campaign_id, draw_index, seq, rank, at_ms)
 DROP TABLE forfeits;
 ALTER TABLE forfeits_v2 RENAME TO forfeits;
 "#,
+    // The proof bundle of a drawn record (SPEC.md §12.1), made once when the record is accepted.
+    r#"
+ALTER TABLE draws ADD COLUMN bundle_json TEXT;
+"#,
 ];
 
 /// The leaf hashes of one draw's ledger, in index order, with its compact tree.

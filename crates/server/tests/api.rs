@@ -546,6 +546,10 @@ async fn lifecycle_in_order_from_draft_to_published() {
         "not public before publishing"
     );
     assert_eq!(
+        app.get(&format!("{C}/draws/0/bundle")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
         app.org("POST", &format!("{O}/draws/0/publish"), None)
             .await
             .status,
@@ -553,6 +557,16 @@ async fn lifecycle_in_order_from_draft_to_published() {
     );
     let published = app.get(&format!("{C}/draws/0/record")).await.json();
     assert_eq!(published["seed"], json!(record.seed));
+    // The proof bundle verifies on its own against the anchor, and is the published record's.
+    let bundle: fairdraw_core::bundle::DrawBundle =
+        serde_json::from_value(app.get(&format!("{C}/draws/0/bundle")).await.json())
+            .expect("bundle");
+    let light = fairdraw_core::bundle::verify_bundle(
+        &bundle,
+        fairdraw_core::verify::Anchor::Published(rules.hash()),
+    );
+    assert!(light.all_passed(), "{:?}", light.failed());
+    assert!(fairdraw_core::bundle::matches_record(&bundle, &record));
 
     // Tickets learn their fate, with a proof that verifies against the frozen head.
     let winner = record.winners[0].ticket_id.to_hex();

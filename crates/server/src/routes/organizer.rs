@@ -672,9 +672,14 @@ pub async fn submit_record(
         return Err(mismatch("reveals"));
     }
     let anchor = fairdraw_core::verify::Anchor::Published(row.rules_hash);
-    let report = tokio::task::spawn_blocking({
+    // Verified, then its proof bundle made once, while the ledger is in memory.
+    let (report, bundle) = tokio::task::spawn_blocking({
         let record = record.clone();
-        move || fairdraw_core::verify::verify_record(&record, &ledger, anchor)
+        move || {
+            let report = fairdraw_core::verify::verify_record(&record, &ledger, anchor);
+            let bundle = fairdraw_core::bundle::make_bundle(&record, &ledger);
+            (report, bundle)
+        }
     })
     .await
     .map_err(AppError::internal)?;
@@ -689,10 +694,20 @@ pub async fn submit_record(
             ),
         ));
     }
+    // A verified record whose bundle cannot be made is a failed draw by rule (SPEC.md §12.1).
+    let bundle = bundle.map_err(|e| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "BUNDLE_FAILED",
+            format!("无法为这份抽奖记录生成证明包：{e}"),
+            format!("No proof bundle can be made for this record: {e}"),
+        )
+    })?;
+    let bundle_json = serde_json::to_string(&bundle).map_err(AppError::internal)?;
     let key = id.clone();
     write(&state, move |c, st| {
         let json = serde_json::to_string(&record).map_err(AppError::internal)?;
-        let changed = c.execute("UPDATE draws SET state = 'drawn', record_json = ?3 WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'frozen'", params![key, n, json])?;
+        let changed = c.execute("UPDATE draws SET state = 'drawn', record_json = ?3, bundle_json = ?4 WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'frozen'", params![key, n, json, bundle_json])?;
         if changed == 0 {
             return Err(lifecycle("ALREADY_DRAWN", "本期已提交过抽奖记录。", "This draw already has a record."));
         }

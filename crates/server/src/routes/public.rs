@@ -685,6 +685,28 @@ pub async fn consistency(
     ))
 }
 
+/// `GET …/draws/{n}/bundle`: the published draw's proof bundle (SPEC.md §12.1), a few
+/// kilobytes that let a phone verify the draw without the ledger.
+pub async fn bundle(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+) -> ApiResult<impl IntoResponse> {
+    load(&state, &id, false).await?;
+    let found = read(&state, move |c| {
+        c.query_row(
+            "SELECT bundle_json FROM draws WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'published'",
+            params![id, n],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()
+    })
+    .await?;
+    let text = found
+        .flatten()
+        .ok_or_else(|| AppError::not_found("已公布的证明包", "published proof bundle"))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text))
+}
+
 /// `GET …/draws/{n}/record`: the published draw record.
 pub async fn record(
     State(state): State<AppState>,
