@@ -187,14 +187,18 @@ pub struct Ceremony<'a> {
 }
 
 impl Ceremony<'_> {
+    /// The draw's seed parties, in the rules' order.
+    fn parties(&self) -> Vec<String> {
+        self.rules
+            .draw(self.draw_index)
+            .map(|d| d.seed_parties.clone())
+            .unwrap_or_default()
+    }
+
     /// Each party's secret as entered, checked against its commitment, in the rules' order.
     pub fn secrets(&self, i: &LiveInputs) -> Vec<Result<SeedSecret, String>> {
         let rules_hash = self.rules.hash();
-        let parties = self
-            .rules
-            .draw(self.draw_index)
-            .map(|d| d.seed_parties.clone())
-            .unwrap_or_default();
+        let parties = self.parties();
         parties
             .iter()
             .enumerate()
@@ -218,11 +222,7 @@ impl Ceremony<'_> {
     /// The reveals the server recorded, in the rules' party order: `Ok` only when every party
     /// has revealed (each reveal carries the server's time).
     pub fn recorded(&self, recorded: &[Reveal]) -> Result<Vec<Reveal>, String> {
-        let parties = self
-            .rules
-            .draw(self.draw_index)
-            .map(|d| d.seed_parties.clone())
-            .unwrap_or_default();
+        let parties = self.parties();
         parties
             .iter()
             .map(|p| {

@@ -143,7 +143,11 @@ impl Reducible for VerifyState {
                 next.progress = None;
                 next.outcome = Some(VerifyOutcome::Report(report));
             }
-            VerifyAction::Worker(WorkerMessage::Selection { .. } | WorkerMessage::Ready) => {}
+            VerifyAction::Worker(
+                WorkerMessage::Selection { .. }
+                | WorkerMessage::LightReport { .. }
+                | WorkerMessage::Ready,
+            ) => {}
             VerifyAction::Worker(WorkerMessage::Error { message }) => {
                 next.progress = None;
                 next.outcome = Some(VerifyOutcome::InputError(message));

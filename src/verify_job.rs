@@ -29,6 +29,14 @@ pub enum WorkerMessage {
         /// The report.
         report: Report,
     },
+    /// A light verification's checklist, and how long it took once the bundle had arrived
+    /// (parse and verify, in the worker; milliseconds).
+    LightReport {
+        /// The report.
+        report: Report,
+        /// Time from the bundle's bytes to the report.
+        elapsed_ms: f64,
+    },
     /// A draw's seed and selection, computed for the live screen (the page then fetches the
     /// placed leaves' phone openings and assembles the record).
     Selection {

@@ -95,11 +95,15 @@ async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<Worker
     if job.as_deref() == Some("light") {
         // `{job: "light", bundle or bundle_url, anchor}`: a few kilobytes, no ledger.
         let text = blob_text(&input(scope, &data, "bundle").await?, "bundle").await?;
+        let started = scope.performance().map(|p| p.now());
         let bundle: fairdraw_core::bundle::DrawBundle =
             serde_json::from_str(&text).map_err(|e| format!("bundle: {e}"))?;
-        return Ok(WorkerMessage::Report {
-            report: fairdraw_core::bundle::verify_bundle(&bundle, anchor),
-        });
+        let report = fairdraw_core::bundle::verify_bundle(&bundle, anchor);
+        let elapsed_ms = match (started, scope.performance()) {
+            (Some(t0), Some(p)) => p.now() - t0,
+            _ => -1.0,
+        };
+        return Ok(WorkerMessage::LightReport { report, elapsed_ms });
     }
     let record_blob = input(scope, &data, "record").await?;
     let text = blob_text(&record_blob, "record").await?;

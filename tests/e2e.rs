@@ -40,6 +40,24 @@ impl Browser {
     }
 
     async fn start(width: u32, height: u32) -> Browser {
+        Self::start_with(width, height, json!({})).await
+    }
+
+    /// A phone: ChromeDriver's device emulation at 390×844, DPR 3, with touch (the headless
+    /// window's 500 px minimum would otherwise hide the phone layout).
+    async fn start_phone() -> Browser {
+        Self::start_with(
+            500,
+            900,
+            json!({ "mobileEmulation": {
+                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true },
+                "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.47"
+            } }),
+        )
+        .await
+    }
+
+    async fn start_with(width: u32, height: u32, extra: Value) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -53,10 +71,14 @@ impl Browser {
             .expect("chromedriver");
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        let caps = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": { "args": [
+        let mut options = json!({ "args": [
             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", format!("--window-size={width},{height}") ] } } } });
+            "--no-first-run", format!("--window-size={width},{height}") ] });
+        if let (Some(o), Some(e)) = (options.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        let caps = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": options } } });
         for _ in 0..200 {
             if let Ok(r) = http
                 .post(format!("{base}/session"))
@@ -214,6 +236,32 @@ impl Browser {
             )
             .await;
         assert_eq!(missing, json!([]), "unlabelled inputs on {page}");
+    }
+
+    /// A Chrome DevTools Protocol command through ChromeDriver.
+    async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": cmd, "params": params })),
+        )
+        .await
+    }
+
+    /// The whole page, beyond the viewport (CDP `Page.captureScreenshot`).
+    async fn full_screenshot(&self, name: &str) {
+        let v = self
+            .cdp(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true }),
+            )
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v["data"].as_str().unwrap_or_default())
+            .expect("png");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join(format!("{name}.png")), bytes).expect("write screenshot");
     }
 
     async fn screenshot(&self, name: &str) {
@@ -602,6 +650,8 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.screenshot("live-draw-revealed").await;
     b.click("#post-record").await;
     b.find("#verify-qr path").await;
+    let qr_url = b.text("#published p.mono").await;
+    assert!(qr_url.contains("?anchor="), "{qr_url}");
     b.screenshot("live-draw-published").await;
     let view = get_json(&format!("{base}/api/campaigns/dazhou-2026")).await;
     assert_eq!(view["draws"][1]["state"], "published");
@@ -747,6 +797,40 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     assert_eq!(row, json!([[struck], [holder]]), "{row}");
     b.screenshot("shopper-results").await;
     b.quit().await;
+
+    // A shopper's phone scans the QR code on the projector: device emulation at phone size,
+    // the light verification, verdict first, nothing wider than the screen.
+    let phone = Browser::start_phone().await;
+    let width = phone.script("return window.innerWidth;", json!([])).await;
+    assert_eq!(width, json!(390), "device emulation");
+    // The phone's CPU at a quarter of this machine's: the verdict's time is printed, not asserted.
+    phone
+        .cdp("Emulation.setCPUThrottlingRate", json!({ "rate": 4 }))
+        .await;
+    phone.goto(&qr_url).await;
+    phone
+        .text_becomes("#light-verdict", "已在您的手机上独立核验")
+        .await;
+    let elapsed = phone
+        .script(
+            "return document.querySelector('#light').dataset.elapsedMs;",
+            json!([]),
+        )
+        .await;
+    println!(
+        "speed light-verify: {} ms in the worker after the bundle arrived (4x CPU throttling, 390x844 DPR 3, {} leaves)",
+        elapsed.as_str().unwrap_or("?"),
+        1201
+    );
+    let overflow = phone
+        .script(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(overflow, json!(0), "no horizontal overflow on the phone");
+    phone.full_screenshot("phone-verify-verdict").await;
+    phone.quit().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -128,7 +128,7 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
     }
     // A published draw from this server: the light verification first — its proof bundle, a
     // few kilobytes — with the full audit of the whole ledger one tap away.
-    let light = use_state(|| None::<Result<fairdraw_core::verify::Report, String>>);
+    let light = use_state(|| None::<Result<(fairdraw_core::verify::Report, f64), String>>);
     let light_job = use_mut_ref(|| None::<JobHandle>);
     {
         let (light, light_job, inputs) = (light.clone(), light_job.clone(), inputs.clone());
@@ -143,7 +143,9 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
                     .and_then(|_| set(&msg, "anchor", &anchor.into()))
                     .and_then(|_| {
                         start_job(&msg, move |m| match m {
-                            WorkerMessage::Report { report } => done.set(Some(Ok(report))),
+                            WorkerMessage::LightReport { report, elapsed_ms } => {
+                                done.set(Some(Ok((report, elapsed_ms))))
+                            }
                             WorkerMessage::Error { message } => done.set(Some(Err(message))),
                             _ => {}
                         })
@@ -247,7 +249,7 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
         (Some(_), Some(Err(e))) => {
             html! { <p class="fail" role="alert" id="light-verdict">{ format!("{}: {e}", l.t("无法核验", "Cannot verify")) }</p> }
         }
-        (Some(_), Some(Ok(report))) => {
+        (Some(_), Some(Ok((report, elapsed_ms)))) => {
             let winners: Vec<String> = report
                 .checks
                 .iter()
@@ -255,7 +257,7 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
                 .filter_map(|c| Some(c.detail.split_once('(')?.1.split_once(')')?.0.to_owned()))
                 .collect();
             html! {
-                <section class="light" id="light">
+                <section class="light" id="light" data-elapsed-ms={format!("{elapsed_ms:.1}")}>
                     if report.all_passed() {
                         <p class="big pass" id="light-verdict">{ l.t("✓ 本期开奖已在您的手机上独立核验", "✓ This draw has been verified independently on your phone") }</p>
                         <p>{ format!("{}{}", l.t("中奖号码：", "Winners: "), winners.join(l.t("、", ", "))) }</p>

@@ -840,6 +840,81 @@ fn light_vectors(
     assert!(failed.contains(&json!("pick.0.eligible")), "{failed:?}");
 }
 
+/// Everything after the ledger, as a server that signs what it is given would do it: two seed
+/// parties commit (`secrets`) at `committed_at`, the freeze at `frozen_at`, reveals a minute
+/// apart after it, then the draw with these public numbers (and drand beacon, if any).
+#[allow(clippy::too_many_arguments)]
+fn sign_and_draw(
+    rules: &fairdraw_core::rules::CampaignRules,
+    ledger: &fairdraw_core::ledger::Ledger,
+    openings: &fairdraw_core::demo::DemoLedger,
+    signing: &ed25519_dalek::SigningKey,
+    secrets: &[SeedSecret],
+    committed_at: u64,
+    frozen_at: u64,
+    numbers: &str,
+    drand: Option<DrandBeacon>,
+) -> fairdraw_core::record::DrawRecord {
+    let rules_hash = rules.hash();
+    let parties = &rules.draws[0].seed_parties;
+    let commitments: Vec<SeedCommitment> = parties
+        .iter()
+        .zip(secrets)
+        .map(|(p, s)| SeedCommitment {
+            party: p.clone(),
+            commitment: commitment(&rules_hash, 0, p, s),
+            published_at_ms: committed_at,
+        })
+        .collect();
+    let freeze = Freeze::of_leaves(
+        rules_hash,
+        &rules.id,
+        0,
+        ledger
+            .leaves
+            .iter()
+            .map(|l| l.weight)
+            .zip(ledger.hashes.iter().copied()),
+        commitments,
+        frozen_at,
+    )
+    .expect("weights")
+    .sign(signing);
+    let reveals: Vec<Reveal> = parties
+        .iter()
+        .zip(secrets)
+        .enumerate()
+        .map(|(i, (p, s))| Reveal {
+            party: p.clone(),
+            secret: s.clone(),
+            revealed_at_ms: frozen_at + 60_000 * (i as u64 + 1),
+        })
+        .collect();
+    let spec = rules.draws[0]
+        .entropy
+        .public_numbers
+        .clone()
+        .expect("numbers");
+    let entropy = PublicEntropy {
+        drand,
+        public_numbers: Some(
+            PublicNumbers::from_values(&spec, vec![numbers.into()]).expect("numbers"),
+        ),
+    };
+    conduct_draw(
+        &DrawInputs {
+            rules,
+            draw_index: 0,
+            ledger,
+            freeze: &freeze,
+            reveals: &reveals,
+            entropy: &entropy,
+        },
+        |i| openings.opening(i),
+    )
+    .expect("draw")
+}
+
 /// A draw over a ledger whose every amount is above the rules' ceiling, frozen and drawn by a
 /// server that signs anything.
 fn ineligible_draw() -> (
@@ -857,64 +932,19 @@ fn ineligible_draw() -> (
         l.amount_fen = fairdraw_core::money::Fen(rules.max_amount_fen.0 + 1);
         ledger.push(l);
     }
-    let rules_hash = rules.hash();
-    let secret = SeedSecret([0x47; 32]);
     let close = rules.draws[0].closes_at_ms();
-    let commitments = rules.draws[0]
-        .seed_parties
-        .iter()
-        .map(|p| SeedCommitment {
-            party: p.clone(),
-            commitment: commitment(&rules_hash, 0, p, &secret),
-            published_at_ms: close - 1,
-        })
-        .collect();
-    let freeze = Freeze::of_leaves(
-        rules_hash,
-        &rules.id,
-        0,
-        ledger
-            .leaves
-            .iter()
-            .map(|l| l.weight)
-            .zip(ledger.hashes.iter().copied()),
-        commitments,
+    let secrets = [SeedSecret([0x47; 32]), SeedSecret([0x48; 32])];
+    let record = sign_and_draw(
+        &rules,
+        &ledger,
+        &demo,
+        &signing,
+        &secrets,
+        close - 1,
         close,
-    )
-    .expect("freeze")
-    .sign(&signing);
-    let reveals: Vec<Reveal> = rules.draws[0]
-        .seed_parties
-        .iter()
-        .map(|p| Reveal {
-            party: p.clone(),
-            secret: secret.clone(),
-            revealed_at_ms: close + 1,
-        })
-        .collect();
-    let spec = rules.draws[0]
-        .entropy
-        .public_numbers
-        .clone()
-        .expect("numbers");
-    let entropy = PublicEntropy {
-        drand: None,
-        public_numbers: Some(
-            PublicNumbers::from_values(&spec, vec!["1 2 3 4 5 6 7".into()]).expect("numbers"),
-        ),
-    };
-    let record = conduct_draw(
-        &DrawInputs {
-            rules: &rules,
-            draw_index: 0,
-            ledger: &ledger,
-            freeze: &freeze,
-            reveals: &reveals,
-            entropy: &entropy,
-        },
-        |i| demo.opening(i),
-    )
-    .expect("draw");
+        "1 2 3 4 5 6 7",
+        None,
+    );
     (record, ledger)
 }
 
@@ -1629,68 +1659,23 @@ fn drand_draw() -> (
     let demo = demo_ledger(&rules, 0, 30, &Hash32([0x99; 32]), &[0x55; 32]);
     let ledger = demo.ledger.clone();
     let close = rules.draws[0].closes_at_ms();
-    let rules_hash = rules.hash();
-    let secrets = [SeedSecret([0xaa; 32]), SeedSecret([0xbb; 32])];
-    let parties = rules.draws[0].seed_parties.clone();
-    let commitments: Vec<SeedCommitment> = parties
-        .iter()
-        .zip(&secrets)
-        .map(|(p, s)| SeedCommitment {
-            party: p.clone(),
-            commitment: commitment(&rules_hash, 0, p, s),
-            published_at_ms: close - 7_200_000,
-        })
-        .collect();
-    let frozen_at = close + 30_000;
-    let freeze = Freeze::of_leaves(
-        rules_hash,
-        &rules.id,
-        0,
-        ledger
-            .leaves
-            .iter()
-            .map(|l| l.weight)
-            .zip(ledger.hashes.iter().copied()),
-        commitments,
-        frozen_at,
-    )
-    .expect("weights")
-    .sign(&signing);
-    let reveals: Vec<Reveal> = parties
-        .iter()
-        .zip(&secrets)
-        .enumerate()
-        .map(|(i, (p, s))| Reveal {
-            party: p.clone(),
-            secret: s.clone(),
-            revealed_at_ms: frozen_at + 60_000 * (i as u64 + 1),
-        })
-        .collect();
-    let spec = rules.draws[0]
-        .entropy
-        .public_numbers
-        .clone()
-        .expect("numbers");
-    let entropy = PublicEntropy {
-        drand: Some(DrandBeacon {
-            round: 657_413,
-            signature: hex::decode("b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b").expect("hex"),
-            randomness: Hash32::from_hex("fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587").expect("hex"),
-        }),
-        public_numbers: Some(PublicNumbers::from_values(&spec, vec!["05 11 17 22 28 30 12".into()]).expect("numbers")),
+    let beacon = DrandBeacon {
+        round: 657_413,
+        signature: hex::decode("b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b").expect("hex"),
+        randomness: Hash32::from_hex("fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587").expect("hex"),
     };
-    let record = conduct_draw(
-        &DrawInputs {
-            rules: &rules,
-            draw_index: 0,
-            ledger: &ledger,
-            freeze: &freeze,
-            reveals: &reveals,
-            entropy: &entropy,
-        },
-        |i| demo.opening(i),
-    )
-    .expect("draw");
+    let secrets = [SeedSecret([0xaa; 32]), SeedSecret([0xbb; 32])];
+    let record = sign_and_draw(
+        &rules,
+        &ledger,
+        &demo,
+        &signing,
+        &secrets,
+        close - 7_200_000,
+        close + 30_000,
+        "05 11 17 22 28 30 12",
+        Some(beacon),
+    );
     (record, ledger.leaves)
 }
 

@@ -319,7 +319,9 @@ fn leaf_problem(record: &DrawRecord, bundle: &DrawBundle, p: &BundlePick) -> Opt
 /// the frozen log, its interval in the draw tree containing `t`, its leaf's eligibility, the
 /// skip rule; then the placements against the record's winners and alternates.
 pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
-    use crate::verify::{check_freeze, check_head, check_seed, check_seed_inputs, compare};
+    use crate::verify::{
+        check_freeze, check_head, check_seed, check_seed_inputs, compare_placements,
+    };
     let mut r = Report::default();
     let record = &bundle.record;
     let rules = &record.rules;
@@ -472,14 +474,7 @@ pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
             .find(|p| p.leaf.index == i)
             .map(|p| p.leaf.phone_commitment)
     };
-    compare(&mut r, "winner", &winners, &record.winners, &commitment_of);
-    compare(
-        &mut r,
-        "alternate",
-        &alternates,
-        &record.alternates,
-        &commitment_of,
-    );
+    compare_placements(&mut r, record, &winners, &alternates, &commitment_of);
     r
 }
 

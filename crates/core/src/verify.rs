@@ -179,15 +179,9 @@ pub fn verify_summary(record: &DrawRecord, ledger: &LedgerSummary, anchor: Ancho
         Err(e) => r.add("selection", false, e.to_string()),
         Ok(sel) => {
             let (winners, alternates) = placements_for(rules, record.draw_index, ledger, &sel);
-            let commitment_of = |i: u64| ledger.phone_commitment(i);
-            compare(&mut r, "winner", &winners, &record.winners, &commitment_of);
-            compare(
-                &mut r,
-                "alternate",
-                &alternates,
-                &record.alternates,
-                &commitment_of,
-            );
+            compare_placements(&mut r, record, &winners, &alternates, &|i| {
+                ledger.phone_commitment(i)
+            });
         }
     }
     r
@@ -490,7 +484,26 @@ fn check_entropy(r: &mut Report, record: &DrawRecord, draw: &crate::rules::DrawR
     }
 }
 
-pub(crate) fn compare(
+/// `winners.count`, `winner.<k>`, `alternates.count`, `alternate.<k>`: the recomputed
+/// placements against the record's, each opening checked against its leaf's phone commitment.
+pub(crate) fn compare_placements(
+    r: &mut Report,
+    record: &DrawRecord,
+    winners: &[crate::record::Placement],
+    alternates: &[crate::record::Placement],
+    phone_commitment: &dyn Fn(u64) -> Option<Hash32>,
+) {
+    compare(r, "winner", winners, &record.winners, phone_commitment);
+    compare(
+        r,
+        "alternate",
+        alternates,
+        &record.alternates,
+        phone_commitment,
+    );
+}
+
+fn compare(
     r: &mut Report,
     what: &str,
     expected: &[crate::record::Placement],

@@ -233,6 +233,15 @@ fn read_record(path: &Path) -> Result<DrawRecord, InputError> {
         .map_err(|e| InputError(format!("record.format: {}: {e}", path.display())))
 }
 
+/// What `--anchor` and `--self-consistency-only` ask for.
+fn anchor_arg(anchor: Option<String>, self_consistency_only: bool) -> Result<Anchor, InputError> {
+    Ok(match anchor {
+        Some(a) => Anchor::Published(hash_arg("anchor", &a)?),
+        None if self_consistency_only => Anchor::SelfConsistencyOnly,
+        None => Anchor::Missing,
+    })
+}
+
 fn hash_arg(what: &str, s: &str) -> Result<Hash32, InputError> {
     Hash32::from_hex(s).map_err(|e| InputError(format!("--{what}: {e}")))
 }
@@ -246,11 +255,7 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
             self_consistency_only,
             json,
         } => {
-            let anchor = match anchor {
-                Some(a) => Anchor::Published(hash_arg("anchor", &a)?),
-                None if self_consistency_only => Anchor::SelfConsistencyOnly,
-                None => Anchor::Missing,
-            };
+            let anchor = anchor_arg(anchor, self_consistency_only)?;
             let rec = read_record(&record)?;
             let mut scanner = LedgerScanner::new(scan_rules(&rec));
             scanner.reserve(usize::try_from(rec.freeze.freeze.tree_size.min(1 << 26)).unwrap_or(0));
@@ -282,11 +287,7 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
             self_consistency_only,
             json,
         } => {
-            let anchor = match anchor {
-                Some(a) => Anchor::Published(hash_arg("anchor", &a)?),
-                None if self_consistency_only => Anchor::SelfConsistencyOnly,
-                None => Anchor::Missing,
-            };
+            let anchor = anchor_arg(anchor, self_consistency_only)?;
             let rec = read_record(&record)?;
             let b: fairdraw_core::bundle::DrawBundle = read_json(&bundle)
                 .map_err(|InputError(e)| InputError(format!("bundle.format: {e}")))?;
