@@ -461,6 +461,18 @@ pub struct TicketCheck {
     pub promise_ok: bool,
     /// After the freeze: the tree head verifies and the inclusion proof leads to its root.
     pub in_frozen_ledger: Option<Result<(), String>>,
+    /// The rules hash the signed promise names: the anchor to verify the draw against.
+    pub anchor: String,
+}
+
+impl TicketCheck {
+    /// Whether the ticket's draw has been drawn and published (its status says how it went).
+    pub fn draw_published(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "won" | "forfeited" | "alternate" | "not_selected"
+        )
+    }
 }
 
 /// Checks a ticket status answer in the browser: the leaf hash is recomputed here from the
@@ -504,6 +516,7 @@ pub fn check_ticket(server_key: &[u8; 32], v: &serde_json::Value) -> Result<Tick
         status: v["status"].as_str().unwrap_or_default().to_owned(),
         promise_ok,
         in_frozen_ledger,
+        anchor: promise.rules_hash.to_hex(),
     })
 }
 
@@ -552,6 +565,12 @@ mod ticket_tests {
         let c = check_ticket(&public, &answer).expect("check");
         assert!(c.promise_ok);
         assert_eq!(c.in_frozen_ledger, Some(Ok(())));
+        assert_eq!(
+            c.anchor,
+            rules_hash.to_hex(),
+            "the promise names the anchor"
+        );
+        assert!(!c.draw_published());
         // A server that swaps in another leaf, or proves against another root, is caught here.
         let mut other = answer.clone();
         other["leaf"] = json!(ledger.leaves[5]);

@@ -775,6 +775,22 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.assert_labelled("setup").await;
     b.screenshot("organizer-setup").await;
 
+    // The shopper's saved ticket, once its draw is published, leads to the phone verification
+    // against the anchor its signed promise names.
+    b.goto(&format!("{base}/enter")).await;
+    b.click(".ticket-row button").await;
+    b.find(".ticket-row a.verify-draw").await;
+    let href = b
+        .script(
+            "return document.querySelector('.ticket-row a.verify-draw').getAttribute('href');",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        href,
+        json!(format!("/verify/dazhou-2026/1?anchor={anchor}"))
+    );
+
     // The public results, at phone size, show the forfeit and the alternate.
     b.cmd(
         reqwest::Method::POST,
@@ -801,8 +817,6 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     // A shopper's phone scans the QR code on the projector: device emulation at phone size,
     // the light verification, verdict first, nothing wider than the screen.
     let phone = Browser::start_phone().await;
-    let width = phone.script("return window.innerWidth;", json!([])).await;
-    assert_eq!(width, json!(390), "device emulation");
     // The phone's CPU at a quarter of this machine's: the verdict's time is printed, not asserted.
     phone
         .cdp("Emulation.setCPUThrottlingRate", json!({ "rate": 4 }))
@@ -811,6 +825,8 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     phone
         .text_becomes("#light-verdict", "已在您的手机上独立核验")
         .await;
+    let width = phone.script("return window.innerWidth;", json!([])).await;
+    assert_eq!(width, json!(390), "device emulation");
     let elapsed = phone
         .script(
             "return document.querySelector('#light').dataset.elapsedMs;",

@@ -78,7 +78,7 @@ pub fn ticket_row(props: &TicketRowProps) -> Html {
             { match &*result {
                 None => html! {},
                 Some(Err(e)) => html! { <p class="fail">{ l.t(&e.message_zh, &e.message_en) }</p> },
-                Some(Ok(c)) => html! {
+                Some(Ok(c)) => html! { <>
                     <p class="status" data-status={c.status.clone()}>
                         <strong>{ status_text(l, &c.status) }</strong>
                         { if c.promise_ok { l.t(" · 服务器签名的登记凭证已在本机验证", " · the server's signed promise verified here") }
@@ -89,7 +89,11 @@ pub fn ticket_row(props: &TicketRowProps) -> Html {
                             Some(Err(e)) => html! { <span class="fail">{ format!("{} {e}", l.t(" · 警告：名单证明验证失败：", " · WARNING: ledger proof fails:")) }</span> },
                         } }
                     </p>
-                },
+                    if c.draw_published() {
+                        <p><a class="button small verify-draw" href={format!("/verify/{}/{}?anchor={}", t.campaign_id, t.draw_index, c.anchor)}>
+                            { l.t("在手机上核验本期开奖", "Verify this draw on your phone") }</a></p>
+                    }
+                </> },
             } }
         </li>
     }

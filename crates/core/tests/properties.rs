@@ -147,6 +147,30 @@ proptest! {
         prop_assert!(!full, "mutation {} went unnoticed", mutation);
     }
 
+    /// Every single-field change to a pick of a bundle fails that pick's check for the field.
+    #[test]
+    fn every_bundle_field_change_fails_its_check(pick in 0usize..7, field in 0u8..8) {
+        let (record, ledger) = demo();
+        let anchor = Anchor::Published(record.rules_hash);
+        let mut b = fairdraw_core::bundle::make_bundle(record, ledger).expect("bundle");
+        let k = pick % b.picks.len();
+        let p = &mut b.picks[k];
+        let bump = |s: &mut String| *s = (s.parse::<u64>().expect("u64") + 1).to_string();
+        let check = match field {
+            0 => { bump(&mut p.t); "t" }
+            1 => { p.leaf.amount_fen.0 += 1; "log" }
+            2 => { p.leaf.ticket_id.0[0] ^= 1; "log" }
+            3 => { if p.log_path.is_empty() { return Ok(()) } p.log_path[0].0[0] ^= 1; "log" }
+            4 => { bump(&mut p.draw_path[0].sum); "draw" }
+            5 => { p.draw_path[0].hash.0[0] ^= 1; "draw" }
+            6 => { p.merchant_index += 1; "eligible" }
+            _ => { if p.merchant_path.is_empty() { return Ok(()) } p.merchant_path[0].0[0] ^= 1; "eligible" }
+        };
+        let failed = fairdraw_core::bundle::verify_bundle(&b, anchor).failed().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let want = format!("pick.{k}.{check}");
+        prop_assert!(failed.contains(&want), "{want} not in {failed:?}");
+    }
+
     /// Proofs from any tree verify, and a proof for one size never verifies another root.
     #[test]
     fn proofs_roundtrip(n in 1usize..200, i in 0usize..200, m in 1usize..200) {
