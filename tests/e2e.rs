@@ -1018,3 +1018,66 @@ async fn worker_verifies_a_million_entries() {
     assert!(shown.contains("全部检查通过"), "{shown}");
     b.quit().await;
 }
+
+/// Light verification on a phone, for BENCHMARKS.md: a 1,000,000-entry draw with a drand round
+/// (so the worker checks its BLS signature too), its proof bundle chosen as a file on the verify
+/// page, at 390×844 DPR 3 with 4× CPU throttling. Prints the worker's time from the bundle's
+/// bytes to the verdict; asserts nothing about it.
+#[cfg(feature = "speed")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_light_verifies_a_million_entry_drand_draw() {
+    let n: u64 = std::env::var("FAIRDRAW_SPEED_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let srv = server("light-million").await;
+    let (record, ledger) = fairdraw_core::demo::demo_drand_draw(n);
+    let bundle = fairdraw_core::bundle::make_bundle(&record, &ledger).expect("bundle");
+    drop(ledger);
+    let path = srv.dir.join("bundle.json");
+    let text = serde_json::to_string(&bundle).expect("json");
+    std::fs::write(&path, &text).expect("write");
+    let phone = Browser::start_phone().await;
+    phone
+        .cdp("Emulation.setCPUThrottlingRate", json!({ "rate": 4 }))
+        .await;
+    for run in 0..3 {
+        phone.goto(&format!("{}/verify", srv.base)).await;
+        phone
+            .type_text("#anchor", &record.rules_hash.to_hex())
+            .await;
+        phone.upload("#bundle-file", &path).await;
+        // The throttled worker starts and checks the BLS signature: wait up to a minute.
+        let mut verdict = String::new();
+        for _ in 0..1200 {
+            verdict = phone
+                .script(
+                    "const e = document.querySelector('#light-verdict'); return e ? e.innerText : '';",
+                    json!([]),
+                )
+                .await
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if !verdict.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(verdict.contains("已在您的手机上独立核验"), "{verdict}");
+        let elapsed = phone
+            .script(
+                "return document.querySelector('#light').dataset.elapsedMs;",
+                json!([]),
+            )
+            .await;
+        println!(
+            "speed light-verify-drand run {run}: {} ms in the worker after the bundle arrived (4x CPU throttling, 390x844 DPR 3; {n} entries, {} picks, drand BLS included, bundle {} bytes)",
+            elapsed.as_str().unwrap_or("?"),
+            bundle.picks.len(),
+            text.len()
+        );
+    }
+    phone.full_screenshot("phone-light-million").await;
+    phone.quit().await;
+}

@@ -86,6 +86,38 @@ fn start(
     Ok(())
 }
 
+/// A light verification's outcome: the report and the worker's time, or why it could not run.
+type LightOutcome = Result<(fairdraw_core::verify::Report, f64), String>;
+
+/// Starts the worker on a proof bundle (`key` is `bundle` for a file, `bundle_url` for this
+/// server's copy).
+fn start_light(
+    key: &str,
+    value: &JsValue,
+    anchor: &str,
+    light: &UseStateHandle<Option<LightOutcome>>,
+    job: &Rc<RefCell<Option<JobHandle>>>,
+) {
+    let msg = js_sys::Object::new();
+    let done = light.clone();
+    let started = set(&msg, "job", &"light".into())
+        .and_then(|_| set(&msg, key, value))
+        .and_then(|_| set(&msg, "anchor", &anchor.into()))
+        .and_then(|_| {
+            start_job(&msg, move |m| match m {
+                WorkerMessage::LightReport { report, elapsed_ms } => {
+                    done.set(Some(Ok((report, elapsed_ms))))
+                }
+                WorkerMessage::Error { message } => done.set(Some(Err(message))),
+                _ => {}
+            })
+        });
+    match started {
+        Ok(h) => *job.borrow_mut() = Some(h),
+        Err(e) => light.set(Some(Err(format!("worker: {e:?}")))),
+    }
+}
+
 fn describe(l: Lang, s: &Option<Source>) -> String {
     match s {
         None => String::new(),
@@ -128,35 +160,29 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
     }
     // A published draw from this server: the light verification first — its proof bundle, a
     // few kilobytes — with the full audit of the whole ledger one tap away.
-    let light = use_state(|| None::<Result<(fairdraw_core::verify::Report, f64), String>>);
+    let light = use_state(|| None::<LightOutcome>);
     let light_job = use_mut_ref(|| None::<JobHandle>);
     {
         let (light, light_job, inputs) = (light.clone(), light_job.clone(), inputs.clone());
         use_effect_with(props.server.clone(), move |server| {
             if let Some((campaign, draw)) = server {
-                let msg = js_sys::Object::new();
                 let url = format!("/api/campaigns/{campaign}/draws/{draw}/bundle");
                 let anchor = inputs.borrow().anchor.clone();
-                let done = light.clone();
-                let started = set(&msg, "job", &"light".into())
-                    .and_then(|_| set(&msg, "bundle_url", &url.into()))
-                    .and_then(|_| set(&msg, "anchor", &anchor.into()))
-                    .and_then(|_| {
-                        start_job(&msg, move |m| match m {
-                            WorkerMessage::LightReport { report, elapsed_ms } => {
-                                done.set(Some(Ok((report, elapsed_ms))))
-                            }
-                            WorkerMessage::Error { message } => done.set(Some(Err(message))),
-                            _ => {}
-                        })
-                    });
-                match started {
-                    Ok(h) => *light_job.borrow_mut() = Some(h),
-                    Err(e) => light.set(Some(Err(format!("worker: {e:?}")))),
-                }
+                start_light("bundle_url", &url.into(), &anchor, &light, &light_job);
             }
         });
     }
+    // A bundle chosen as a file (an auditor's copy): the same light verification.
+    let on_bundle_file = {
+        let (light, light_job, inputs) = (light.clone(), light_job.clone(), inputs.clone());
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                let anchor = inputs.borrow().anchor.clone();
+                start_light("bundle", &file, &anchor, &light, &light_job);
+            }
+        })
+    };
     // Puts a file in the ledger slot or the record slot.
     let put_file = {
         let state = state.clone();
@@ -243,13 +269,13 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
         (Some(_), None) => {
             html! { <p class="big" aria-busy="true" id="light-verdict">{ l.t("正在您的手机上核验本期开奖……", "Verifying this draw on your phone…") }</p> }
         }
-        (Some(_), Some(Err(e))) if e.contains("HTTP 404") => html! {
+        (_, Some(Err(e))) if e.contains("HTTP 404") => html! {
             <p class="big note" id="light-verdict">{ l.t("本期尚未公布。", "This draw has not been published yet.") }</p>
         },
         (Some(_), Some(Err(e))) => {
             html! { <p class="fail" role="alert" id="light-verdict">{ format!("{}: {e}", l.t("无法核验", "Cannot verify")) }</p> }
         }
-        (Some(_), Some(Ok((report, elapsed_ms)))) => {
+        (_, Some(Ok((report, elapsed_ms)))) => {
             let winners: Vec<String> = report
                 .checks
                 .iter()
@@ -301,6 +327,10 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
                     placeholder={l.t("海报、报纸或公证文件上印的 64 位十六进制数", "the 64 hex digits on the posters, in the newspaper or in the notary's file")} />
                 <p class="note">{ l.t("记录中的一切都要与开始登记前公布的这个哈希相连；没有它，一份记录只能证明它自身前后一致。",
                     "Everything in the record must chain from this hash, published before entries opened; without it a record proves only that it agrees with itself.") }</p>
+            </div>
+            <div class="field">
+                <label for="bundle-file">{ l.t("或只用证明包在本机核验（无需名单）", "Or verify here from a proof bundle alone (no ledger)") }</label>
+                <input id="bundle-file" type="file" accept=".json,application/json" onchange={on_bundle_file} />
             </div>
             <button id="run-verify" class="primary" disabled={!state.ready()} onclick={run}>{ l.t("开始验证", "Verify") }</button>
             if let (Some(p), Some((_, _, leaves))) = (state.percent(), state.progress) {

@@ -8,12 +8,8 @@
 
 use fairdraw_core::civil::CivilDate;
 use fairdraw_core::demo::{demo_draw, demo_ledger};
-use fairdraw_core::entropy::{DrandBeacon, PublicEntropy, PublicNumbers};
-use fairdraw_core::freeze::Freeze;
 use fairdraw_core::hash::Hash32;
-use fairdraw_core::record::{DrawInputs, conduct_draw};
-use fairdraw_core::rules::{DrandSpec, QUICKNET_CHAIN_HASH};
-use fairdraw_core::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
+use fairdraw_core::seed::SeedSecret;
 use fairdraw_core::vectors::evaluate;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -601,7 +597,8 @@ fn all_vectors() -> BTreeMap<String, String> {
         .collect();
     let record_json = serde_json::to_value(&record).expect("record");
     records(&mut add, "demo", &record_json, &ledger_json);
-    let (drand_record, drand_ledger) = drand_draw();
+    let (drand_record, drand_ledger) = fairdraw_core::demo::demo_drand_draw(30);
+    let drand_ledger = drand_ledger.leaves;
     let drand_ledger: Vec<Value> = drand_ledger
         .iter()
         .map(|l| serde_json::to_value(l).expect("leaf"))
@@ -840,81 +837,6 @@ fn light_vectors(
     assert!(failed.contains(&json!("pick.0.eligible")), "{failed:?}");
 }
 
-/// Everything after the ledger, as a server that signs what it is given would do it: two seed
-/// parties commit (`secrets`) at `committed_at`, the freeze at `frozen_at`, reveals a minute
-/// apart after it, then the draw with these public numbers (and drand beacon, if any).
-#[allow(clippy::too_many_arguments)]
-fn sign_and_draw(
-    rules: &fairdraw_core::rules::CampaignRules,
-    ledger: &fairdraw_core::ledger::Ledger,
-    openings: &fairdraw_core::demo::DemoLedger,
-    signing: &ed25519_dalek::SigningKey,
-    secrets: &[SeedSecret],
-    committed_at: u64,
-    frozen_at: u64,
-    numbers: &str,
-    drand: Option<DrandBeacon>,
-) -> fairdraw_core::record::DrawRecord {
-    let rules_hash = rules.hash();
-    let parties = &rules.draws[0].seed_parties;
-    let commitments: Vec<SeedCommitment> = parties
-        .iter()
-        .zip(secrets)
-        .map(|(p, s)| SeedCommitment {
-            party: p.clone(),
-            commitment: commitment(&rules_hash, 0, p, s),
-            published_at_ms: committed_at,
-        })
-        .collect();
-    let freeze = Freeze::of_leaves(
-        rules_hash,
-        &rules.id,
-        0,
-        ledger
-            .leaves
-            .iter()
-            .map(|l| l.weight)
-            .zip(ledger.hashes.iter().copied()),
-        commitments,
-        frozen_at,
-    )
-    .expect("weights")
-    .sign(signing);
-    let reveals: Vec<Reveal> = parties
-        .iter()
-        .zip(secrets)
-        .enumerate()
-        .map(|(i, (p, s))| Reveal {
-            party: p.clone(),
-            secret: s.clone(),
-            revealed_at_ms: frozen_at + 60_000 * (i as u64 + 1),
-        })
-        .collect();
-    let spec = rules.draws[0]
-        .entropy
-        .public_numbers
-        .clone()
-        .expect("numbers");
-    let entropy = PublicEntropy {
-        drand,
-        public_numbers: Some(
-            PublicNumbers::from_values(&spec, vec![numbers.into()]).expect("numbers"),
-        ),
-    };
-    conduct_draw(
-        &DrawInputs {
-            rules,
-            draw_index: 0,
-            ledger,
-            freeze: &freeze,
-            reveals: &reveals,
-            entropy: &entropy,
-        },
-        |i| openings.opening(i),
-    )
-    .expect("draw")
-}
-
 /// A draw over a ledger whose every amount is above the rules' ceiling, frozen and drawn by a
 /// server that signs anything.
 fn ineligible_draw() -> (
@@ -934,7 +856,7 @@ fn ineligible_draw() -> (
     }
     let close = rules.draws[0].closes_at_ms();
     let secrets = [SeedSecret([0x47; 32]), SeedSecret([0x48; 32])];
-    let record = sign_and_draw(
+    let record = fairdraw_core::demo::sign_and_draw(
         &rules,
         &ledger,
         &demo,
@@ -1626,57 +1548,6 @@ fn hash_rules(record: &Value) -> String {
     let rules: fairdraw_core::rules::CampaignRules =
         serde_json::from_value(record["rules"].clone()).expect("rules");
     rules.hash().to_hex()
-}
-
-/// A small 2023 campaign whose draw uses drand quicknet round 657413 (published
-/// 2023-09-15T11:00:03Z, after this draw's freeze and reveals) and public numbers.
-fn drand_draw() -> (
-    fairdraw_core::record::DrawRecord,
-    Vec<fairdraw_core::ledger::Leaf>,
-) {
-    let signing = ed25519_dalek::SigningKey::from_bytes(&[0x37; 32]);
-    let mut rules = fairdraw_core::demo::demo_rules(
-        signing.verifying_key().to_bytes(),
-        CivilDate::new(2023, 8, 25).expect("date"),
-    );
-    let round_at = fairdraw_core::entropy::quicknet_round_time_ms(657_413);
-    {
-        let d = &mut rules.draws[0];
-        d.entry_start = CivilDate::new(2023, 8, 25).expect("date");
-        d.entry_end = CivilDate::new(2023, 9, 14).expect("date");
-        d.reveal_deadline_ms = round_at - 3_600_000;
-        d.entropy.drand = Some(DrandSpec {
-            chain_hash: Hash32::from_hex(QUICKNET_CHAIN_HASH).expect("hex"),
-            round: 657_413,
-        });
-        if let Some(p) = d.entropy.public_numbers.as_mut() {
-            p.sources[0].name =
-                "中国福利彩票双色球 2023-09-15 (China Welfare Lottery Shuangseqiu)".into();
-            p.sources[0].drawn_at_ms = round_at;
-        }
-    }
-    rules.validate().expect("drand rules");
-    let demo = demo_ledger(&rules, 0, 30, &Hash32([0x99; 32]), &[0x55; 32]);
-    let ledger = demo.ledger.clone();
-    let close = rules.draws[0].closes_at_ms();
-    let beacon = DrandBeacon {
-        round: 657_413,
-        signature: hex::decode("b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b").expect("hex"),
-        randomness: Hash32::from_hex("fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587").expect("hex"),
-    };
-    let secrets = [SeedSecret([0xaa; 32]), SeedSecret([0xbb; 32])];
-    let record = sign_and_draw(
-        &rules,
-        &ledger,
-        &demo,
-        &signing,
-        &secrets,
-        close - 7_200_000,
-        close + 30_000,
-        "05 11 17 22 28 30 12",
-        Some(beacon),
-    );
-    (record, ledger.leaves)
 }
 
 /// Flips the lowest bit of the first hex digit of a hex string value.

@@ -5,7 +5,7 @@
 //! caller-chosen seed, so the same seed always gives the same campaign.
 
 use crate::civil::CivilDate;
-use crate::entropy::{PublicEntropy, PublicNumbers};
+use crate::entropy::{DrandBeacon, PublicEntropy, PublicNumbers};
 use crate::freeze::Freeze;
 use crate::hash::Hash32;
 use crate::ledger::{LEAF_VERSION, Leaf, Ledger, PhoneOpening, TicketId, phone_commitment};
@@ -17,7 +17,7 @@ use crate::rules::{
     ALGORITHM_CHACHA20, CampaignRules, Caps, DrawRules, EntriesPerReceipt, EntropySpec, Merchant,
     Prize, PublicNumbersSpec, RULES_VERSION,
 };
-use crate::rules::{NumberGroup, NumberSource};
+use crate::rules::{DrandSpec, NumberGroup, NumberSource, QUICKNET_CHAIN_HASH};
 use crate::sampler::DrawStream;
 use crate::seed::{Reveal, SeedCommitment, SeedSecret, commitment};
 use ed25519_dalek::SigningKey;
@@ -341,6 +341,130 @@ pub fn demo_draw_with_prizes(
         |i| demo.opening(i),
     )?;
     Ok((record, ledger))
+}
+
+/// Everything after the ledger, as a server that signs what it is given would do it: two seed
+/// parties commit (`secrets`) at `committed_at`, the freeze at `frozen_at`, reveals a minute
+/// apart after it, then the draw with these public numbers (and drand beacon, if any).
+#[allow(clippy::too_many_arguments)]
+pub fn sign_and_draw(
+    rules: &crate::rules::CampaignRules,
+    ledger: &crate::ledger::Ledger,
+    openings: &DemoLedger,
+    signing: &SigningKey,
+    secrets: &[SeedSecret],
+    committed_at: u64,
+    frozen_at: u64,
+    numbers: &str,
+    drand: Option<DrandBeacon>,
+) -> crate::record::DrawRecord {
+    let rules_hash = rules.hash();
+    let parties = &rules.draws[0].seed_parties;
+    let commitments: Vec<SeedCommitment> = parties
+        .iter()
+        .zip(secrets)
+        .map(|(p, s)| SeedCommitment {
+            party: p.clone(),
+            commitment: commitment(&rules_hash, 0, p, s),
+            published_at_ms: committed_at,
+        })
+        .collect();
+    let freeze = Freeze::of_leaves(
+        rules_hash,
+        &rules.id,
+        0,
+        ledger
+            .leaves
+            .iter()
+            .map(|l| l.weight)
+            .zip(ledger.hashes.iter().copied()),
+        commitments,
+        frozen_at,
+    )
+    .unwrap_or_else(|_| unreachable!("demo weights are small"))
+    .sign(signing);
+    let reveals: Vec<Reveal> = parties
+        .iter()
+        .zip(secrets)
+        .enumerate()
+        .map(|(i, (p, s))| Reveal {
+            party: p.clone(),
+            secret: s.clone(),
+            revealed_at_ms: frozen_at + 60_000 * (i as u64 + 1),
+        })
+        .collect();
+    let spec = rules.draws[0]
+        .entropy
+        .public_numbers
+        .clone()
+        .expect("numbers");
+    let entropy = PublicEntropy {
+        drand,
+        public_numbers: Some(
+            PublicNumbers::from_values(&spec, vec![numbers.into()])
+                .unwrap_or_else(|e| unreachable!("demo numbers: {e}")),
+        ),
+    };
+    conduct_draw(
+        &DrawInputs {
+            rules,
+            draw_index: 0,
+            ledger,
+            freeze: &freeze,
+            reveals: &reveals,
+            entropy: &entropy,
+        },
+        |i| openings.opening(i),
+    )
+    .unwrap_or_else(|e| unreachable!("the demo draw: {e}"))
+}
+
+/// A 2023 campaign of `n` entries whose draw uses drand quicknet round 657413 (published
+/// 2023-09-15T11:00:03Z, after this draw's freeze and reveals) and public numbers.
+pub fn demo_drand_draw(n: u64) -> (DrawRecord, Ledger) {
+    let signing = SigningKey::from_bytes(&[0x37; 32]);
+    let mut rules = demo_rules(
+        signing.verifying_key().to_bytes(),
+        CivilDate::new(2023, 8, 25).unwrap_or_else(|| unreachable!("valid date")),
+    );
+    let round_at = crate::entropy::quicknet_round_time_ms(657_413);
+    {
+        let d = &mut rules.draws[0];
+        d.entry_start = CivilDate::new(2023, 8, 25).unwrap_or_else(|| unreachable!("valid date"));
+        d.entry_end = CivilDate::new(2023, 9, 14).unwrap_or_else(|| unreachable!("valid date"));
+        d.reveal_deadline_ms = round_at - 3_600_000;
+        d.entropy.drand = Some(DrandSpec {
+            chain_hash: Hash32::from_hex(QUICKNET_CHAIN_HASH).unwrap_or_default(),
+            round: 657_413,
+        });
+        if let Some(p) = d.entropy.public_numbers.as_mut() {
+            p.sources[0].name =
+                "中国福利彩票双色球 2023-09-15 (China Welfare Lottery Shuangseqiu)".into();
+            p.sources[0].drawn_at_ms = round_at;
+        }
+    }
+    debug_assert!(rules.validate().is_ok());
+    let demo = demo_ledger(&rules, 0, n, &Hash32([0x99; 32]), &[0x55; 32]);
+    let ledger = demo.ledger.clone();
+    let close = rules.draws[0].closes_at_ms();
+    let beacon = DrandBeacon {
+        round: 657_413,
+        signature: hex::decode("b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b").unwrap_or_default(),
+        randomness: Hash32::from_hex("fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587").unwrap_or_default(),
+    };
+    let secrets = [SeedSecret([0xaa; 32]), SeedSecret([0xbb; 32])];
+    let record = sign_and_draw(
+        &rules,
+        &ledger,
+        &demo,
+        &signing,
+        &secrets,
+        close - 7_200_000,
+        close + 30_000,
+        "05 11 17 22 28 30 12",
+        Some(beacon),
+    );
+    (record, ledger)
 }
 
 #[cfg(test)]
