@@ -89,8 +89,8 @@ fn start(
 /// A light verification's outcome: the report and the worker's time, or why it could not run.
 type LightOutcome = Result<(fairdraw_core::verify::Report, f64), String>;
 
-/// Starts the worker on a proof bundle (`key` is `bundle` for a file, `bundle_url` for this
-/// server's copy).
+/// Starts the worker on a proof bundle (`key` names the input: `bundle_url` for this server's
+/// copy).
 fn start_light(
     key: &str,
     value: &JsValue,
@@ -172,17 +172,6 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
             }
         });
     }
-    // A bundle chosen as a file (an auditor's copy): the same light verification.
-    let on_bundle_file = {
-        let (light, light_job, inputs) = (light.clone(), light_job.clone(), inputs.clone());
-        Callback::from(move |e: Event| {
-            let input: HtmlInputElement = e.target_unchecked_into();
-            if let Some(file) = input.files().and_then(|f| f.get(0)) {
-                let anchor = inputs.borrow().anchor.clone();
-                start_light("bundle", &file, &anchor, &light, &light_job);
-            }
-        })
-    };
     // Puts a file in the ledger slot or the record slot.
     let put_file = {
         let state = state.clone();
@@ -327,10 +316,6 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
                     placeholder={l.t("海报、报纸或公证文件上印的 64 位十六进制数", "the 64 hex digits on the posters, in the newspaper or in the notary's file")} />
                 <p class="note">{ l.t("记录中的一切都要与开始登记前公布的这个哈希相连；没有它，一份记录只能证明它自身前后一致。",
                     "Everything in the record must chain from this hash, published before entries opened; without it a record proves only that it agrees with itself.") }</p>
-            </div>
-            <div class="field">
-                <label for="bundle-file">{ l.t("或只用证明包在本机核验（无需名单）", "Or verify here from a proof bundle alone (no ledger)") }</label>
-                <input id="bundle-file" type="file" accept=".json,application/json" onchange={on_bundle_file} />
             </div>
             <button id="run-verify" class="primary" disabled={!state.ready()} onclick={run}>{ l.t("开始验证", "Verify") }</button>
             if let (Some(p), Some((_, _, leaves))) = (state.percent(), state.progress) {
