@@ -187,6 +187,14 @@ pub struct Ceremony<'a> {
 }
 
 impl Ceremony<'_> {
+    /// The public entropy the draw's rules name.
+    fn entropy_spec(&self) -> Result<&EntropySpec, String> {
+        self.rules
+            .draw(self.draw_index)
+            .map(|d| &d.entropy)
+            .ok_or_else(|| "no such draw".to_owned())
+    }
+
     /// The draw's seed parties, in the rules' order.
     fn parties(&self) -> Vec<String> {
         self.rules
@@ -254,11 +262,7 @@ impl Ceremony<'_> {
         i: &LiveInputs,
     ) -> Result<(Hash32, Selection), String> {
         let reveals = self.recorded(recorded)?;
-        let spec = &self
-            .rules
-            .draw(self.draw_index)
-            .ok_or("no such draw")?
-            .entropy;
+        let spec = self.entropy_spec()?;
         let entropy = entropy(spec, i)?;
         conduct_selection(&self.inputs(&reveals, &entropy)).map_err(|e| e.to_string())
     }
@@ -273,11 +277,7 @@ impl Ceremony<'_> {
         openings: &[(u64, PhoneOpening)],
     ) -> Result<DrawRecord, String> {
         let reveals = self.recorded(recorded)?;
-        let spec = &self
-            .rules
-            .draw(self.draw_index)
-            .ok_or("no such draw")?
-            .entropy;
+        let spec = self.entropy_spec()?;
         let entropy = entropy_form(spec, i)?;
         assemble_record(&self.inputs(&reveals, &entropy), seed, selection, |leaf| {
             openings
@@ -360,10 +360,7 @@ mod tests {
             rules.hash(),
             &rules.id,
             0,
-            l.leaves
-                .iter()
-                .map(|x| x.weight)
-                .zip(l.hashes.iter().copied()),
+            l.weighted(),
             commitments,
             frozen_at,
         )

@@ -546,20 +546,9 @@ mod ticket_tests {
             leaf.leaf_hash(),
             leaf.entered_at_ms,
         );
-        let freeze = Freeze::of_leaves(
-            rules_hash,
-            "c",
-            0,
-            ledger
-                .leaves
-                .iter()
-                .map(|l| l.weight)
-                .zip(ledger.hashes.iter().copied()),
-            vec![],
-            1,
-        )
-        .expect("freeze")
-        .sign(&key);
+        let freeze = Freeze::of_leaves(rules_hash, "c", 0, ledger.weighted(), vec![], 1)
+            .expect("freeze")
+            .sign(&key);
         let proof = inclusion_proof(&ledger.hashes, 4).expect("proof");
         let answer = json!({ "status": "in_frozen_ledger", "leaf": leaf, "promise": promise, "freeze": freeze, "inclusion_proof": proof });
         let c = check_ticket(&public, &answer).expect("check");

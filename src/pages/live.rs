@@ -653,12 +653,7 @@ async fn finish_record(
     seed: fairdraw_core::hash::Hash32,
     selection: &Selection,
 ) -> Result<DrawRecord, String> {
-    let placed: Vec<u64> = selection
-        .winners
-        .iter()
-        .chain(&selection.alternates)
-        .copied()
-        .collect();
+    let placed: Vec<u64> = selection.placed();
     let url = format!(
         "/api/organizer/campaigns/{campaign}/draws/{}/openings",
         job.draw_index

@@ -300,11 +300,7 @@ pub fn demo_draw_with_prizes(
         rules_hash,
         &rules.id,
         draw_index,
-        ledger
-            .leaves
-            .iter()
-            .map(|l| l.weight)
-            .zip(ledger.hashes.iter().copied()),
+        ledger.weighted(),
         commitments,
         frozen_at_ms,
     )
@@ -373,11 +369,7 @@ pub fn sign_and_draw(
         rules_hash,
         &rules.id,
         0,
-        ledger
-            .leaves
-            .iter()
-            .map(|l| l.weight)
-            .zip(ledger.hashes.iter().copied()),
+        ledger.weighted(),
         commitments,
         frozen_at,
     )

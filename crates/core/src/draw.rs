@@ -28,6 +28,17 @@ pub struct Selection {
     pub draws_used: u64,
 }
 
+impl Selection {
+    /// Every placed leaf: winners in prize order, then alternates in rank order.
+    pub fn placed(&self) -> Vec<u64> {
+        self.winners
+            .iter()
+            .chain(&self.alternates)
+            .copied()
+            .collect()
+    }
+}
+
 /// Why a selection cannot run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DrawError {
@@ -241,7 +252,7 @@ mod tests {
             weight: 1,
         }));
         let s = select_chacha20(&Hash32([3; 32]), &entrants, 6, 5).expect("draw");
-        let all: Vec<u64> = s.winners.iter().chain(&s.alternates).copied().collect();
+        let all: Vec<u64> = s.placed();
         assert_eq!(all.len(), 11);
         let distinct: BTreeSet<_> = all
             .iter()

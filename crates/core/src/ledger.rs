@@ -195,6 +195,14 @@ impl Ledger {
         self.leaves.len() as u64
     }
 
+    /// Each leaf's weight and leaf hash, in index order: what the draw tree and the freeze fold.
+    pub fn weighted(&self) -> impl Iterator<Item = (u32, Hash32)> + '_ {
+        self.leaves
+            .iter()
+            .map(|l| l.weight)
+            .zip(self.hashes.iter().copied())
+    }
+
     /// The RFC 6962 root.
     pub fn root(&self) -> Hash32 {
         crate::merkle::root_of(&self.hashes)

@@ -115,11 +115,7 @@ pub async fn ensure_demo(state: &AppState, secrets_dir: &Path) -> ApiResult<Opti
         rules_hash,
         &id,
         0,
-        ledger
-            .leaves
-            .iter()
-            .map(|l| l.weight)
-            .zip(ledger.hashes.iter().copied()),
+        ledger.weighted(),
         commitments
             .iter()
             .map(|(party, c)| SeedCommitment {

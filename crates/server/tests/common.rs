@@ -208,12 +208,7 @@ pub async fn conduct_via_api(
         entropy: &entropy,
     };
     let (seed, selection) = conduct_selection(&inputs).expect("selection");
-    let placed: Vec<u64> = selection
-        .winners
-        .iter()
-        .chain(&selection.alternates)
-        .copied()
-        .collect();
+    let placed: Vec<u64> = selection.placed();
     let r = app
         .org(
             "POST",
