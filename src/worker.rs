@@ -30,22 +30,39 @@ fn js_err(what: &str, e: JsValue) -> String {
     )
 }
 
-/// The input under `key` as a Blob: the posted file itself, or fetched from `{key}_url`.
-async fn input(
+/// An input being read: the posted file itself, or a fetch already under way.
+enum Pending {
+    File(Blob),
+    Fetch(String, js_sys::Promise),
+}
+
+/// Starts reading the input under `key`: the posted file, or a fetch of `{key}_url` begun at
+/// once (so the worker can do other work while the bytes travel).
+fn begin_input(
     scope: &DedicatedWorkerGlobalScope,
     data: &JsValue,
     key: &str,
-) -> Result<Blob, String> {
+) -> Result<Pending, String> {
     if let Ok(v) = Reflect::get(data, &JsValue::from_str(key)) {
         if let Ok(blob) = v.dyn_into::<Blob>() {
-            return Ok(blob);
+            return Ok(Pending::File(blob));
         }
     }
     let url = Reflect::get(data, &JsValue::from_str(&format!("{key}_url")))
         .ok()
         .and_then(|v| v.as_string())
         .ok_or_else(|| format!("{key}: missing"))?;
-    let resp: Response = JsFuture::from(scope.fetch_with_str(&url))
+    let fetch = scope.fetch_with_str(&url);
+    Ok(Pending::Fetch(url, fetch))
+}
+
+/// The input as a Blob once it is all here.
+async fn finish_input(pending: Pending, key: &str) -> Result<Blob, String> {
+    let (url, fetch) = match pending {
+        Pending::File(blob) => return Ok(blob),
+        Pending::Fetch(url, fetch) => (url, fetch),
+    };
+    let resp: Response = JsFuture::from(fetch)
         .await
         .map_err(|e| js_err(key, e))?
         .unchecked_into();
@@ -56,6 +73,15 @@ async fn input(
         .await
         .map_err(|e| js_err(key, e))?;
     Ok(blob.unchecked_into())
+}
+
+/// The input under `key` as a Blob: the posted file itself, or fetched from `{key}_url`.
+async fn input(
+    scope: &DedicatedWorkerGlobalScope,
+    data: &JsValue,
+    key: &str,
+) -> Result<Blob, String> {
+    finish_input(begin_input(scope, data, key)?, key).await
 }
 
 async fn blob_text(blob: &Blob, what: &str) -> Result<String, String> {
@@ -94,7 +120,14 @@ async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<Worker
         .map_or(Anchor::Missing, Anchor::Published);
     if job.as_deref() == Some("light") {
         // `{job: "light", bundle or bundle_url, anchor}`: a few kilobytes, no ledger.
-        let text = blob_text(&input(scope, &data, "bundle").await?, "bundle").await?;
+        let pending = begin_input(scope, &data, "bundle")?;
+        if matches!(pending, Pending::Fetch(..)) {
+            // While the bundle travels, run the pairing code once on a published beacon, so
+            // the engine has compiled it optimised by the time the bundle's beacon is checked:
+            // cold, the BLS check takes about twice as long.
+            fairdraw_core::entropy::warm_up();
+        }
+        let text = blob_text(&finish_input(pending, "bundle").await?, "bundle").await?;
         let started = scope.performance().map(|p| p.now());
         let bundle: fairdraw_core::bundle::DrawBundle =
             serde_json::from_str(&text).map_err(|e| format!("bundle: {e}"))?;

@@ -328,8 +328,12 @@ fn now_ms() -> u64 {
 /// The real server with the demo campaign, on a temp SQLite file, serving `dist/`; its clock
 /// starts at the real time and is moved by the test.
 async fn server(name: &str) -> Server {
+    server_serving(name, Path::new(env!("CARGO_MANIFEST_DIR")).join("dist")).await
+}
+
+/// [`server`], serving the web app from `dist` (a copy with published files added).
+async fn server_serving(name: &str, dist: std::path::PathBuf) -> Server {
     use fairdraw_server::state::{AppState, ManualClock};
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
     assert!(
         dist.join("index.html").exists(),
         "build the web app first: trunk build --release --offline"
@@ -714,6 +718,32 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         "the winner is named"
     );
     b.screenshot("auditor-light").await;
+    // A bundle published as a file at an address of this site, by its link: light-verified the
+    // same; an address on another site is not fetched.
+    b.goto(&format!(
+        "{base}/verify?bundle=%2Fapi%2Fcampaigns%2Fdazhou-2026%2Fdraws%2F1%2Fbundle&anchor={anchor}"
+    ))
+    .await;
+    b.text_becomes("#light-verdict", "已在您的手机上独立核验")
+        .await;
+    b.goto(&format!(
+        "{base}/verify?bundle=//example.invalid/bundle.json&anchor={anchor}"
+    ))
+    .await;
+    b.find("#record-file").await;
+    assert_eq!(
+        b.script(
+            "return document.querySelector('#light-verdict') === null;",
+            json!([])
+        )
+        .await,
+        json!(true),
+        "no light verification from another site"
+    );
+    b.goto(&format!("{base}/verify/dazhou-2026/1?anchor={anchor}"))
+        .await;
+    b.text_becomes("#light-verdict", "已在您的手机上独立核验")
+        .await;
     b.click("#full-audit").await;
     let summary = b.text_becomes("#verify-summary", "全部检查通过").await;
     assert!(!summary.contains("未通过"), "{summary}");
@@ -1017,4 +1047,70 @@ async fn worker_verifies_a_million_entries() {
     );
     assert!(shown.contains("全部检查通过"), "{shown}");
     b.quit().await;
+}
+
+/// Light verification of a 1,000,000-entry draw with drand, six prizes and five alternates (the BLS check included) on an
+/// emulated phone with 4x CPU throttling, for BENCHMARKS.md: the bundle published as a static
+/// file beside the web app, opened by its verify link. The worker's time from the bundle's
+/// arrival to the verdict is printed, never asserted.
+#[cfg(feature = "speed")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_light_verifies_a_million_entry_drand_draw() {
+    let n: u64 = std::env::var("FAIRDRAW_SPEED_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    // FAIRDRAW_CPU_THROTTLE=1 gives the unthrottled figure beside it.
+    let rate: u32 = std::env::var("FAIRDRAW_CPU_THROTTLE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let (record, ledger) = fairdraw_core::demo::demo_drand_draw(n, 6);
+    let bundle = fairdraw_core::bundle::make_bundle(&record, &ledger).expect("bundle");
+    drop(ledger);
+    let text = serde_json::to_string(&bundle).expect("json");
+    let dist = std::env::temp_dir().join(format!("fairdraw-e2e-dist-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(dist.join("published")).expect("mkdir");
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
+    for e in std::fs::read_dir(&built).expect("dist") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), dist.join(e.file_name())).expect("copy");
+    }
+    std::fs::write(dist.join("published/bundle.json"), &text).expect("write");
+    let srv = server_serving("light-million", dist.clone()).await;
+    let phone = Browser::start_phone().await;
+    phone
+        .cdp("Emulation.setCPUThrottlingRate", json!({ "rate": rate }))
+        .await;
+    phone
+        .goto(&format!(
+            "{}/verify?bundle=/published/bundle.json&anchor={}",
+            srv.base, record.rules_hash
+        ))
+        .await;
+    phone
+        .text_becomes("#light-verdict", "已在您的手机上独立核验")
+        .await;
+    let elapsed = phone
+        .script(
+            "return document.querySelector('#light').dataset.elapsedMs;",
+            json!([]),
+        )
+        .await;
+    let drand = phone
+        .script(
+            "return [...document.querySelectorAll('#light [data-check]')].map(e => e.dataset.check).filter(c => c.startsWith('entropy.drand'));",
+            json!([]),
+        )
+        .await;
+    println!(
+        "speed light-verify-million: {} ms in the worker after the bundle arrived ({n} entries, {} picks, drand {drand}, bundle {} KB, {rate}x CPU throttling, 390x844 DPR 3)",
+        elapsed.as_str().unwrap_or("?"),
+        bundle.picks.len(),
+        text.len() / 1024
+    );
+    phone.full_screenshot("phone-verify-million-drand").await;
+    phone.quit().await;
+    let _ = std::fs::remove_dir_all(&dist);
 }

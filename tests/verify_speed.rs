@@ -71,7 +71,11 @@ fn verify_speed() {
     for (i, line) in text.lines().enumerate() {
         scanner.push(&parse_leaf_line(line, i as u64).expect("leaf"));
     }
-    let report_ = verify_summary(&record, &scanner.finish());
+    let report_ = verify_summary(
+        &record,
+        &scanner.finish(),
+        fairdraw_core::verify::Anchor::Published(record.rules_hash),
+    );
     let verify_ms = now_ms() - t1;
     assert!(report_.all_passed(), "{:?}", report_.failed());
 
@@ -85,5 +89,47 @@ fn verify_speed() {
         text.len() / 1_000_000,
         verify_ms / sha_ms,
         acc[0]
+    ));
+}
+
+/// Light verification of a drand draw's proof bundle, and the BLS check alone (a quicknet
+/// pairing check), for the phone figure's breakdown in BENCHMARKS.md.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn light_speed() {
+    let n = entries().min(50_000);
+    let (record, ledger) = fairdraw_core::demo::demo_drand_draw(n, 6);
+    let bundle = fairdraw_core::bundle::make_bundle(&record, &ledger).expect("bundle");
+    drop(ledger);
+    let text = serde_json::to_string(&bundle).expect("json");
+    let anchor = fairdraw_core::verify::Anchor::Published(record.rules_hash);
+    let beacon = record.public_entropy.drand.clone().expect("a drand draw");
+    let runs = 5;
+    let (mut light_ms, mut bls_ms) = (f64::MAX, f64::MAX);
+    let mut first = (0.0, 0.0);
+    for k in 0..runs {
+        let t0 = now_ms();
+        let b: fairdraw_core::bundle::DrawBundle = serde_json::from_str(&text).expect("bundle");
+        let r = fairdraw_core::bundle::verify_bundle(&b, anchor);
+        light_ms = light_ms.min(now_ms() - t0);
+        assert!(r.all_passed(), "{:?}", r.failed());
+        let t1 = now_ms();
+        assert!(beacon.verify().is_ok());
+        bls_ms = bls_ms.min(now_ms() - t1);
+        if k == 0 {
+            first = (light_ms, bls_ms);
+        }
+    }
+    let platform = if cfg!(target_arch = "wasm32") {
+        "wasm32 (headless Chromium)"
+    } else {
+        "native x86_64"
+    };
+    report(&format!(
+        "speed {platform}: light verification of a {n}-entry drand draw ({} picks, {} KB): {light_ms:.1} ms, of which the drand BLS check alone {bls_ms:.1} ms (best of {runs}; the first run, code not yet warm: {:.1} ms, BLS {:.1} ms)",
+        bundle.picks.len(),
+        text.len() / 1024,
+        first.0,
+        first.1
     ));
 }

@@ -35,14 +35,7 @@ struct Inputs {
 /// The anchor to check against: `?anchor=` in the link (verify links and QR codes carry it),
 /// else the rules hash a saved ticket's signed promise names for this campaign.
 fn initial_anchor(campaign: Option<&str>) -> String {
-    let from_link = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|q| {
-            q.trim_start_matches('?')
-                .split('&')
-                .find_map(|kv| kv.strip_prefix("anchor=").map(str::to_owned))
-        });
-    from_link
+    link_param("anchor")
         .or_else(|| {
             let id = campaign?;
             crate::state::saved_tickets()
@@ -51,6 +44,27 @@ fn initial_anchor(campaign: Option<&str>) -> String {
                 .and_then(|t| t.anchor)
         })
         .unwrap_or_default()
+}
+
+/// A parameter of this page's link (`?anchor=…&bundle=…`), percent-decoded.
+fn link_param(name: &str) -> Option<String> {
+    let query = web_sys::window()?.location().search().ok()?;
+    let raw = query
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))?;
+    js_sys::decode_uri_component(raw)
+        .ok()
+        .map(String::from)
+        .filter(|v| !v.is_empty())
+}
+
+/// A proof bundle published at an address of this site (`/verify?bundle=/…&anchor=…`): a
+/// bundle is a static file, so an organizer may publish it beside the record on any web site
+/// this page is served from. Only a same-site path is taken, so a link cannot make the page
+/// fetch from elsewhere.
+fn bundle_link() -> Option<String> {
+    link_param("bundle").filter(|b| b.starts_with('/') && !b.starts_with("//"))
 }
 
 fn server_urls(campaign: &str, draw: u32) -> (String, String) {
@@ -162,11 +176,14 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
     // few kilobytes — with the full audit of the whole ledger one tap away.
     let light = use_state(|| None::<LightOutcome>);
     let light_job = use_mut_ref(|| None::<JobHandle>);
+    let bundle_url = use_memo(props.server.clone(), |server| match server {
+        Some((campaign, draw)) => Some(format!("/api/campaigns/{campaign}/draws/{draw}/bundle")),
+        None => bundle_link(),
+    });
     {
         let (light, light_job, inputs) = (light.clone(), light_job.clone(), inputs.clone());
-        use_effect_with(props.server.clone(), move |server| {
-            if let Some((campaign, draw)) = server {
-                let url = format!("/api/campaigns/{campaign}/draws/{draw}/bundle");
+        use_effect_with(bundle_url.clone(), move |url| {
+            if let Some(url) = url.as_ref() {
                 let anchor = inputs.borrow().anchor.clone();
                 start_light("bundle_url", &url.into(), &anchor, &light, &light_job);
             }
@@ -253,7 +270,7 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
             }
         })
     };
-    let verdict = match (&props.server, &*light) {
+    let verdict = match (bundle_url.as_ref(), &*light) {
         (None, _) => html! {},
         (Some(_), None) => {
             html! { <p class="big" aria-busy="true" id="light-verdict">{ l.t("正在您的手机上核验本期开奖……", "Verifying this draw on your phone…") }</p> }
@@ -285,7 +302,11 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
                     </details>
                     <p class="note">{ l.t("手机核验用几千字节的证明包检查每位中奖者；完整核验会下载并重算整份名单。",
                         "The phone check proves every winner from a proof bundle of a few kilobytes; the full audit downloads and recomputes the whole ledger.") }</p>
-                    <button id="full-audit" class="primary" disabled={!state.ready()} onclick={full_audit}>{ l.t("完整核验（下载全部名单）", "Full audit (downloads the whole ledger)") }</button>
+                    if props.server.is_some() {
+                        <button id="full-audit" class="primary" disabled={!state.ready()} onclick={full_audit}>{ l.t("完整核验（下载全部名单）", "Full audit (downloads the whole ledger)") }</button>
+                    } else {
+                        <p class="note">{ l.t("完整核验：在下方载入这期的抽奖记录和参与名单。", "For the full audit, load this draw's record and ledger below.") }</p>
+                    }
                 </section>
             }
         }

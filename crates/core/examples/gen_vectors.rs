@@ -597,7 +597,7 @@ fn all_vectors() -> BTreeMap<String, String> {
         .collect();
     let record_json = serde_json::to_value(&record).expect("record");
     records(&mut add, "demo", &record_json, &ledger_json);
-    let (drand_record, drand_ledger) = fairdraw_core::demo::demo_drand_draw(30);
+    let (drand_record, drand_ledger) = fairdraw_core::demo::demo_drand_draw(30, 2);
     let drand_ledger = drand_ledger.leaves;
     let drand_ledger: Vec<Value> = drand_ledger
         .iter()

@@ -412,8 +412,9 @@ pub fn sign_and_draw(
 }
 
 /// A 2023 campaign of `n` entries whose draw uses drand quicknet round 657413 (published
-/// 2023-09-15T11:00:03Z, after this draw's freeze and reveals) and public numbers.
-pub fn demo_drand_draw(n: u64) -> (DrawRecord, Ledger) {
+/// 2023-09-15T11:00:03Z, after this draw's freeze and reveals) and public numbers, for
+/// `prizes` cars (at least one) and five alternates.
+pub fn demo_drand_draw(n: u64, prizes: usize) -> (DrawRecord, Ledger) {
     let signing = SigningKey::from_bytes(&[0x37; 32]);
     let mut rules = demo_rules(
         signing.verifying_key().to_bytes(),
@@ -422,6 +423,8 @@ pub fn demo_drand_draw(n: u64) -> (DrawRecord, Ledger) {
     let round_at = crate::entropy::quicknet_round_time_ms(657_413);
     {
         let d = &mut rules.draws[0];
+        let car = d.prizes[0].clone();
+        d.prizes = vec![car; prizes.max(1)];
         d.entry_start = CivilDate::new(2023, 8, 25).unwrap_or_else(|| unreachable!("valid date"));
         d.entry_end = CivilDate::new(2023, 9, 14).unwrap_or_else(|| unreachable!("valid date"));
         d.reveal_deadline_ms = round_at - 3_600_000;
