@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle;
+pub mod checkpoint;
 pub mod civil;
 pub mod claims;
 pub mod demo;
