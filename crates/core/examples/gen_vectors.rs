@@ -611,6 +611,7 @@ fn all_vectors() -> BTreeMap<String, String> {
     );
     v2_structures(&mut add, &record, &ledger);
     light_vectors(&mut add, &record, &ledger);
+    witness_vectors(&mut add);
     out
 }
 
@@ -1172,6 +1173,287 @@ fn add_group_order(s: &mut [u8]) {
 
 /// Changes a record and/or its ledger.
 type Mutation = Box<dyn Fn(&mut Value, &mut Vec<Value>)>;
+
+/// C2SP checkpoints, signed notes, cosignatures and the witness's answers (SPEC.md §16).
+fn witness_vectors(add: &mut Add<'_>) {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use ed25519_dalek::SigningKey;
+    use fairdraw_core::checkpoint::{AddCheckpoint, Checkpoint, Cosigner, NoteSigner, signed_note};
+    use fairdraw_core::merkle;
+    let src = "C2SP tlog-checkpoint, signed-note, tlog-cosignature, tlog-witness; SPEC.md §16";
+    let origin = "fairdraw.example/dazhou-2026/1";
+    let log = NoteSigner::new(origin, SigningKey::from_bytes(&[0x11; 32]));
+    let other = NoteSigner::new(origin, SigningKey::from_bytes(&[0x12; 32]));
+    let wname = "notary.example/witness";
+    let wseed = [0x21u8; 32];
+    let witness = Cosigner::new(wname, SigningKey::from_bytes(&wseed), 1_700_000_000);
+    let leaves: Vec<_> = (0..20u32)
+        .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
+        .collect();
+    let fork: Vec<_> = (100..120u32)
+        .map(|i| merkle::leaf_hash(&i.to_be_bytes()))
+        .collect();
+    let text = |size: usize, root: fairdraw_core::hash::Hash32, ext: Vec<String>| {
+        Checkpoint {
+            origin: origin.into(),
+            size: size as u64,
+            root,
+            extensions: ext,
+        }
+        .text()
+        .expect("text")
+    };
+    let cp = |l: &[fairdraw_core::hash::Hash32], size: usize, by: &NoteSigner| {
+        let root = merkle::root_of(&l[..size]);
+        String::from_utf8(signed_note(&text(size, root, vec![]), &[by]).expect("note"))
+            .expect("utf8")
+    };
+
+    // Checkpoint texts.
+    let t7 = text(
+        7,
+        merkle::root_of(&leaves[..7]),
+        vec!["fairdraw freeze 1".into()],
+    );
+    add(
+        "witness/checkpoint-with-extension",
+        "checkpoint",
+        "a checkpoint with one extension line",
+        src,
+        json!({ "text": t7 }),
+    );
+    add(
+        "witness/checkpoint-empty",
+        "checkpoint",
+        "the empty tree",
+        src,
+        json!({ "text": text(0, merkle::empty_root(), vec![]) }),
+    );
+    for (case, bad) in [
+        ("leading-zero", t7.replacen("\n7\n", "\n07\n", 1)),
+        ("no-final-newline", t7.trim_end().to_owned()),
+        (
+            "short-root",
+            t7.replacen(&STANDARD.encode(merkle::root_of(&leaves[..7]).0), "AAAA", 1),
+        ),
+        ("empty-extension", format!("{t7}\n")),
+        ("two-lines", format!("{origin}\n7\n")),
+    ] {
+        add(
+            &format!("witness/checkpoint-bad-{case}"),
+            "checkpoint",
+            "malformed: mechanical negative",
+            src,
+            json!({ "text": bad }),
+        );
+    }
+
+    // Signed notes: the log's signature, a cosignature, unknown and broken signatures.
+    let n5 = cp(&leaves, 5, &log);
+    let body5 = text(5, merkle::root_of(&leaves[..5]), vec![]);
+    let cosigned = format!("{n5}{}", witness.line(body5.as_bytes()));
+    add(
+        "witness/note-log-signed",
+        "note",
+        "a checkpoint signed by the log (signed-note Ed25519, type 0x01)",
+        src,
+        json!({ "note": n5, "vkeys": [log.vkey()] }),
+    );
+    add(
+        "witness/note-cosigned",
+        "note",
+        "the log's signature and a witness's cosignature/v1 with its time",
+        src,
+        json!({ "note": cosigned, "vkeys": [log.vkey(), witness.vkey()] }),
+    );
+    add(
+        "witness/note-unknown-key-ignored",
+        "note",
+        "a cosignature from a key the verifier does not know is set aside",
+        src,
+        json!({ "note": cosigned, "vkeys": [log.vkey()] }),
+    );
+    add(
+        "witness/note-unverified",
+        "note",
+        "no signature from a known key",
+        src,
+        json!({ "note": n5, "vkeys": [other.vkey()] }),
+    );
+    let mut flipped = cosigned.clone().into_bytes();
+    let at = flipped.len() - 4;
+    flipped[at] = if flipped[at] == b'A' { b'B' } else { b'A' };
+    add(
+        "witness/note-bad-cosignature",
+        "note",
+        "the witness's key ID and name, the signature broken",
+        src,
+        json!({ "note": String::from_utf8(flipped).expect("utf8"), "vkeys": [log.vkey(), witness.vkey()] }),
+    );
+    let retimed = {
+        let line = witness.line(body5.as_bytes());
+        let (head, b64) = line.trim_end().rsplit_once(' ').expect("line");
+        let mut raw = STANDARD.decode(b64).expect("b64");
+        raw[11] ^= 1;
+        format!("{n5}{head} {}\n", STANDARD.encode(raw))
+    };
+    add(
+        "witness/note-cosignature-time-changed",
+        "note",
+        "a cosignature whose timestamp was changed",
+        src,
+        json!({ "note": retimed, "vkeys": [log.vkey(), witness.vkey()] }),
+    );
+    add(
+        "witness/note-malformed-no-blank-line",
+        "note",
+        "text and signatures not separated by a blank line",
+        src,
+        json!({ "note": n5.replacen("\n\n", "\n", 1), "vkeys": [log.vkey()] }),
+    );
+    add(
+        "witness/note-malformed-control",
+        "note",
+        "a control character in the text",
+        src,
+        json!({ "note": n5.replacen("fairdraw", "fair\tdraw", 1), "vkeys": [log.vkey()] }),
+    );
+
+    // The witness: a sequence of add-checkpoint bodies and the answers, in order.
+    let req = |old: usize, new: usize, l: &[fairdraw_core::hash::Hash32], by: &NoteSigner| {
+        let proof = if old == 0 {
+            vec![]
+        } else {
+            merkle::consistency_proof(&l[..new], old as u64).expect("proof")
+        };
+        String::from_utf8(
+            AddCheckpoint {
+                old_size: old as u64,
+                proof,
+                checkpoint: cp(l, new, by).into_bytes(),
+            }
+            .to_bytes(),
+        )
+        .expect("utf8")
+    };
+    let mut bad_proof = AddCheckpoint::parse(req(5, 9, &leaves, &log).as_bytes()).expect("parse");
+    bad_proof.proof[0].0[0] ^= 1;
+    let same_size_other_root = String::from_utf8(
+        AddCheckpoint {
+            old_size: 9,
+            proof: vec![],
+            checkpoint: cp(&fork, 9, &log).into_bytes(),
+        }
+        .to_bytes(),
+    )
+    .expect("utf8");
+    let nonempty_from_zero = {
+        let mut r = AddCheckpoint::parse(req(0, 3, &leaves, &log).as_bytes()).expect("parse");
+        r.proof = vec![leaves[0]];
+        String::from_utf8(r.to_bytes()).expect("utf8")
+    };
+    let bad_empty = String::from_utf8(
+        AddCheckpoint {
+            old_size: 0,
+            proof: vec![],
+            checkpoint: signed_note(&text(0, leaves[0], vec![]), &[&log]).expect("note"),
+        }
+        .to_bytes(),
+    )
+    .expect("utf8");
+    let too_many = String::from_utf8(
+        AddCheckpoint {
+            old_size: 9,
+            proof: vec![leaves[0]; 64],
+            checkpoint: cp(&leaves, 12, &log).into_bytes(),
+        }
+        .to_bytes(),
+    )
+    .expect("utf8");
+    let rollback = String::from_utf8(
+        AddCheckpoint {
+            old_size: 9,
+            proof: vec![],
+            checkpoint: cp(&leaves, 5, &log).into_bytes(),
+        }
+        .to_bytes(),
+    )
+    .expect("utf8");
+    let steps = [
+        (bad_empty, "size 0 without the empty root: 422"),
+        (
+            nonempty_from_zero,
+            "a proof from size 0 that is not empty: 422",
+        ),
+        (req(0, 5, &leaves, &log), "first checkpoint from 0: 200"),
+        (
+            req(0, 9, &leaves, &log),
+            "old size 0, but 5 was cosigned: 409 with 5",
+        ),
+        (
+            String::from_utf8(bad_proof.to_bytes()).expect("utf8"),
+            "a proof with a flipped bit: 422",
+        ),
+        (req(5, 9, &fork, &log), "a fork: 422"),
+        (
+            req(5, 9, &leaves, &other),
+            "signed by another key under the log's name: 403",
+        ),
+        (req(5, 9, &leaves, &log), "5 to 9: 200"),
+        (same_size_other_root, "size 9 with another root: 422"),
+        (rollback, "old size above the checkpoint's: 400"),
+        (too_many, "64 proof lines: 400"),
+        (
+            req(9, 9, &leaves, &log),
+            "the same size and root again: 200",
+        ),
+        (req(9, 20, &leaves, &log), "9 to 20: 200"),
+    ];
+    let unknown = {
+        let stranger =
+            NoteSigner::new("elsewhere.example/log", SigningKey::from_bytes(&[0x13; 32]));
+        let t = Checkpoint {
+            origin: "elsewhere.example/log".into(),
+            size: 1,
+            root: leaves[0],
+            extensions: vec![],
+        }
+        .text()
+        .expect("text");
+        String::from_utf8(
+            AddCheckpoint {
+                old_size: 0,
+                proof: vec![],
+                checkpoint: signed_note(&t, &[&stranger]).expect("note"),
+            }
+            .to_bytes(),
+        )
+        .expect("utf8")
+    };
+    let mut list: Vec<Value> = steps
+        .iter()
+        .enumerate()
+        .map(|(k, (body, _))| json!({ "time": 1_700_000_000 + k as u64, "body": body }))
+        .collect();
+    list.push(json!({ "time": 1_700_000_100u64, "body": unknown }));
+    list.push(json!({ "time": 1_700_000_101u64, "body": "old 20\n\nnot a note\n" }));
+    let notes: Vec<&str> = steps
+        .iter()
+        .map(|(_, d)| *d)
+        .chain(["an unknown origin: 404", "a body that is not a note: 400"])
+        .collect();
+    add(
+        "witness/add-checkpoint-sequence",
+        "witness",
+        &format!(
+            "one witness, one log, these requests in order; expected statuses: {}",
+            notes.join("; ")
+        ),
+        src,
+        json!({ "witness_name": wname, "witness_seed": hex::encode(wseed), "logs": [log.vkey()], "steps": list }),
+    );
+}
 
 type Add<'a> = dyn FnMut(&str, &str, &str, &str, Value) -> Value + 'a;
 

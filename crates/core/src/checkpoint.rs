@@ -368,6 +368,128 @@ pub fn parse_note(bytes: &[u8]) -> Result<Note, FormatError> {
     Note::from_bytes(bytes).map_err(|_| FormatError("not a signed note"))
 }
 
+/// A witness's refusal: the HTTP status and body C2SP tlog-witness prescribes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// 400, 403, 404, 409 or 422.
+    pub status: u16,
+    /// `text/x.tlog.size` for 409, else `text/plain; charset=utf-8`.
+    pub content_type: &'static str,
+    /// For 409 the latest cosigned size and a newline; else a reason.
+    pub body: String,
+}
+
+impl Refusal {
+    fn new(status: u16, reason: impl Into<String>) -> Self {
+        Self {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: reason.into() + "\n",
+        }
+    }
+}
+
+/// An `add-checkpoint` request whose checkpoint a known log signed.
+#[derive(Debug, Clone)]
+pub struct SignedRequest {
+    /// The request.
+    pub request: AddCheckpoint,
+    /// Its checkpoint.
+    pub checkpoint: Checkpoint,
+    /// The checkpoint's note text (what a cosignature signs).
+    pub text: Vec<u8>,
+}
+
+/// A witness's first step (C2SP tlog-witness): read the request (400), find the log by the
+/// checkpoint's origin among `logs` (origin → the log's vkeys; 404), and verify the log's
+/// signature (403: none verifies, or one from a known key fails).
+pub fn read_request(
+    body: &[u8],
+    logs: &dyn Fn(&str) -> Option<Vec<String>>,
+) -> Result<SignedRequest, Refusal> {
+    let request = AddCheckpoint::parse(body)
+        .map_err(|e| Refusal::new(400, format!("malformed request: {e}")))?;
+    let note = parse_note(&request.checkpoint)
+        .map_err(|e| Refusal::new(400, format!("malformed checkpoint note: {e}")))?;
+    let checkpoint = Checkpoint::parse(note.text())
+        .map_err(|e| Refusal::new(400, format!("malformed checkpoint: {e}")))?;
+    let keys = logs(&checkpoint.origin)
+        .ok_or_else(|| Refusal::new(404, format!("unknown log origin {:?}", checkpoint.origin)))?;
+    let known = verifiers(
+        keys.iter()
+            .filter_map(|k| KeyVerifier::parse(k).ok())
+            .filter(|k| !k.is_cosigner())
+            .collect(),
+    );
+    match note.verify(&known) {
+        Ok(_) => {}
+        Err(NoteError::InvalidSignature { name, id }) => {
+            return Err(Refusal::new(
+                403,
+                format!("the signature of {name}+{id:08x} does not verify"),
+            ));
+        }
+        Err(_) => {
+            return Err(Refusal::new(
+                403,
+                "no signature from the log's key verifies",
+            ));
+        }
+    }
+    let text = note.text().to_vec();
+    Ok(SignedRequest {
+        request,
+        checkpoint,
+        text,
+    })
+}
+
+/// A witness's second step, against the latest checkpoint it cosigned for the origin (size
+/// and root; `None` if never): old size above the new (400), old size not the latest (409 with
+/// the latest size), a size-0 checkpoint without the empty root, a proof from 0 that is not
+/// empty, a proof that does not verify, or the same size with another root (422).
+pub fn check_request(r: &SignedRequest, latest: Option<(u64, Hash32)>) -> Result<(), Refusal> {
+    let (old, size, root) = (r.request.old_size, r.checkpoint.size, &r.checkpoint.root);
+    if old > size {
+        return Err(Refusal::new(
+            400,
+            format!("old size {old} is larger than the checkpoint's {size}"),
+        ));
+    }
+    let (latest_size, latest_root) = latest.unwrap_or((0, crate::merkle::empty_root()));
+    if old != latest_size {
+        return Err(Refusal {
+            status: 409,
+            content_type: "text/x.tlog.size",
+            body: format!("{latest_size}\n"),
+        });
+    }
+    if size == 0 && *root != crate::merkle::empty_root() {
+        return Err(Refusal::new(
+            422,
+            "a checkpoint of size 0 must have the empty tree's root",
+        ));
+    }
+    if old == 0 {
+        if !r.request.proof.is_empty() {
+            return Err(Refusal::new(422, "a proof from size 0 must be empty"));
+        }
+        return Ok(());
+    }
+    crate::merkle::verify_consistency(old, size, &latest_root, root, &r.request.proof).map_err(
+        |e| {
+            Refusal::new(
+                422,
+                if old == size {
+                    format!("size {size} was cosigned with another root ({e})")
+                } else {
+                    format!("the consistency proof from {old} to {size} does not verify: {e}")
+                },
+            )
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

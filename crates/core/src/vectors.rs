@@ -491,10 +491,108 @@ pub fn evaluate(kind: &str, input_value: &Value) -> Result<Value, VectorError> {
                 .map(|r| json!({ "key": r.dedupe_key(&i.merchant_id) }))
                 .map_err(|e| fail(e.code(), e.message_en()))
         }
+        "checkpoint" => crate::checkpoint::Checkpoint::parse(text().as_bytes())
+            .map(|c| {
+                json!({ "origin": c.origin, "size": c.size.to_string(), "root": c.root.to_hex(),
+                        "extensions": c.extensions })
+            })
+            .map_err(|e| fail("CHECKPOINT_MALFORMED", e.to_string())),
+        "note" => {
+            #[derive(Deserialize)]
+            struct In {
+                note: String,
+                vkeys: Vec<String>,
+            }
+            let i: In = input(input_value)?;
+            note_vector(&i.note, &i.vkeys)
+        }
+        "witness" => {
+            #[derive(Deserialize)]
+            struct Step {
+                time: u64,
+                body: String,
+            }
+            #[derive(Deserialize)]
+            struct In {
+                witness_name: String,
+                witness_seed: String,
+                logs: Vec<String>,
+                steps: Vec<Step>,
+            }
+            let i: In = input(input_value)?;
+            let seed: [u8; 32] = crate::hash::fixed_hex(&i.witness_seed)
+                .map_err(|e| fail("BAD_HEX", e.to_string()))?;
+            let mut logs: std::collections::HashMap<String, Vec<String>> = Default::default();
+            for v in &i.logs {
+                let k = crate::note::parse_vkey(v).map_err(|e| fail("VKEY_MALFORMED", e))?;
+                logs.entry(k.name).or_default().push(v.clone());
+            }
+            let mut latest: std::collections::HashMap<String, (u64, Hash32)> = Default::default();
+            let mut replies = Vec::new();
+            for step in &i.steps {
+                let judged = crate::checkpoint::read_request(step.body.as_bytes(), &|o| {
+                    logs.get(o).cloned()
+                })
+                .and_then(|r| {
+                    crate::checkpoint::check_request(&r, latest.get(&r.checkpoint.origin).copied())
+                        .map(|()| r)
+                });
+                replies.push(match judged {
+                    Ok(r) => {
+                        let c = crate::checkpoint::Cosigner::new(
+                            &i.witness_name,
+                            ed25519_dalek::SigningKey::from_bytes(&seed),
+                            step.time.max(1),
+                        );
+                        latest.insert(
+                            r.checkpoint.origin.clone(),
+                            (r.checkpoint.size, r.checkpoint.root),
+                        );
+                        json!({ "status": 200, "body": c.line(&r.text) })
+                    }
+                    Err(e) if e.status == 409 => {
+                        json!({ "status": 409, "content_type": e.content_type, "body": e.body })
+                    }
+                    Err(e) => json!({ "status": e.status }),
+                });
+            }
+            Ok(json!({ "replies": replies }))
+        }
         other => Err(fail(
             "UNKNOWN_KIND",
             format!("unknown vector kind {other:?}"),
         )),
+    }
+}
+
+/// A signed note checked against vkeys (logs' type 0x01 and witnesses' type 0x04).
+fn note_vector(note: &str, vkeys: &[String]) -> Result<Value, VectorError> {
+    use crate::checkpoint::{KeyVerifier, NoteError, cosignature_time, parse_note, verifiers};
+    let n = parse_note(note.as_bytes()).map_err(|e| fail("NOTE_MALFORMED", e.to_string()))?;
+    let mut keys = Vec::new();
+    let mut cosigners = std::collections::HashSet::new();
+    for v in vkeys {
+        let k = KeyVerifier::parse(v).map_err(|e| fail("VKEY_MALFORMED", e.to_string()))?;
+        if k.is_cosigner() {
+            cosigners.insert(v.split('+').next().unwrap_or_default().to_owned());
+        }
+        keys.push(k);
+    }
+    match n.verify(&verifiers(keys)) {
+        Ok((ok, unknown)) => Ok(json!({
+            "text": String::from_utf8_lossy(n.text()),
+            "verified": ok.iter().map(|s| json!({
+                "name": s.name(),
+                "key_id": format!("{:08x}", s.id()),
+                "time": if cosigners.contains(s.name()) { cosignature_time(s.signature()).map(|t| t.to_string()) } else { None },
+            })).collect::<Vec<_>>(),
+            "unknown": unknown.iter().map(|s| s.name().to_owned()).collect::<Vec<_>>(),
+        })),
+        Err(NoteError::InvalidSignature { name, id }) => Err(fail(
+            "NOTE_BAD_SIGNATURE",
+            format!("the signature of {name}+{id:08x} does not verify"),
+        )),
+        Err(e) => Err(fail("NOTE_UNVERIFIED", e.to_string())),
     }
 }
 

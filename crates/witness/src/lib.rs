@@ -13,10 +13,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::SigningKey;
 use fairdraw_core::checkpoint::{
-    AddCheckpoint, Checkpoint, Cosigner, KeyVerifier, NoteError, parse_note, verifiers,
+    Cosigner, KeyVerifier, Refusal, SignedRequest, check_request, read_request,
 };
 use fairdraw_core::hash::Hash32;
-use fairdraw_core::merkle;
 use fairdraw_core::note::{
     SIG_TYPE_COSIGNATURE, SIG_TYPE_ED25519, format_vkey, key_id, parse_vkey,
 };
@@ -315,63 +314,50 @@ impl Witness {
             .map_or(0, |n| n as u64)
     }
 
-    /// `POST /add-checkpoint`, exactly as C2SP tlog-witness says.
+    /// `POST /add-checkpoint`, exactly as C2SP tlog-witness says (the checks are the core's
+    /// [`read_request`] and [`check_request`]; SPEC.md §16.4).
     pub fn add_checkpoint(&self, body: &[u8]) -> Reply {
-        let req = match AddCheckpoint::parse(body) {
-            Ok(r) => r,
-            Err(e) => return Reply::text(400, format!("malformed request: {e}")),
+        let signed = match read_request(body, &|origin| self.logs.get(origin).cloned()) {
+            Ok(s) => s,
+            Err(r) => return Reply::from(r),
         };
-        let note = match parse_note(&req.checkpoint) {
-            Ok(n) => n,
-            Err(e) => return Reply::text(400, format!("malformed checkpoint note: {e}")),
-        };
-        let cp = match Checkpoint::parse(note.text()) {
-            Ok(c) => c,
-            Err(e) => return Reply::text(400, format!("malformed checkpoint: {e}")),
-        };
-        let Some(keys) = self.logs.get(&cp.origin) else {
-            return Reply::text(404, format!("unknown log origin {:?}", cp.origin));
-        };
-        let known = verifiers(
-            keys.iter()
-                .filter_map(|k| KeyVerifier::parse(k).ok())
-                .collect(),
-        );
-        match note.verify(&known) {
-            Ok(_) => {}
-            Err(NoteError::InvalidSignature { name, id }) => {
-                return Reply::text(
-                    403,
-                    format!("the signature of {name}+{id:08x} does not verify"),
-                );
-            }
-            Err(_) => return Reply::text(403, "no signature from the log's key verifies"),
-        }
         // From here the request is signed by the log: a refusal is kept as evidence.
         let mut db = match self.db.lock() {
             Ok(db) => db,
             Err(_) => return Reply::text(500, "the witness's state is unavailable"),
         };
         let now = (self.clock)();
-        match check_and_cosign(&mut db, &self.id, &cp, &req, note.text(), now) {
-            Ok(reply) | Err(reply) if reply.status == 200 || reply.status >= 500 => reply,
-            Ok(reply) | Err(reply) => {
-                let kept = db.execute(
-                    "INSERT INTO refused (origin, received_at, status, reason, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        cp.origin,
-                        now as i64,
-                        reply.status,
-                        reply.body.trim_end(),
-                        body
-                    ],
-                );
-                if let Err(e) = kept {
-                    eprintln!("fairdraw-witness: could not keep refused request: {e}");
+        match check_and_cosign(&mut db, &self.id, &signed, now) {
+            Ok(reply) => reply,
+            Err(reply) => {
+                if reply.status < 500 {
+                    let kept = db.execute(
+                        "INSERT INTO refused (origin, received_at, status, reason, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![
+                            signed.checkpoint.origin,
+                            now as i64,
+                            reply.status,
+                            reply.body.trim_end(),
+                            body
+                        ],
+                    );
+                    if let Err(e) = kept {
+                        eprintln!("fairdraw-witness: could not keep refused request: {e}");
+                    }
                 }
                 reply
             }
+        }
+    }
+}
+
+impl From<Refusal> for Reply {
+    fn from(r: Refusal) -> Self {
+        Self {
+            status: r.status,
+            content_type: r.content_type,
+            body: r.body,
         }
     }
 }
@@ -400,62 +386,20 @@ fn read_latest(db: &Connection, origin: &str) -> rusqlite::Result<Option<(u64, H
 fn check_and_cosign(
     db: &mut Connection,
     id: &Identity,
-    cp: &Checkpoint,
-    req: &AddCheckpoint,
-    text: &[u8],
+    signed: &SignedRequest,
     now: u64,
 ) -> Result<Reply, Reply> {
     let internal = |e: rusqlite::Error| Reply::text(500, format!("state: {e}"));
-    if req.old_size > cp.size {
-        return Err(Reply::text(
-            400,
-            format!(
-                "old size {} is larger than the checkpoint's {}",
-                req.old_size, cp.size
-            ),
-        ));
-    }
+    let cp = &signed.checkpoint;
     let tx = db
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(internal)?;
     let latest = read_latest(&tx, &cp.origin).map_err(internal)?;
-    let (latest_size, latest_root) = latest.unwrap_or((0, merkle::empty_root()));
-    if req.old_size != latest_size {
-        return Err(Reply {
-            status: 409,
-            content_type: "text/x.tlog.size",
-            body: format!("{latest_size}\n"),
-        });
-    }
-    if cp.size == 0 && cp.root != merkle::empty_root() {
-        return Err(Reply::text(
-            422,
-            "a checkpoint of size 0 must have the empty tree's root",
-        ));
-    }
-    if req.old_size == 0 {
-        if !req.proof.is_empty() {
-            return Err(Reply::text(422, "a proof from size 0 must be empty"));
-        }
-    } else if let Err(e) =
-        merkle::verify_consistency(req.old_size, cp.size, &latest_root, &cp.root, &req.proof)
-    {
-        return Err(Reply::text(
-            422,
-            if req.old_size == cp.size {
-                format!("size {} was cosigned with another root ({e})", cp.size)
-            } else {
-                format!(
-                    "the consistency proof from {} to {} does not verify: {e}",
-                    req.old_size, cp.size
-                )
-            },
-        ));
-    }
+    check_request(signed, latest).map_err(Reply::from)?;
     // Never stamp 0 (C2SP: the timestamp MUST NOT be zero).
     let time = now.max(1);
-    let line = Cosigner::new(&id.name, id.key.clone(), time).line(text);
-    let mut note = text.to_vec();
+    let line = Cosigner::new(&id.name, id.key.clone(), time).line(&signed.text);
+    let mut note = signed.text.clone();
     note.push(b'\n');
     note.extend_from_slice(line.as_bytes());
     tx.execute(
