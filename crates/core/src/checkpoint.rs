@@ -5,7 +5,7 @@
 //!
 //! Notes, signature lines and checkpoint text are parsed and written by cloudflare's
 //! `signed_note` and `tlog_tiles` crates; this module adds the cosignature type they do not
-//! have, the request body, and fairdraw's types (SPEC.md §13).
+//! have, the request body, the witness's checks, and fairdraw's types (SPEC.md §16).
 
 use crate::hash::Hash32;
 use crate::note::{SIG_TYPE_COSIGNATURE, SIG_TYPE_ED25519, VerifierKey, key_id};
