@@ -52,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(&format!("{draw}/ledger"), get(public::ledger))
         .route(&format!("{draw}/tree-head"), get(public::tree_head))
+        .route(&format!("{draw}/checkpoint"), get(public::checkpoint))
         .route(&format!("{draw}/proof/{{index}}"), get(public::proof))
         .route(&format!("{draw}/consistency"), get(public::consistency))
         .route(&format!("{draw}/record"), get(public::record))

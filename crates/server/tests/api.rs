@@ -771,6 +771,95 @@ async fn proofs_for_every_leaf_verify() {
     );
 }
 
+async fn fetch_checkpoint(app: &TestApp) -> (Vec<u8>, String) {
+    let r = app.get(&format!("{C}/draws/0/checkpoint")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let vkey = r.headers["x-fairdraw-log-vkey"]
+        .to_str()
+        .expect("vkey")
+        .to_owned();
+    (r.text.into_bytes(), vkey)
+}
+
+/// The draw's log as C2SP checkpoints: a witness (the real `fairdraw-witness` code, in process)
+/// cosigns the first, then, given the server's own consistency proof, the grown one; it refuses
+/// a stale size.
+#[tokio::test]
+async fn checkpoints_are_cosigned_by_a_witness() {
+    use fairdraw_core::checkpoint::{AddCheckpoint, Checkpoint, parse_note};
+    let mut app = TestApp::new("checkpoints");
+    app.open_campaign(false).await;
+    let add = |i: u32| entry(&format!("W-{i:04}"), "500", &format!("136{i:08}"));
+    for i in 0..5u32 {
+        assert_eq!(
+            app.post(&format!("{C}/entries"), add(i)).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let (note5, vkey) = fetch_checkpoint(&app).await;
+    let text = parse_note(&note5).expect("a signed note").text().to_vec();
+    let cp = Checkpoint::parse(&text).expect("a checkpoint");
+    assert_eq!(cp.size, 5);
+    assert!(
+        cp.origin.starts_with("fairdraw/") && cp.origin.ends_with("/0"),
+        "{}",
+        cp.origin
+    );
+    assert!(
+        cp.extensions[0].starts_with("fairdraw/rules "),
+        "{:?}",
+        cp.extensions
+    );
+
+    let dir = std::env::temp_dir().join(format!("fairdraw-cp-witness-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let w = fairdraw_witness::Witness::open(
+        &dir,
+        fairdraw_witness::Identity {
+            name: "notary.test/witness".into(),
+            key: ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]),
+        },
+        &[fairdraw_witness::Log::from_vkey(&vkey).expect("the server's log vkey")],
+    )
+    .expect("witness");
+    let first = AddCheckpoint {
+        old_size: 0,
+        proof: vec![],
+        checkpoint: note5,
+    };
+    let r = w.add_checkpoint(&first.to_bytes());
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    for i in 5..12u32 {
+        assert_eq!(
+            app.post(&format!("{C}/entries"), add(i)).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let (note12, _) = fetch_checkpoint(&app).await;
+    let c = app
+        .get(&format!("{C}/draws/0/consistency?from=5&to=12"))
+        .await
+        .json();
+    let proof: Vec<Hash32> = serde_json::from_value(c["proof"].clone()).expect("proof");
+    let grown = AddCheckpoint {
+        old_size: 5,
+        proof,
+        checkpoint: note12.clone(),
+    };
+    let r = w.add_checkpoint(&grown.to_bytes());
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(w.latest(&cp.origin).map(|l| l.0), Some(12));
+    let stale = AddCheckpoint {
+        old_size: 0,
+        proof: vec![],
+        checkpoint: note12,
+    };
+    let r = w.add_checkpoint(&stale.to_bytes());
+    assert_eq!((r.status, r.body.as_str()), (409, "12\n"));
+}
+
 #[tokio::test]
 async fn security_headers_and_server_key() {
     let app = TestApp::new("headers");

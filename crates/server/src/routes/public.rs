@@ -605,6 +605,56 @@ pub async fn tree_head(
     })))
 }
 
+/// The origin line of a draw's log (SPEC.md §16.1): `fairdraw/<first 16 hex digits of the rules
+/// hash>/<campaign>/<draw>`, unique per published rules, and the log's signed-note key name.
+pub fn log_origin(rules_hash: &Hash32, campaign: &str, draw: u32) -> String {
+    format!("fairdraw/{}/{campaign}/{draw}", &rules_hash.to_hex()[..16])
+}
+
+/// `GET …/draws/{n}/checkpoint`: the draw's log now, as a C2SP checkpoint (SPEC.md §16) signed
+/// by the server's key as a signed-note key named by the origin; extension lines name the rules
+/// hash and, once frozen, the freeze's hash. Any C2SP witness or client reads it.
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    Path((id, n)): Path<(String, u32)>,
+) -> ApiResult<impl IntoResponse> {
+    use fairdraw_core::checkpoint::{Checkpoint, NoteSigner, signed_note};
+    let (row, draws) = load(&state, &id, false).await?;
+    if row.rules.draw(n).is_none() {
+        return Err(AppError::not_found("该期抽奖", "draw"));
+    }
+    let freeze = draws
+        .iter()
+        .find(|d| d.index == n)
+        .and_then(|d| d.freeze.as_ref().map(|f| f.freeze.hash()));
+    let (size, root) = state.ledger_root(&id, n)?;
+    let origin = log_origin(&row.rules_hash, &id, n);
+    let mut extensions = vec![format!("fairdraw/rules {}", row.rules_hash)];
+    if let Some(f) = freeze {
+        extensions.push(format!("fairdraw/freeze {f}"));
+    }
+    let text = Checkpoint {
+        origin: origin.clone(),
+        size,
+        root,
+        extensions,
+    }
+    .text()
+    .map_err(AppError::internal)?;
+    let signer = NoteSigner::new(&origin, state.keys.signing.clone());
+    let note = signed_note(&text, &[&signer]).map_err(AppError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (
+                header::HeaderName::from_static("x-fairdraw-log-vkey"),
+                signer.vkey(),
+            ),
+        ],
+        note,
+    ))
+}
+
 /// Query of the proof endpoint.
 #[derive(Debug, Deserialize)]
 pub struct SizeQuery {
