@@ -134,6 +134,21 @@ impl CivilDate {
     }
 }
 
+/// Unix millisecond `ms` as China time, `2026-11-28 20:00:05 (UTC+8)`; the raw number when it
+/// lies outside 2000–2099.
+pub fn china_time(ms: u64) -> String {
+    let Some(date) = CivilDate::china_date_at(ms) else {
+        return format!("{ms} ms");
+    };
+    let into = (ms - date.china_start_ms()) / 1000;
+    format!(
+        "{date} {:02}:{:02}:{:02} (UTC+8)",
+        into / 3600,
+        into / 60 % 60,
+        into % 60
+    )
+}
+
 impl fmt::Display for CivilDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)

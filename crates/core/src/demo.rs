@@ -268,12 +268,73 @@ pub fn demo_draw_with_prizes(
     seed: &Hash32,
     prizes: usize,
 ) -> Result<(DrawRecord, Ledger), ConductError> {
+    demo_draw_inner(n, seed, prizes, &[]).map(|(r, l, _)| (r, l))
+}
+
+/// The two witnesses of [`demo_witnessed_draw`]: names and cosigner keys.
+pub fn demo_witness_keys(seed: &Hash32) -> Vec<(String, String, SigningKey)> {
+    [
+        "达州市公证处 (Dazhou Notary Office)",
+        "川东日报 (East Sichuan Daily)",
+    ]
+    .iter()
+    .zip(["notary.dazhou.example/witness", "daily.example/witness"])
+    .enumerate()
+    .map(|(i, (display, key_name))| {
+        let k = SigningKey::from_bytes(&Hash32::sha256(&[&seed.0[..], &[i as u8]].concat()).0);
+        ((*display).to_owned(), key_name.to_owned(), k)
+    })
+    .collect()
+}
+
+/// [`demo_draw`] whose rules name two witnesses (quorum 2), with the witnessed journal: each
+/// event cosigned by both, `lag_s` seconds after the server accepted it. Returns the server's
+/// signing key too.
+pub fn demo_witnessed_draw(
+    n: u64,
+    seed: &Hash32,
+    lag_s: u64,
+) -> Result<(DrawRecord, Ledger, SigningKey), ConductError> {
+    let keys = demo_witness_keys(seed);
+    let (mut record, ledger, signing) = demo_draw_inner(n, seed, 2, &keys)?;
+    let events = crate::journal::draw_events(&record);
+    let times: Vec<u64> = events.iter().map(|e| e.at_ms() / 1000 + lag_s).collect();
+    let cosigners: Vec<(String, SigningKey)> =
+        keys.into_iter().map(|(_, name, k)| (name, k)).collect();
+    record.witnessing = Some(crate::journal::witness_events(
+        &record.rules,
+        &signing,
+        events,
+        &cosigners,
+        |i| times[i],
+    ));
+    Ok((record, ledger, signing))
+}
+
+fn demo_draw_inner(
+    n: u64,
+    seed: &Hash32,
+    prizes: usize,
+    witnesses: &[(String, String, SigningKey)],
+) -> Result<(DrawRecord, Ledger, SigningKey), ConductError> {
     let mut g = Gen(DrawStream::new(&Hash32::sha256(&seed.0)));
     let signing = SigningKey::from_bytes(&g.bytes());
     let start = CivilDate::new(2026, 12, 10).unwrap_or_else(|| unreachable!("valid date"));
     let mut rules = demo_rules(signing.verifying_key().to_bytes(), start);
     let car = rules.draws[0].prizes[0].clone();
     rules.draws[0].prizes = vec![car; prizes.max(1)];
+    rules.witnesses = witnesses
+        .iter()
+        .map(|(display, name, k)| crate::rules::Witness {
+            name: display.clone(),
+            vkey: crate::note::format_vkey(
+                name,
+                crate::note::SIG_TYPE_COSIGNATURE,
+                k.verifying_key().as_bytes(),
+            ),
+        })
+        .collect();
+    rules.witness_quorum = witnesses.len() as u32;
     let draw_index = 0;
     let draw = &rules.draws[0];
     let demo = demo_ledger(&rules, draw_index, n, seed, &g.bytes());
@@ -336,7 +397,7 @@ pub fn demo_draw_with_prizes(
         },
         |i| demo.opening(i),
     )?;
-    Ok((record, ledger))
+    Ok((record, ledger, signing))
 }
 
 /// Everything after the ledger, as a server that signs what it is given would do it: two seed

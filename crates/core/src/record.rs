@@ -76,6 +76,10 @@ pub struct DrawRecord {
     pub winners: Vec<Placement>,
     /// Alternates, in rank order.
     pub alternates: Vec<Placement>,
+    /// The witnessed journal and its cosigned checkpoints (SPEC.md §17), when the rules name
+    /// witnesses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witnessing: Option<crate::journal::Witnessing>,
 }
 
 /// Why a draw could not be conducted.
@@ -267,6 +271,7 @@ pub fn assemble_record(
         algorithm: draw.algorithm.clone(),
         winners,
         alternates,
+        witnessing: None,
     })
 }
 

@@ -363,6 +363,201 @@ pub(crate) fn check_seed_inputs(
         );
     }
     check_entropy(r, record, draw);
+    check_witnessing(r, record, draw);
+}
+
+/// The earliest moment any of the draw's public entropy exists (drand round time, each
+/// source's draw time).
+fn entropy_time_ms(draw: &crate::rules::DrawRules) -> Option<u64> {
+    let drand = draw
+        .entropy
+        .drand
+        .as_ref()
+        .map(|d| quicknet_round_time_ms(d.round));
+    let numbers = draw
+        .entropy
+        .public_numbers
+        .iter()
+        .flat_map(|p| p.sources.iter().map(|s| s.drawn_at_ms));
+    drand.into_iter().chain(numbers).min()
+}
+
+/// The witnessed times (SPEC.md §17.3), when the rules name witnesses: `witness.journal`,
+/// `freeze.witnessed`, `freeze.witnessed_before_entropy`, `commitment.<i>.witnessed`,
+/// `reveal.<i>.witnessed`.
+fn check_witnessing(r: &mut Report, record: &DrawRecord, draw: &crate::rules::DrawRules) {
+    use crate::journal::{Event, Witnessed, before};
+    let rules = &record.rules;
+    if rules.witnesses.is_empty() {
+        return;
+    }
+    let freeze = &record.freeze.freeze;
+    let n = record.draw_index;
+    let ids = |r: &mut Report, detail: &str| {
+        for id in ["freeze.witnessed", "freeze.witnessed_before_entropy"] {
+            r.add(id, false, detail);
+        }
+        for i in 0..freeze.commitments.len() {
+            r.add(format!("commitment.{i}.witnessed"), false, detail);
+        }
+        for i in 0..record.reveals.len() {
+            r.add(format!("reveal.{i}.witnessed"), false, detail);
+        }
+    };
+    let Some(w) = &record.witnessing else {
+        let detail = "the rules name witnesses but the record carries no witnessed journal";
+        r.add("witness.journal", false, detail);
+        ids(r, detail);
+        return;
+    };
+    let w = match Witnessed::read(rules, w) {
+        Ok(w) => w,
+        Err(e) => {
+            r.add("witness.journal", false, e.to_string());
+            ids(r, "the journal cannot be read");
+            return;
+        }
+    };
+    r.add(
+        "witness.journal",
+        true,
+        format!(
+            "{} journal entries; {} checkpoints signed by the server key; {} cosignatures by the rules' witnesses",
+            w.journal.len(),
+            record.witnessing.as_ref().map_or(0, |x| x.checkpoints.len()),
+            w.cosigned.len()
+        ),
+    );
+    let quorum = |i: usize| w.quorum_time(i);
+    // The draw's one freeze event, matching the record's freeze.
+    let freeze_hash = freeze.hash();
+    let freezes: Vec<(usize, &Event)> = w.find(n, |e| matches!(e, Event::Freeze { .. })).collect();
+    let freeze_at = match freezes.as_slice() {
+        [
+            (
+                i,
+                Event::Freeze {
+                    freeze_hash: h,
+                    at_ms,
+                    ..
+                },
+            ),
+        ] if *h == freeze_hash && *at_ms == freeze.frozen_at_ms => Some(*i),
+        _ => None,
+    };
+    match freeze_at {
+        Some(i) => r.add(
+            "freeze.witnessed",
+            quorum(i).is_some(),
+            format!("the freeze is journal entry {i}, {}", w.describe(i)),
+        ),
+        None => r.add(
+            "freeze.witnessed",
+            false,
+            format!(
+                "the journal holds {} freeze entries for draw {n}; exactly one, with this freeze's hash and time, is required",
+                freezes.len()
+            ),
+        ),
+    }
+    let entropy = entropy_time_ms(draw);
+    let freeze_time = freeze_at.and_then(quorum);
+    let entropy_text = entropy.map_or("none".into(), crate::civil::china_time);
+    r.add(
+        "freeze.witnessed_before_entropy",
+        matches!((freeze_time, entropy), (Some(t), Some(e)) if before(t, e)),
+        match freeze_time {
+            Some(t) => format!(
+                "a quorum had cosigned the freeze by {}; the public entropy exists from {entropy_text}",
+                crate::civil::china_time(t * 1000)
+            ),
+            None => "the freeze was not cosigned by a quorum".into(),
+        },
+    );
+    let closes = draw.closes_at_ms();
+    for (i, c) in freeze.commitments.iter().enumerate() {
+        let found: Vec<(usize, &Event)> = w
+            .find(
+                n,
+                |e| matches!(e, Event::Commitment { party, .. } if *party == c.party),
+            )
+            .collect();
+        let (ok, detail) = match found.as_slice() {
+            [
+                (
+                    j,
+                    Event::Commitment {
+                        commitment, at_ms, ..
+                    },
+                ),
+            ] => {
+                let same = *commitment == c.commitment && *at_ms == c.published_at_ms;
+                let first = freeze_at.is_none_or(|f| *j < f);
+                let t = quorum(*j);
+                (
+                    same && first && t.is_some_and(|t| before(t, closes)),
+                    format!(
+                        "{}'s commitment is journal entry {j}{}; entries closed at {}; {}",
+                        c.party,
+                        if same {
+                            ""
+                        } else {
+                            ", but differs from the freeze's"
+                        },
+                        crate::civil::china_time(closes),
+                        w.describe(*j)
+                    ),
+                )
+            }
+            other => (
+                false,
+                format!(
+                    "the journal holds {} commitments by {} for draw {n}; exactly one is required",
+                    other.len(),
+                    c.party
+                ),
+            ),
+        };
+        r.add(format!("commitment.{i}.witnessed"), ok, detail);
+    }
+    for (i, x) in record.reveals.iter().enumerate() {
+        let found: Vec<(usize, &Event)> = w
+            .find(
+                n,
+                |e| matches!(e, Event::Reveal { party, .. } if *party == x.party),
+            )
+            .collect();
+        let (ok, detail) = match found.as_slice() {
+            [(j, Event::Reveal { secret, at_ms, .. })] => {
+                let same = secret.0 == x.secret.0 && *at_ms == x.revealed_at_ms;
+                let after = freeze_at.is_some_and(|f| *j > f);
+                let t = quorum(*j);
+                (
+                    same && after && matches!((t, entropy), (Some(t), Some(e)) if before(t, e)),
+                    format!(
+                        "{}'s reveal is journal entry {j}{}{}; the public entropy exists from {entropy_text}; {}",
+                        x.party,
+                        if same {
+                            ""
+                        } else {
+                            ", but differs from the record's"
+                        },
+                        if after { "" } else { ", not after the freeze" },
+                        w.describe(*j)
+                    ),
+                )
+            }
+            other => (
+                false,
+                format!(
+                    "the journal holds {} reveals by {} for draw {n}; exactly one is required",
+                    other.len(),
+                    x.party
+                ),
+            ),
+        };
+        r.add(format!("reveal.{i}.witnessed"), ok, detail);
+    }
 }
 
 /// `seed` and `algorithm`; returns the recomputed seed.

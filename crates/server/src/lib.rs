@@ -10,6 +10,7 @@ pub mod extract;
 pub mod routes;
 pub mod state;
 pub mod store;
+pub mod witnessing;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -50,6 +51,7 @@ pub fn app(state: AppState) -> Router {
             &format!("{campaign}/tickets/{{ticket}}"),
             get(public::ticket_status),
         )
+        .route(&format!("{campaign}/witnesses"), get(public::witnesses))
         .route(&format!("{draw}/ledger"), get(public::ledger))
         .route(&format!("{draw}/tree-head"), get(public::tree_head))
         .route(&format!("{draw}/checkpoint"), get(public::checkpoint))
@@ -125,12 +127,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    // The witness submitter runs beside the requests, never inside a shopper's.
+    let submitter = tokio::spawn(witnessing::run(state.clone()));
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    submitter.abort();
+    served
 }
 
 async fn cache_headers(

@@ -39,6 +39,13 @@ struct Args {
     /// Mark cookies Secure (when served behind https).
     #[arg(long)]
     secure_cookies: bool,
+    /// A witness's address, by the key name in its vkey: `--witness
+    /// notary.example/witness=http://10.0.0.7:7380`. Repeat for each witness the rules name.
+    #[arg(long = "witness", value_name = "KEY_NAME=URL")]
+    witnesses: Vec<String>,
+    /// How long the freeze and the record wait for the witnesses' quorum, in seconds.
+    #[arg(long, default_value_t = 20)]
+    witness_timeout: u64,
 }
 
 #[tokio::main]
@@ -52,6 +59,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.data)?;
     let mut state = AppState::open(&args.data, Arc::new(SystemClock))?;
     state.secure_cookies = args.secure_cookies;
+    for w in &args.witnesses {
+        let Some((name, url)) = w.split_once('=') else {
+            return Err(format!("--witness {w}: expected KEY_NAME=URL").into());
+        };
+        state.witnesses.set_url(name, url);
+    }
+    if let Ok(mut t) = state.witnesses.timeout.write() {
+        *t = std::time::Duration::from_secs(args.witness_timeout);
+    }
     state.dist = args
         .dist
         .join("index.html")

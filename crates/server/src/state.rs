@@ -154,6 +154,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The built web app, if served.
     pub dist: Option<PathBuf>,
+    /// The witnesses' addresses and states (SPEC.md §17).
+    pub witnesses: Arc<crate::witnessing::Witnesses>,
     /// Campaign rows by id, dropped whenever the organizer changes one.
     pub campaigns: Arc<std::sync::RwLock<HashMap<String, Arc<crate::db::CampaignRow>>>>,
 }
@@ -174,6 +176,7 @@ impl AppState {
             logins: Arc::default(),
             secure_cookies: false,
             dist: None,
+            witnesses: Arc::default(),
             campaigns: Arc::default(),
         })
     }

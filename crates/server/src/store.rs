@@ -131,6 +131,26 @@ ALTER TABLE forfeits_v2 RENAME TO forfeits;
     r#"
 ALTER TABLE draws ADD COLUMN bundle_json TEXT;
 "#,
+    // The campaign's witnessed journal (SPEC.md §17): commitments, freezes and reveals as log
+    // entries, and each witness's cosignature of the journal's checkpoints.
+    r#"
+CREATE TABLE journal (
+    campaign_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    event_json TEXT NOT NULL,
+    leaf_hash BLOB NOT NULL,
+    PRIMARY KEY (campaign_id, idx)
+);
+CREATE TABLE cosignatures (
+    campaign_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    witness INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, size, witness)
+);
+"#,
 ];
 
 /// The leaf hashes of one draw's ledger, in index order, with its compact tree.

@@ -893,6 +893,18 @@ async fn demo_has_a_frozen_draw_ready_to_run_and_one_open_today() {
         .await
         .expect("demo")
         .expect("created");
+    // What `serve` runs: the submitter that brings the demo's two witnesses up to date.
+    tokio::spawn(fairdraw_server::witnessing::run(app.state.clone()));
+    // The demo's witnesses cosigned its synthetic past: the commitments and the freeze.
+    let w = app
+        .get(&format!("/api/campaigns/{id}/witnesses"))
+        .await
+        .json();
+    assert_eq!(w["quorum"], 2, "{w}");
+    for i in 0..2 {
+        assert_eq!(w["witnesses"][i]["cosigned_size"], 3, "{w}");
+        assert_eq!(w["witnesses"][i]["configured"], true, "{w}");
+    }
     assert!(
         fairdraw_server::demo::ensure_demo(&app.state, &secrets)
             .await
@@ -956,6 +968,22 @@ async fn demo_has_a_frozen_draw_ready_to_run_and_one_open_today() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let checks = r.json()["checks"].clone();
+    for id in [
+        "freeze.witnessed",
+        "commitment.0.witnessed",
+        "reveal.1.witnessed",
+    ] {
+        let c = checks
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["id"] == id))
+            .cloned();
+        assert_eq!(
+            c.as_ref().map(|c| c["ok"].clone()),
+            Some(json!(true)),
+            "{id}: {checks}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1084,4 +1112,252 @@ async fn entries_racing_the_freeze_are_in_the_frozen_tree_or_refused() {
         .org("POST", &format!("{O}/draws/0/record"), Some(json!(record)))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+/// Starts a `fairdraw-witness` (its real code, in process) on an ephemeral port for `log_vkey`;
+/// returns its address.
+async fn start_witness(dir: &std::path::Path, name: &str, seed: u8, log_vkey: &str) -> String {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    let w = fairdraw_witness::Witness::open(
+        dir,
+        fairdraw_witness::Identity {
+            name: name.into(),
+            key: ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+        },
+        &[fairdraw_witness::Log::from_vkey(log_vkey).expect("log vkey")],
+    )
+    .expect("witness");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = fairdraw_witness::router(std::sync::Arc::new(w));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    format!("http://{addr}")
+}
+
+/// A whole campaign with two witnesses (quorum 2), one of them down at first: entries never
+/// wait for it; the freeze waits, times out and names it; reveals are refused until the freeze
+/// is witnessed; once it is back it catches up (409 → its size → a consistency proof); the
+/// record carries the journal and cosigned checkpoints, and the core's witness checks pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_witnessed_by_two_witnesses() {
+    use fairdraw_core::journal::journal_vkey;
+    use fairdraw_core::note::{SIG_TYPE_COSIGNATURE, format_vkey};
+    let mut app = TestApp::new("two-witnesses");
+    app.login().await;
+    let key = |seed: u8| ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+    let mut rules = fairdraw_core::demo::demo_rules(
+        app.state.keys.signing.verifying_key().to_bytes(),
+        fairdraw_core::civil::CivilDate::parse("2026-12-10").expect("d"),
+    );
+    rules.caps = Default::default();
+    rules.witnesses = [
+        ("达州市公证处", "notary.test/w", 0x51),
+        ("川东日报", "daily.test/w", 0x52),
+    ]
+    .iter()
+    .map(|(name, kn, seed)| fairdraw_core::rules::Witness {
+        name: (*name).into(),
+        vkey: format_vkey(
+            kn,
+            SIG_TYPE_COSIGNATURE,
+            key(*seed).verifying_key().as_bytes(),
+        ),
+    })
+    .collect();
+    rules.witness_quorum = 2;
+    let r = app
+        .org("POST", "/api/organizer/campaigns", Some(json!(rules)))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let r = app.org("POST", &format!("{O}/open"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let rules: fairdraw_core::rules::CampaignRules =
+        serde_json::from_value(r.json()["rules"].clone()).expect("rules");
+    let log = journal_vkey(&rules);
+
+    let dir = app.dir.join("witnesses");
+    let notary = start_witness(&dir.join("notary"), "notary.test/w", 0x51, &log).await;
+    app.state.witnesses.set_url("notary.test/w", &notary);
+    // The newspaper's witness is configured but down: nothing listens there.
+    let dead = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let dead_url = format!("http://{}", dead.local_addr().expect("addr"));
+    drop(dead);
+    app.state.witnesses.set_url("daily.test/w", &dead_url);
+    *app.state.witnesses.timeout.write().expect("lock") = std::time::Duration::from_secs(2);
+    tokio::spawn(fairdraw_server::witnessing::run(app.state.clone()));
+
+    // Commitments, and entries while a witness is down: none of them waits for it.
+    let secrets = [SeedSecret([0x11; 32]), SeedSecret([0x22; 32])];
+    for (party, s) in ["organizer", "notary"].iter().zip(&secrets) {
+        let cm = commitment(&rules.hash(), 0, party, s);
+        let r = app
+            .org(
+                "POST",
+                &format!("{O}/draws/0/commitments"),
+                Some(json!({ "party": party, "commitment": cm })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let started = std::time::Instant::now();
+    for i in 0..20u32 {
+        let r = app
+            .post(
+                &format!("{C}/entries"),
+                entry(&format!("WT-{i:04}"), "520", &format!("137{i:08}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "entries waited for a witness: {:?}",
+        started.elapsed()
+    );
+
+    // The freeze: signed at once, but the quorum does not come; the answer names who is silent.
+    app.clock.set(noon("2027-01-01"));
+    app.login().await;
+    let r = app.org("POST", &format!("{O}/draws/0/freeze"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let w = &r.json()["witnessed"];
+    assert_eq!(w["ok"], false, "{}", r.text);
+    assert_eq!(w["code"], "WITNESS_TIMEOUT");
+    assert!(
+        w["message_zh"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("川东日报"),
+        "{w}"
+    );
+    assert!(
+        w["message_en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("川东日报"),
+        "{w}"
+    );
+    let status = app.get(&format!("{C}/witnesses")).await.json();
+    assert_eq!(status["witnesses"][0]["cosigned_size"], 3, "{status}");
+    assert_eq!(status["witnesses"][1]["cosigned_size"], 0, "{status}");
+    assert!(
+        status["witnesses"][1]["error_en"]
+            .as_str()
+            .is_some_and(|e| e.contains("did not answer")),
+        "{status}"
+    );
+
+    // No secret comes out while the freeze is not witnessed.
+    app.clock.set(noon("2027-01-01") + 60_000);
+    let r = app
+        .org(
+            "POST",
+            &format!("{O}/draws/0/reveals"),
+            Some(json!({ "party": "organizer", "secret": secrets[0] })),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::CONFLICT, "FREEZE_NOT_WITNESSED"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.json()["message_zh"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("川东日报")
+    );
+
+    // The newspaper's witness comes up (at a new address); it catches up from 0 in one step.
+    let daily = start_witness(&dir.join("daily"), "daily.test/w", 0x52, &log).await;
+    app.state.witnesses.set_url("daily.test/w", &daily);
+    app.state.witnesses.poke();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let s = app.get(&format!("{C}/witnesses")).await.json();
+        if s["witnesses"][1]["cosigned_size"] == 3 {
+            assert!(s["witnesses"][1]["error_en"].is_null(), "{s}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the witness did not catch up: {s}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // The draw: reveals, then the record, which the server completes with the witnessed
+    // journal (after both reveals are cosigned).
+    let parties = [
+        ("organizer", secrets[0].clone()),
+        ("notary", secrets[1].clone()),
+    ];
+    let record =
+        common::conduct_via_api(&app, "dazhou-2026", 0, &parties, "03 07 12 19 25 31 09").await;
+    assert!(record.witnessing.is_none());
+    let r = app
+        .org("POST", &format!("{O}/draws/0/record"), Some(json!(record)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app.org("POST", &format!("{O}/draws/0/publish"), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let stored: fairdraw_core::record::DrawRecord =
+        serde_json::from_value(app.get(&format!("{C}/draws/0/record")).await.json())
+            .expect("record");
+    let w = stored
+        .witnessing
+        .as_ref()
+        .expect("the record carries the journal");
+    assert_eq!(w.journal.len(), 5, "2 commitments, the freeze, 2 reveals");
+    let ledger = Ledger::from_jsonl(&app.get(&format!("{C}/draws/0/ledger")).await.text, |_| {})
+        .expect("ledger");
+    let report = fairdraw_core::verify::verify_record(
+        &stored,
+        &ledger,
+        fairdraw_core::verify::Anchor::Published(rules.hash()),
+    );
+    assert!(report.all_passed(), "{:?}", report.failed());
+    let freeze = report
+        .checks
+        .iter()
+        .find(|c| c.id == "freeze.witnessed")
+        .expect("check");
+    assert!(
+        freeze.detail.contains("witnessed by 2 of 2"),
+        "{}",
+        freeze.detail
+    );
+    for id in [
+        "commitment.0.witnessed",
+        "commitment.1.witnessed",
+        "reveal.0.witnessed",
+        "reveal.1.witnessed",
+        "freeze.witnessed_before_entropy",
+    ] {
+        assert!(report.checks.iter().any(|c| c.id == id && c.ok), "{id}");
+    }
+    // Every cosigned checkpoint also verifies with cloudflare's signed_note under the log vkey
+    // the witnesses were started with.
+    let list = signed_note::VerifierList::new(vec![Box::new(
+        signed_note::StandardVerifier::new(&log).expect("a standard vkey"),
+    )]);
+    let mut cosigned_by_both = 0;
+    for cp in &w.checkpoints {
+        let n = signed_note::Note::from_bytes(cp.as_bytes()).expect("a C2SP note");
+        let (ok, others) = n.verify(&list).expect("the server's signature verifies");
+        cosigned_by_both += usize::from(others.len() == 2);
+        // Early checkpoints were cosigned by the notary alone (the newspaper was down).
+        assert!(ok.len() == 1 && (1..=2).contains(&others.len()), "{cp}");
+    }
+    assert!(
+        cosigned_by_both >= 2,
+        "the freeze's and the last checkpoint at least"
+    );
 }

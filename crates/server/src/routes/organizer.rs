@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fairdraw_core::freeze::Freeze;
 use fairdraw_core::hash::Hash32;
+use fairdraw_core::journal::Event;
 use fairdraw_core::ledger::{Ledger, TicketId, parse_leaf_line};
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::{CampaignRules, Merchant};
@@ -49,6 +50,10 @@ pub async fn write<T: Send + 'static>(
         .map_err(|_| AppError::internal("the writer has stopped"))?;
     rx.await
         .map_err(|_| AppError::internal("the write was not answered"))?
+}
+
+fn lifecycle_owned(code: &'static str, zh: String, en: String) -> AppError {
+    AppError::conflict(code, zh, en)
 }
 
 fn lifecycle(code: &'static str, zh: &str, en: &str) -> AppError {
@@ -397,9 +402,13 @@ pub async fn add_commitment(
             return Err(lifecycle("ALREADY_COMMITTED", "该参与方已提交过承诺。", "That party has already committed."));
         }
         db::audit(c, now, "draw.commit", &json!({ "campaign": key, "draw": n, "party": body.party, "commitment": body.commitment }))?;
+        // Its own journal entry, so a witness's clock, not only ours, says it came before the
+        // close (SPEC.md §17).
+        crate::witnessing::append(c, &key, &Event::Commitment { draw_index: n, party: body.party.clone(), commitment: body.commitment, at_ms: now })?;
         Ok(SeedCommitment { party: body.party, commitment: body.commitment, published_at_ms: now })
     })
     .await?;
+    state.witnesses.poke();
     Ok((StatusCode::CREATED, Json(json!(saved))))
 }
 
@@ -444,10 +453,20 @@ pub async fn freeze(
         let f = &signed.freeze;
         db::audit(c, now, "draw.freeze", &json!({ "campaign": key, "draw": n, "tree_size": f.tree_size, "root": f.root,
             "total_weight": f.total_weight, "draw_root": f.draw_root, "frozen_at_ms": f.frozen_at_ms }))?;
-        Ok(signed)
+        let at = crate::witnessing::append(c, &key, &Event::Freeze { draw_index: n, freeze_hash: f.hash(), at_ms: f.frozen_at_ms })?;
+        Ok((signed, row.rules, at))
     })
     .await?;
-    Ok(Json(json!({ "freeze": signed })))
+    let (signed, rules, at) = signed;
+    // The freeze stands once signed; the witnesses' quorum is what lets reveals begin. Wait for
+    // it here so the organizer sees at once whether it came, and who did not answer.
+    let witnessed = match crate::witnessing::wait_for_quorum(&state, &rules, at).await {
+        Ok(()) => json!({ "ok": true }),
+        Err(e) => {
+            json!({ "ok": false, "code": e.code, "message_zh": e.message_zh, "message_en": e.message_en })
+        }
+    };
+    Ok(Json(json!({ "freeze": signed, "witnessed": witnessed })))
 }
 
 /// Each leaf's weight and hash, in index order.
@@ -510,6 +529,21 @@ pub async fn add_reveal(
         if now > rules.reveal_deadline_ms {
             return Err(lifecycle("REVEAL_DEADLINE_PASSED", "揭示截止时间已过。", "The reveal deadline has passed."));
         }
+        // Reveals begin only once a quorum of witnesses has cosigned the freeze: a secret is
+        // never out while the ledger it seeds could still be swapped (SPEC.md §17.4).
+        if !row.rules.witnesses.is_empty() {
+            let events = crate::witnessing::journal(c, &key)?;
+            let at = events.iter().position(|e| matches!(e, Event::Freeze { draw_index, .. } if *draw_index == n));
+            let (count, silent) = match at {
+                Some(at) => crate::witnessing::seen(c, &row.rules, at as u64)?,
+                None => (0, row.rules.witnesses.iter().map(|w| w.name.clone()).collect()),
+            };
+            if count < row.rules.witness_quorum as usize {
+                return Err(lifecycle_owned("FREEZE_NOT_WITNESSED",
+                    format!("冻结声明尚未得到足够见证方联署（需要 {}，已有 {count}），暂不能揭示种子。未联署：{}。", row.rules.witness_quorum, silent.join("、")),
+                    format!("The freeze is not yet cosigned by a quorum of witnesses ({count} of {}); secrets cannot be revealed yet. Not cosigned by: {}.", row.rules.witness_quorum, silent.join(", "))));
+            }
+        }
         let inserted = c.execute(
             "INSERT OR IGNORE INTO reveals (campaign_id, draw_index, party, secret, revealed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![key, n, body.party, hex::encode(body.secret.0), now as i64],
@@ -520,10 +554,12 @@ pub async fn add_reveal(
             .ok_or_else(|| AppError::internal("the reveal was not stored"))?;
         if inserted == 1 {
             db::audit(c, now, "draw.reveal", &json!({ "campaign": key, "draw": n, "party": body.party }))?;
+            crate::witnessing::append(c, &key, &Event::Reveal { draw_index: n, party: reveal.party.clone(), secret: reveal.secret.clone(), at_ms: reveal.revealed_at_ms })?;
         }
         Ok((inserted == 1, reveal))
     })
     .await?;
+    state.witnesses.poke();
     // Revealing twice is harmless: the same secret gets the first time back.
     let status = if saved.0 {
         StatusCode::CREATED
@@ -618,7 +654,7 @@ pub fn load_ledger(c: &Connection, id: &str, n: u32, size: u64) -> ApiResult<Led
 pub async fn submit_record(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, u32)>,
-    ApiJson(record): ApiJson<DrawRecord>,
+    ApiJson(mut record): ApiJson<DrawRecord>,
 ) -> ApiResult<Json<Value>> {
     let (row, draws) = load(&state, &id, false).await?;
     let draw = draws
@@ -670,6 +706,25 @@ pub async fn submit_record(
     }
     if record.reveals != reveals {
         return Err(mismatch("reveals"));
+    }
+    // The witnessed journal is the server's to attach: everything in it up to now, once a
+    // quorum has cosigned all of it (the reveals included), with every cosigned checkpoint.
+    record.witnessing = None;
+    if !row.rules.witnesses.is_empty() {
+        let key = id.clone();
+        let len = read(&state, move |c| {
+            crate::witnessing::journal(c, &key).map(|j| j.len())
+        })
+        .await?;
+        crate::witnessing::wait_for_quorum(&state, &row.rules, len.saturating_sub(1) as u64)
+            .await?;
+        let (rules, signing) = (row.rules.clone(), state.keys.signing.clone());
+        record.witnessing = Some(
+            read(&state, move |c| {
+                crate::witnessing::witnessing(c, &rules, &signing)
+            })
+            .await?,
+        );
     }
     let anchor = fairdraw_core::verify::Anchor::Published(row.rules_hash);
     // Verified, then its proof bundle made once, while the ledger is in memory.

@@ -608,7 +608,33 @@ pub async fn tree_head(
 /// The origin line of a draw's log (SPEC.md §16.1): `fairdraw/<first 16 hex digits of the rules
 /// hash>/<campaign>/<draw>`, unique per published rules, and the log's signed-note key name.
 pub fn log_origin(rules_hash: &Hash32, campaign: &str, draw: u32) -> String {
-    format!("fairdraw/{}/{campaign}/{draw}", &rules_hash.to_hex()[..16])
+    fairdraw_core::journal::ledger_origin(rules_hash, campaign, draw)
+}
+
+/// `GET /api/campaigns/{id}/witnesses`: the campaign's witnessed journal (SPEC.md §17): its
+/// origin and log vkey, the rules' witnesses with what each has cosigned (and the last error),
+/// the journal's events and every cosigned checkpoint.
+pub async fn witnesses(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let (row, _) = load(&state, &id, false).await?;
+    let st = state.clone();
+    let rules = row.rules.clone();
+    let (states, witnessing) = read(&state, move |c| {
+        Ok((
+            crate::witnessing::states(&st, c, &rules)?,
+            crate::witnessing::witnessing(c, &rules, &st.keys.signing)?,
+        ))
+    })
+    .await?;
+    Ok(Json(json!({
+        "origin": fairdraw_core::journal::journal_origin(&row.rules_hash, &id),
+        "log_vkey": fairdraw_core::journal::journal_vkey(&row.rules),
+        "quorum": row.rules.witness_quorum,
+        "witnesses": states,
+        "witnessing": witnessing,
+    })))
 }
 
 /// `GET …/draws/{n}/checkpoint`: the draw's log now, as a C2SP checkpoint (SPEC.md §16) signed
