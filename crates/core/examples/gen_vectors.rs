@@ -612,7 +612,143 @@ fn all_vectors() -> BTreeMap<String, String> {
     v2_structures(&mut add, &record, &ledger);
     light_vectors(&mut add, &record, &ledger);
     witness_vectors(&mut add);
+    witnessed_records(&mut add);
     out
+}
+
+/// Journal entries (SPEC.md §17.1) and records whose rules name witnesses (§17.3): a valid one,
+/// the mutations every record gets, and one per witness check.
+fn witnessed_records(add: &mut Add<'_>) {
+    use fairdraw_core::journal::{Event, witness_events};
+    let seed = Hash32([0x17; 32]);
+    let (record, ledger, server) =
+        fairdraw_core::demo::demo_witnessed_draw(40, &seed, 5).expect("witnessed demo");
+    let w = record.witnessing.clone().expect("witnessing");
+    for (i, e) in w.journal.iter().enumerate() {
+        let kind = match e {
+            Event::Commitment { .. } => "commitment",
+            Event::Freeze { .. } => "freeze",
+            Event::Reveal { .. } => "reveal",
+        };
+        add(
+            &format!("journal/event-{i}-{kind}"),
+            "journal_event",
+            &format!("a {kind} entry of the witnessed journal: its bytes and RFC 6962 leaf hash"),
+            SOURCE_GEN,
+            json!({ "event": e }),
+        );
+    }
+    let ledger_json: Vec<Value> = ledger
+        .leaves
+        .iter()
+        .map(|l| serde_json::to_value(l).expect("leaf"))
+        .collect();
+    let record_json = serde_json::to_value(&record).expect("record");
+    records(add, "witnessed", &record_json, &ledger_json);
+    let cosigners: Vec<(String, ed25519_dalek::SigningKey)> =
+        fairdraw_core::demo::demo_witness_keys(&seed)
+            .into_iter()
+            .map(|(_, name, k)| (name, k))
+            .collect();
+    let resign = |events: Vec<Event>| {
+        let at: Vec<u64> = events.iter().map(|e| e.at_ms() / 1000 + 5).collect();
+        serde_json::to_value(witness_events(
+            &record.rules,
+            &server,
+            events,
+            &cosigners,
+            |i| at[i],
+        ))
+        .expect("json")
+    };
+    let (late, _, _) =
+        fairdraw_core::demo::demo_witnessed_draw(40, &seed, 12 * 86_400).expect("late demo");
+    let mut cases: Vec<(&str, &str, Value)> = Vec::new();
+    let mut r = record_json.clone();
+    r.as_object_mut().expect("object").remove("witnessing");
+    cases.push(("witnessing-missing", "witness.journal", r));
+    let mut r = record_json.clone();
+    r["witnessing"] = serde_json::to_value(&late.witnessing).expect("json");
+    cases.push((
+        "witnessed-late-commitment",
+        "commitment.0.witnessed",
+        r.clone(),
+    ));
+    cases.push((
+        "witnessed-late-freeze",
+        "freeze.witnessed_before_entropy",
+        r.clone(),
+    ));
+    cases.push(("witnessed-late-reveal", "reveal.1.witnessed", r));
+    let mut r = record_json.clone();
+    for cp in r["witnessing"]["checkpoints"]
+        .as_array_mut()
+        .expect("array")
+    {
+        let text = cp.as_str().expect("note").to_owned();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("— daily.example/"))
+            .collect();
+        *cp = json!(kept.join("\n") + "\n");
+    }
+    cases.push(("one-witness-short-of-quorum", "freeze.witnessed", r));
+    let mut r = record_json.clone();
+    let text = r["witnessing"]["checkpoints"][2]
+        .as_str()
+        .expect("note")
+        .to_owned();
+    let at = text
+        .rfind("— notary.dazhou.example/witness ")
+        .expect("line")
+        + 45;
+    let mut b = text.into_bytes();
+    b[at] = if b[at] == b'A' { b'B' } else { b'A' };
+    r["witnessing"]["checkpoints"][2] = json!(String::from_utf8(b).expect("utf8"));
+    cases.push(("cosignature-forged", "witness.journal", r));
+    let mut r = record_json.clone();
+    let t = r["witnessing"]["journal"][0]["at_ms"]
+        .as_u64()
+        .expect("u64");
+    r["witnessing"]["journal"][0]["at_ms"] = json!(t + 1);
+    cases.push(("journal-entry-changed", "witness.journal", r));
+    let mut r = record_json.clone();
+    r["witnessing"]["checkpoints"] = json!([]);
+    cases.push(("no-checkpoints", "freeze.witnessed", r));
+    let mut events = w.journal.clone();
+    let freeze = events[2].clone();
+    events.push(freeze);
+    let mut r = record_json.clone();
+    r["witnessing"] = resign(events);
+    cases.push(("freeze-twice", "freeze.witnessed", r));
+    let mut events = w.journal.clone();
+    events.swap(2, 3);
+    let mut r = record_json.clone();
+    r["witnessing"] = resign(events);
+    cases.push(("reveal-before-freeze", "reveal.0.witnessed", r));
+    let mut events = w.journal.clone();
+    events.remove(0);
+    let mut r = record_json.clone();
+    r["witnessing"] = resign(events);
+    cases.push(("commitment-not-in-journal", "commitment.0.witnessed", r));
+    let anchor = record_json["rules_hash"].clone();
+    for (what, check, r) in cases {
+        let v = add(
+            &format!("record/witnessing-{what}"),
+            "record",
+            &format!("witnessed record mutated ({what}): check {check} must fail"),
+            SOURCE_GEN,
+            json!({ "record": r, "ledger": ledger_json, "anchor": anchor }),
+        );
+        let failed = v["expected"]["failed_checks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            failed.contains(&json!(check)),
+            "witnessed-{what}: expected {check}, got {failed:?}"
+        );
+    }
 }
 
 /// Draw-tree paths and proof bundles (SPEC.md §5.5, §12.1), with mechanical negatives.

@@ -329,6 +329,13 @@ pub fn evaluate(kind: &str, input_value: &Value) -> Result<Value, VectorError> {
                 "leaf_hash": leaf.leaf_hash().to_hex(),
             }))
         }
+        "journal_event" => {
+            let e: crate::journal::Event = input(input_value.get("event").unwrap_or(&Value::Null))?;
+            Ok(json!({
+                "bytes_hex": hex::encode(e.to_bytes()),
+                "leaf_hash": e.leaf_hash().to_hex(),
+            }))
+        }
         "record" => {
             let i: RecordIn = input(input_value)?;
             let record: DrawRecord = DrawRecord::deserialize(&i.record)
