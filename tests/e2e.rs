@@ -585,7 +585,16 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.click("li.draw[data-draw='1'] button.freeze").await;
     let sth = b.text_becomes("#sth-1", "root").await;
     assert!(sth.starts_with("1201 "), "{sth}");
+    // The demo's two witnesses cosigned the freeze at once: the console shows both up to date.
+    b.text_becomes("#witness-row-0", "已跟上").await;
+    b.text_becomes("#witness-row-1", "已跟上").await;
     b.screenshot("organizer-frozen").await;
+    b.script(
+        "document.querySelector('#witness-status').scrollIntoView({ block: 'center' });",
+        json!([]),
+    )
+    .await;
+    b.screenshot("organizer-witnesses").await;
     // A minute later (this clock only moves when told): reveals must follow the freeze.
     srv.clock.set(closes + 3_600_000 + 60_000);
 
@@ -616,6 +625,15 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.click("li.draw[data-draw='1'] a.live-link").await;
     b.text_becomes("#live-sth", "一致").await;
     assert_eq!(b.text("#live-size").await, "1201");
+    // The room sees who witnessed the freeze, by name and by their clocks.
+    let witnessed = b.text_becomes("#live-witnesses", "2/2").await;
+    assert!(
+        witnessed.contains("达州市公证处")
+            && witnessed.contains("川东日报")
+            && witnessed.contains("北京时间"),
+        "{witnessed}"
+    );
+    b.screenshot("live-draw-witnesses").await;
     b.type_text("#reveal-0", &secrets[0]).await;
     b.type_text("#reveal-1", "00").await;
     b.text_becomes(".reveal[data-party='notary'] .note", "64")
@@ -670,6 +688,9 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         .await;
     b.find("#live-published").await;
     assert_eq!(b.text_becomes("#live-seed", "").await, seed);
+    b.text_becomes("#live-witnesses", "2/2").await;
+    b.text_becomes("#live-witnesses", "已见证的种子揭示： 2/2")
+        .await;
     assert!(
         b.script(
             "return document.querySelector('#run-draw') === null;",
@@ -685,6 +706,8 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     // The print view for the notary.
     b.goto(&format!("{base}/print/dazhou-2026/1")).await;
     b.text_becomes("#print-record", &seed).await;
+    b.text_becomes("#print-witnesses", "2/2").await;
+    b.full_screenshot("organizer-print-full").await;
     b.screenshot("organizer-print").await;
 
     // Winner management: a forfeit lets the first alternate step in.
@@ -717,6 +740,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
         b.text("#light").await.contains(first.as_str()),
         "the winner is named"
     );
+    b.text_becomes("#verify-witnesses", "2/2").await;
     b.screenshot("auditor-light").await;
     // A bundle published as a file at an address of this site, by its link: light-verified the
     // same; an address on another site is not fetched.

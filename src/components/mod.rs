@@ -3,3 +3,4 @@ pub mod checklist;
 pub mod lang_toggle;
 pub mod qr;
 pub mod ticket_row;
+pub mod witnesses;

@@ -11,6 +11,7 @@
 
 use crate::api::{self, ApiError, CampaignView};
 use crate::components::qr::Qr;
+use crate::components::witnesses::{LiveWitnesses, WitnessList};
 use crate::hooks::{Load, use_campaign};
 use crate::i18n::Lang;
 use crate::live::{Ceremony, LiveInputs, numbers_as_read, rolling_ticket, storage_key};
@@ -279,6 +280,7 @@ fn stage(props: &StageProps) -> Html {
                         <h3>{ l.t("候补（按顺序递补）", "Alternates (in order)") }</h3>
                         <ol>{ for r.alternates.iter().map(|a| html! { <li>{ &a.phone_masked }</li> }) }</ol>
                     </div>
+                    <WitnessList lang={l} rules={c.rules.clone()} rules_hash={r.rules_hash} witnessing={r.witnessing.clone()} draw={n} id={AttrValue::from("live-witnesses")} />
                     <div class="published">
                         <p class="big">{ l.t("扫码在您自己的手机上验证：", "Scan to verify on your own phone:") }</p>
                         <Qr text={url.clone()} label={l.t("公开验证页面的二维码", "QR code of the public verify page")} id={AttrValue::from("verify-qr")} />
@@ -637,6 +639,7 @@ fn stage(props: &StageProps) -> Html {
                     if ledger_ok { l.t("✓ 与服务器签名的冻结声明一致", "✓ matches the server's signed freeze") }
                     else { l.t("✗ 与签名的冻结记录不一致！", "✗ does NOT match the signed freeze!") }
                 }</p>
+                <LiveWitnesses lang={l} campaign={c.id.clone()} rules={c.rules.clone()} draw={n} id={AttrValue::from("live-witnesses")} />
             </section>
             { controls }
             { stage }

@@ -5,6 +5,7 @@
 use crate::api::{self, ApiError, CampaignView, DrawView};
 use crate::app::Route;
 use crate::components::qr::Qr;
+use crate::components::witnesses::WitnessStatus;
 use crate::hooks::{Load, use_campaign, use_now};
 use crate::i18n::Lang;
 use crate::live::secret_file;
@@ -296,6 +297,38 @@ fn campaign_panel(props: &PanelProps) -> Html {
         Load::Ready(c) => c,
     };
     let base = format!("/api/organizer/campaigns/{}", c.id);
+    // The freeze is signed at once; whether the witnesses' quorum came in time is in its answer.
+    let freeze_act = |path: String| {
+        let (refresh, error) = (refresh.clone(), error.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (path, refresh, error) = (path.clone(), refresh.clone(), error.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let got = api::org_post(&path, &json!({})).await;
+                let late = got.as_ref().ok().and_then(|v| {
+                    (v["witnessed"]["ok"] == false).then(|| ApiError {
+                        status: 200,
+                        code: v["witnessed"]["code"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        message_zh: format!(
+                            "{}{}",
+                            "名单已冻结并签名。",
+                            v["witnessed"]["message_zh"].as_str().unwrap_or_default()
+                        ),
+                        message_en: format!(
+                            "{}{}",
+                            "The ledger is frozen and signed. ",
+                            v["witnessed"]["message_en"].as_str().unwrap_or_default()
+                        ),
+                    })
+                });
+                if settle(got, &error, &refresh) && late.is_some() {
+                    error.set(late);
+                }
+            });
+        })
+    };
     let draw_row = |d: &DrawView| {
         let committed = |p: &str| d.commitments.iter().any(|c| c.party == p);
         let all_committed = d.seed_parties.iter().all(|p| committed(p));
@@ -321,7 +354,7 @@ fn campaign_panel(props: &PanelProps) -> Html {
                 }
                 <div class="actions">
                     if d.state == "collecting" && c.state == "open" {
-                        <button class="freeze" onclick={act(format!("{base}/draws/{}/freeze", d.index))}>{ l.t("冻结名单并签名", "Freeze and sign the ledger") }</button>
+                        <button class="freeze" onclick={freeze_act(format!("{base}/draws/{}/freeze", d.index))}>{ l.t("冻结名单并签名", "Freeze and sign the ledger") }</button>
                     }
                     if d.state == "frozen" || d.state == "drawn" {
                         <Link<Route> to={route(|campaign, draw| Route::Live { campaign, draw })} classes="button primary live-link">{ l.t("现场开奖", "Live draw") }</Link<Route>>
@@ -348,6 +381,9 @@ fn campaign_panel(props: &PanelProps) -> Html {
                 <button class="primary open-campaign" onclick={act(format!("{base}/open"))}>{ l.t("开始活动（规则从此固定）", "Open (the rules are then fixed)") }</button>
             }
             <ol class="draws">{ for c.draws.iter().map(draw_row) }</ol>
+            if c.state == "open" {
+                <WitnessStatus lang={l} campaign={c.id.clone()} />
+            }
         </section>
     }
 }

@@ -2,6 +2,7 @@
 //! seed, the winners and alternates, and a QR code of the public verify page.
 
 use crate::components::qr::Qr;
+use crate::components::witnesses::WitnessList;
 use crate::hooks::{Load, use_campaign};
 use crate::pages::organizer::DrawPageProps;
 use yew::prelude::*;
@@ -56,6 +57,14 @@ pub fn print_page(props: &DrawPageProps) -> Html {
                 { row(l.t("种子", "Seed"), r.seed.to_hex()) }
                 { row(l.t("算法", "Algorithm"), r.algorithm.clone()) }
             </table>
+            if !r.rules.witnesses.is_empty() {
+                <h2>{ l.t("见证方", "Witnesses") }</h2>
+                <WitnessList lang={l} rules={r.rules.clone()} rules_hash={r.rules_hash} witnessing={r.witnessing.clone()} draw={r.draw_index} id={AttrValue::from("print-witnesses")} />
+                <table class="record">
+                    { for r.rules.witnesses.iter().map(|w| row(&w.name, w.vkey.clone())) }
+                    { row(l.t("见证日志公钥", "Journal vkey"), fairdraw_core::journal::journal_vkey_of(&r.rules_hash, &r.rules)) }
+                </table>
+            }
             <h2>{ l.t("中奖者", "Winners") }</h2>
             <table class="record">
                 <thead><tr><th scope="col">{ l.t("名次", "Rank") }</th><th scope="col">{ l.t("手机号", "Mobile") }</th><th scope="col">{ l.t("序号", "Leaf") }</th><th scope="col">{ l.t("奖券", "Ticket") }</th></tr></thead>

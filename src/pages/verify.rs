@@ -3,6 +3,7 @@
 //! ledger never freezes the page. The checklist shows each check with its detail.
 
 use crate::components::checklist::Checklist;
+use crate::components::witnesses::LiveWitnesses;
 use crate::i18n::Lang;
 use crate::state::{Source, VerifyAction, VerifyOutcome, VerifyState};
 use crate::verify_job::WorkerMessage;
@@ -139,6 +140,26 @@ fn describe(l: Lang, s: &Option<Source>) -> String {
         Some(Source::Server(url)) => {
             format!("{} {url}", l.t("来自本服务器：", "from this server:"))
         }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct VerifyWitnessesProps {
+    lang: Lang,
+    campaign: String,
+    draw: u32,
+}
+
+/// Who witnessed this draw, under the campaign's rules (the checklist's `freeze.witnessed` and
+/// `reveal.<i>.witnessed` are the checks; this names the witnesses and their times).
+#[function_component(VerifyWitnesses)]
+fn verify_witnesses(props: &VerifyWitnessesProps) -> Html {
+    let campaign = crate::hooks::use_campaign(props.campaign.clone(), false, 0);
+    match &*campaign {
+        crate::hooks::Load::Ready(c) => html! {
+            <LiveWitnesses lang={props.lang} campaign={c.id.clone()} rules={c.rules.clone()} draw={props.draw} id={AttrValue::from("verify-witnesses")} />
+        },
+        _ => html! {},
     }
 }
 
@@ -295,6 +316,9 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
                         <p>{ format!("{}{}", l.t("中奖号码：", "Winners: "), winners.join(l.t("、", ", "))) }</p>
                     } else {
                         <p class="big fail" id="light-verdict">{ l.t("✗ 核验未通过：见下方清单", "✗ Verification failed: see the list below") }</p>
+                    }
+                    if let Some((campaign, draw)) = props.server.clone() {
+                        <VerifyWitnesses lang={l} campaign={campaign.to_string()} draw={draw} />
                     }
                     <details open={!report.all_passed()}>
                         <summary>{ l.t("逐项核验清单", "Every check") }</summary>

@@ -732,6 +732,33 @@ fn witnessed_records(add: &mut Add<'_>) {
     r["witnessing"] = resign(events);
     cases.push(("commitment-not-in-journal", "commitment.0.witnessed", r));
     let anchor = record_json["rules_hash"].clone();
+    // A phone's proof bundle carries the journal too (its rules' merchants cut, so the journal's
+    // origin comes from the record's rules hash).
+    let bundle = fairdraw_core::bundle::make_bundle(&record, &ledger).expect("bundle");
+    let v = add(
+        "bundle/witnessed-valid",
+        "bundle",
+        "a proof bundle of a witnessed draw: every check passes, the witness checks included",
+        SOURCE_GEN,
+        json!({ "bundle": bundle, "anchor": anchor }),
+    );
+    assert_eq!(v["expected"]["all_passed"], true, "{}", v["expected"]);
+    let mut late_bundle = serde_json::to_value(&bundle).expect("json");
+    late_bundle["record"]["witnessing"] = serde_json::to_value(&late.witnessing).expect("json");
+    let v = add(
+        "bundle/witnessed-late",
+        "bundle",
+        "a proof bundle whose journal was cosigned twelve days late: the witness checks fail",
+        SOURCE_GEN,
+        json!({ "bundle": late_bundle, "anchor": anchor }),
+    );
+    assert!(
+        v["expected"]["failed_checks"]
+            .as_array()
+            .is_some_and(|f| f.contains(&json!("freeze.witnessed_before_entropy"))),
+        "{}",
+        v["expected"]
+    );
     for (what, check, r) in cases {
         let v = add(
             &format!("record/witnessing-{what}"),

@@ -129,8 +129,14 @@ pub fn journal_origin(rules_hash: &Hash32, campaign: &str) -> String {
 /// The journal's log vkey: the rules' server key as a signed-note Ed25519 key named by the
 /// journal's origin. A witness is started with it (`fairdraw-witness serve --log`).
 pub fn journal_vkey(rules: &CampaignRules) -> String {
+    journal_vkey_of(&rules.hash(), rules)
+}
+
+/// [`journal_vkey`] with the rules hash given (a proof bundle's rules have their merchant list
+/// cut, so their hash is the record's `rules_hash`, not recomputed).
+pub fn journal_vkey_of(rules_hash: &Hash32, rules: &CampaignRules) -> String {
     format_vkey(
-        &journal_origin(&rules.hash(), &rules.id),
+        &journal_origin(rules_hash, &rules.id),
         SIG_TYPE_ED25519,
         &rules.server_key,
     )
@@ -197,9 +203,13 @@ impl Witnessed {
     /// Reads `w` under `rules`: every checkpoint must be a note signed by the server's journal
     /// key, for this journal's origin, of at most the journal's length, with the root of that
     /// prefix; a cosignature from a witness key in the rules that fails makes the note invalid.
-    pub fn read(rules: &CampaignRules, w: &Witnessing) -> Result<Self, JournalError> {
-        let origin = journal_origin(&rules.hash(), &rules.id);
-        let log = KeyVerifier::parse(&journal_vkey(rules))
+    pub fn read(
+        rules: &CampaignRules,
+        rules_hash: &Hash32,
+        w: &Witnessing,
+    ) -> Result<Self, JournalError> {
+        let origin = journal_origin(rules_hash, &rules.id);
+        let log = KeyVerifier::parse(&journal_vkey_of(rules_hash, rules))
             .map_err(|e| JournalError(format!("the server key: {e}")))?;
         let witness_keys: Vec<KeyVerifier> = rules
             .witnesses
@@ -447,6 +457,29 @@ mod tests {
         let json = serde_json::to_string(&record).expect("json");
         let back: crate::record::DrawRecord = serde_json::from_str(&json).expect("reads");
         assert_eq!(back, record);
+    }
+
+    #[test]
+    fn a_phone_checks_the_witnesses_from_the_proof_bundle() {
+        let (record, ledger, _) = demo_witnessed_draw(300, &Hash32([8; 32]), 2).expect("demo");
+        let bundle = crate::bundle::make_bundle(&record, &ledger).expect("bundle");
+        let report = crate::bundle::verify_bundle(&bundle, Anchor::Published(record.rules_hash));
+        assert!(report.all_passed(), "{:#?}", report.failed());
+        assert!(
+            report
+                .checks
+                .iter()
+                .any(|c| c.id == "freeze.witnessed" && c.ok)
+        );
+        let mut late = bundle.clone();
+        let (l, _, _) = demo_witnessed_draw(300, &Hash32([8; 32]), 12 * 86_400).expect("demo");
+        late.record.witnessing = l.witnessing;
+        let report = crate::bundle::verify_bundle(&late, Anchor::Published(record.rules_hash));
+        assert!(
+            report.failed().contains(&"commitment.0.witnessed"),
+            "{:?}",
+            report.failed()
+        );
     }
 
     #[test]

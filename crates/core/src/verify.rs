@@ -410,7 +410,7 @@ fn check_witnessing(r: &mut Report, record: &DrawRecord, draw: &crate::rules::Dr
         ids(r, detail);
         return;
     };
-    let w = match Witnessed::read(rules, w) {
+    let w = match Witnessed::read(rules, &record.rules_hash, w) {
         Ok(w) => w,
         Err(e) => {
             r.add("witness.journal", false, e.to_string());
