@@ -398,6 +398,8 @@ pub struct SignedRequest {
     pub checkpoint: Checkpoint,
     /// The checkpoint's note text (what a cosignature signs).
     pub text: Vec<u8>,
+    /// The log's signature lines that verified (each `— name base64\n`).
+    pub log_signatures: Vec<u8>,
 }
 
 /// A witness's first step (C2SP tlog-witness): read the request (400), find the log by the
@@ -421,8 +423,8 @@ pub fn read_request(
             .filter(|k| !k.is_cosigner())
             .collect(),
     );
-    match note.verify(&known) {
-        Ok(_) => {}
+    let log_signatures = match note.verify(&known) {
+        Ok((verified, _)) => verified.iter().flat_map(Signature::to_bytes).collect(),
         Err(NoteError::InvalidSignature { name, id }) => {
             return Err(Refusal::new(
                 403,
@@ -435,12 +437,13 @@ pub fn read_request(
                 "no signature from the log's key verifies",
             ));
         }
-    }
+    };
     let text = note.text().to_vec();
     Ok(SignedRequest {
         request,
         checkpoint,
         text,
+        log_signatures,
     })
 }
 

@@ -302,6 +302,23 @@ impl Witness {
         read_latest(&db, origin).ok().flatten()
     }
 
+    /// The latest cosigned checkpoint of the log whose origin hashes (SHA-256, lowercase hex) to
+    /// `origin_hash`, as C2SP tlog-witness's monitoring API serves it: the note with the log's
+    /// verified signatures and this witness's cosignature.
+    pub fn checkpoint_by_origin_hash(&self, origin_hash: &str) -> Option<Vec<u8>> {
+        let origin = self
+            .logs
+            .keys()
+            .find(|o| Hash32::sha256(o.as_bytes()).to_hex() == origin_hash)?;
+        let db = self.db.lock().ok()?;
+        db.query_row("SELECT note FROM latest WHERE origin = ?1", [origin], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })
+        .optional()
+        .ok()
+        .flatten()
+    }
+
     /// How many requests were refused after the log's signature verified (kept as evidence).
     pub fn refused_count(&self) -> u64 {
         self.db
@@ -399,8 +416,11 @@ fn check_and_cosign(
     // Never stamp 0 (C2SP: the timestamp MUST NOT be zero).
     let time = now.max(1);
     let line = Cosigner::new(&id.name, id.key.clone(), time).line(&signed.text);
+    // The checkpoint as C2SP's monitoring API serves it: the text, the log's signatures that
+    // verified, and this witness's cosignature.
     let mut note = signed.text.clone();
     note.push(b'\n');
+    note.extend_from_slice(&signed.log_signatures);
     note.extend_from_slice(line.as_bytes());
     tx.execute(
         "INSERT INTO latest (origin, size, root, note, cosigned_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -433,10 +453,11 @@ fn check_and_cosign(
     })
 }
 
-/// The HTTP service: `POST /add-checkpoint` and nothing else.
+/// The HTTP service: `POST /add-checkpoint`, and C2SP's monitoring read
+/// `GET /<origin hash>/checkpoint` (the same prefix for both).
 pub fn router(w: Arc<Witness>) -> axum::Router {
     use axum::body::Bytes;
-    use axum::extract::{DefaultBodyLimit, State};
+    use axum::extract::{DefaultBodyLimit, Path, State};
     use axum::http::{StatusCode, header};
     use axum::response::IntoResponse;
     async fn add(State(w): State<Arc<Witness>>, body: Bytes) -> axum::response::Response {
@@ -454,8 +475,33 @@ pub fn router(w: Arc<Witness>) -> axum::Router {
         )
             .into_response()
     }
+    async fn latest(
+        State(w): State<Arc<Witness>>,
+        Path(hash): Path<String>,
+    ) -> axum::response::Response {
+        let w2 = w.clone();
+        let found = tokio::task::spawn_blocking(move || w2.checkpoint_by_origin_hash(&hash))
+            .await
+            .ok()
+            .flatten();
+        match found {
+            Some(note) => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                note,
+            )
+                .into_response(),
+            None => (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "no checkpoint cosigned for that origin\n",
+            )
+                .into_response(),
+        }
+    }
     axum::Router::new()
         .route("/add-checkpoint", axum::routing::post(add))
+        .route("/{origin_hash}/checkpoint", axum::routing::get(latest))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(w)
 }

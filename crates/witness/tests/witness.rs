@@ -1,5 +1,5 @@
-//! The witness against every answer C2SP tlog-witness defines, forks and rollbacks (also across
-//! kill -9 and restart, with the real binary), concurrent submissions, and third-party code
+//! The witness against every answer C2SP tlog-witness defines (and its monitoring read), forks
+//! and rollbacks (also across kill -9 and restart, with the real binary), concurrent submissions, and third-party code
 //! (cloudflare's `signed_note` and `tlog_tiles`) agreeing with the bytes on both sides.
 
 use base64::Engine;
@@ -353,6 +353,21 @@ impl Proc {
         })
     }
 
+    fn get(&self, path: &str) -> (u16, String) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("send");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        })
+    }
+
     fn kill9(mut self) {
         self.child.kill().expect("SIGKILL");
         let _ = self.child.wait();
@@ -367,6 +382,17 @@ fn no_fork_or_rollback_after_kill_9_and_restart() {
     let vkey = log.signer.vkey();
 
     let p = Proc::start(&dir, &vkey);
+    // C2SP's monitoring read: nothing cosigned yet for this origin, and an unknown origin.
+    let monitor = format!("/{}/checkpoint", Hash32::sha256(ORIGIN.as_bytes()).to_hex());
+    assert_eq!(p.get(&monitor).0, 404);
+    assert_eq!(
+        p.get(&format!(
+            "/{}/checkpoint",
+            Hash32::sha256(b"other").to_hex()
+        ))
+        .0,
+        404
+    );
     let (s, _, body) = p.post(log.request(0, 10));
     assert_eq!(s, 200, "{body}");
     let (s, _, _) = p.post(log.request(10, 20));
@@ -400,6 +426,20 @@ fn no_fork_or_rollback_after_kill_9_and_restart() {
     // The real log goes on.
     let (s, _, body) = p.post(log.request(20, 64));
     assert_eq!(s, 200, "{body}");
+    // The monitoring read serves the latest: the checkpoint of 64, the log's signature that
+    // verified and this cosignature, as one note (cloudflare's signed_note verifies the log's).
+    let (s, served) = p.get(&monitor);
+    assert_eq!(s, 200, "{served}");
+    let expected = [log.checkpoint(64), body.clone().into_bytes()].concat();
+    assert_eq!(served.as_bytes(), expected.as_slice());
+    let list = signed_note::VerifierList::new(vec![Box::new(
+        signed_note::StandardVerifier::new(&vkey).expect("vkey"),
+    )]);
+    let (ok, unknown) = signed_note::Note::from_bytes(served.as_bytes())
+        .expect("note")
+        .verify(&list)
+        .expect("the log's signature verifies");
+    assert_eq!((ok.len(), unknown.len()), (1, 1));
     p.kill9();
 
     // The key file is private and `vkey` prints the same key the cosignatures verify under.
