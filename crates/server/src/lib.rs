@@ -52,6 +52,10 @@ pub fn app(state: AppState) -> Router {
             get(public::ticket_status),
         )
         .route(&format!("{campaign}/witnesses"), get(public::witnesses))
+        .route(
+            &format!("{campaign}/journal/checkpoint"),
+            get(public::journal_checkpoint),
+        )
         .route(&format!("{draw}/ledger"), get(public::ledger))
         .route(&format!("{draw}/tree-head"), get(public::tree_head))
         .route(&format!("{draw}/checkpoint"), get(public::checkpoint))

@@ -637,6 +637,41 @@ pub async fn witnesses(
     })))
 }
 
+/// `GET /api/campaigns/{id}/journal/checkpoint`: the journal's checkpoint now (SPEC.md §17.1),
+/// signed by the journal key, with the cosignatures the witnesses gave for exactly that size;
+/// the header `X-Fairdraw-Log-Vkey` carries the journal vkey. A C2SP client reads it as is.
+pub async fn journal_checkpoint(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let (row, _) = load(&state, &id, false).await?;
+    let (rules, signing) = (row.rules.clone(), state.keys.signing.clone());
+    let note = read(&state, move |c| {
+        let events = crate::witnessing::journal(c, &rules.id)?;
+        let hashes: Vec<Hash32> = events
+            .iter()
+            .map(fairdraw_core::journal::Event::leaf_hash)
+            .collect();
+        let lines: String = crate::witnessing::cosignatures(c, &rules.id)?
+            .into_iter()
+            .filter(|x| x.size == hashes.len() as u64)
+            .map(|x| x.line)
+            .collect();
+        Ok(fairdraw_core::journal::signed_checkpoint(&rules, &signing, &hashes) + &lines)
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+            (
+                header::HeaderName::from_static("x-fairdraw-log-vkey"),
+                fairdraw_core::journal::journal_vkey(&row.rules),
+            ),
+        ],
+        note,
+    ))
+}
+
 /// `GET …/draws/{n}/checkpoint`: the draw's log now, as a C2SP checkpoint (SPEC.md §16) signed
 /// by the server's key as a signed-note key named by the origin; extension lines name the rules
 /// hash and, once frozen, the freeze's hash. Any C2SP witness or client reads it.
