@@ -139,6 +139,9 @@ async fn main() {
             &format!("127.0.0.1:{port}"),
             "--dist",
             "/nonexistent",
+            // Throughput of the write path itself: no rate limits.
+            "--entry-limits",
+            "0,0,0,0",
         ])
         .env("FAIRDRAW_ORGANIZER_PASSWORD", PASSWORD)
         .env("RUST_LOG", "warn")

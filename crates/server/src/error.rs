@@ -20,6 +20,8 @@ pub struct AppError {
     pub message_en: String,
     /// The input field, where one is at fault.
     pub field: Option<&'static str>,
+    /// Seconds after which a retry may succeed (429, 503): sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -36,7 +38,26 @@ impl AppError {
             message_zh: zh.into(),
             message_en: en.into(),
             field: None,
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client when to retry (`Retry-After`, and `retry_after_s` in
+    /// the body).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    /// 503: the server is at its bound for this kind of work; retry shortly.
+    pub fn busy(code: &'static str, seconds: u64) -> Self {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code,
+            format!("服务器繁忙，请 {seconds} 秒后再试。"),
+            format!("The server is busy; please try again in {seconds} s."),
+        )
+        .retry_after(seconds)
     }
 
     /// The same error, naming a field.
@@ -92,6 +113,15 @@ impl IntoResponse for AppError {
         let mut body = json!({ "code": self.code, "message_zh": self.message_zh, "message_en": self.message_en });
         if let Some(f) = self.field {
             body["field"] = json!(f);
+        }
+        if let Some(s) = self.retry_after {
+            body["retry_after_s"] = json!(s);
+            return (
+                self.status,
+                [(axum::http::header::RETRY_AFTER, s.to_string())],
+                Json(body),
+            )
+                .into_response();
         }
         (self.status, Json(body)).into_response()
     }

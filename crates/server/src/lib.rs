@@ -7,6 +7,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod routes;
 pub mod state;
 pub mod store;
@@ -133,6 +134,15 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // The witness submitter runs beside the requests, never inside a shopper's.
     let submitter = tokio::spawn(witnessing::run(state.clone()));
+    // Rate-limit state forgets clients whose allowance has refilled: memory follows recent
+    // clients, not every address ever seen.
+    let limits = state.limits.clone();
+    let shrinker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            limits.shrink();
+        }
+    });
     let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -140,6 +150,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     submitter.abort();
+    shrinker.abort();
     served
 }
 

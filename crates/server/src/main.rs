@@ -46,6 +46,40 @@ struct Args {
     /// How long the freeze and the record wait for the witnesses' quorum, in seconds.
     #[arg(long, default_value_t = 20)]
     witness_timeout: u64,
+    /// The header a trusted reverse proxy sets to the client's address (e.g. `x-real-ip`, or
+    /// `x-forwarded-for`, whose last value is used). Without it, the socket's peer address: never
+    /// trust a forwarding header the server did not get from its own proxy.
+    #[arg(long)]
+    client_ip_header: Option<String>,
+    /// Entries a minute per client address, per phone, per shop and campaign-wide (0: no
+    /// limit), as `ADDRESS,PHONE,SHOP,CAMPAIGN`.
+    #[arg(long, default_value = "30,10,300,6000")]
+    entry_limits: String,
+}
+
+/// `ADDRESS,PHONE,SHOP,CAMPAIGN` entries a minute (0: off) into quotas, each with the default
+/// burst capped at its rate.
+fn entry_quotas(text: &str) -> Result<fairdraw_server::limits::EntryQuotas, String> {
+    let d = fairdraw_server::limits::EntryQuotas::DEFAULT;
+    let n: Vec<u32> = text
+        .split(',')
+        .map(|x| x.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("--entry-limits {text}: four whole numbers, e.g. 30,10,300,6000"))?;
+    let [a, p, s, c] = n[..] else {
+        return Err(format!(
+            "--entry-limits {text}: four numbers (address, phone, shop, campaign)"
+        ));
+    };
+    let q = |per_min: u32, default: Option<(u32, u32)>| {
+        (per_min > 0).then(|| (per_min, default.map_or(per_min, |(_, b)| b.min(per_min))))
+    };
+    Ok(fairdraw_server::limits::EntryQuotas {
+        per_address: q(a, d.per_address),
+        per_phone: q(p, d.per_phone),
+        per_shop: q(s, d.per_shop),
+        campaign: q(c, d.campaign),
+    })
 }
 
 #[tokio::main]
@@ -59,6 +93,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&args.data)?;
     let mut state = AppState::open(&args.data, Arc::new(SystemClock))?;
     state.secure_cookies = args.secure_cookies;
+    let mut limits = fairdraw_server::limits::Limits::new(entry_quotas(&args.entry_limits)?);
+    if let Some(h) = &args.client_ip_header {
+        limits.client_ip_header = Some(
+            h.parse()
+                .map_err(|_| format!("--client-ip-header {h}: not a header name"))?,
+        );
+    }
+    state.limits = Arc::new(limits);
     for w in &args.witnesses {
         let Some((name, url)) = w.split_once('=') else {
             return Err(format!("--witness {w}: expected KEY_NAME=URL").into());

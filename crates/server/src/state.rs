@@ -154,6 +154,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The built web app, if served.
     pub dist: Option<PathBuf>,
+    /// Rate limits and concurrency bounds.
+    pub limits: Arc<crate::limits::Limits>,
     /// The witnesses' addresses and states (SPEC.md §17).
     pub witnesses: Arc<crate::witnessing::Witnesses>,
     /// Campaign rows by id, dropped whenever the organizer changes one.
@@ -176,6 +178,7 @@ impl AppState {
             logins: Arc::default(),
             secure_cookies: false,
             dist: None,
+            limits: Arc::new(crate::limits::Limits::new(crate::limits::EntryQuotas::OFF)),
             witnesses: Arc::default(),
             campaigns: Arc::default(),
         })

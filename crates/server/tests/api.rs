@@ -667,9 +667,20 @@ async fn lifecycle_in_order_from_draft_to_published() {
         csv.lines().count() == 1 + record.winners.len() + record.alternates.len(),
         "{csv}"
     );
+    // UTF-8 with a BOM for Excel on Chinese Windows; the full phone (for prize claims) and the
+    // receipt number kept as text, not turned into numbers.
+    assert!(csv.starts_with('\u{feff}'), "{csv}");
+    let mut rows = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let first = rows.records().next().expect("a row").expect("csv");
     assert!(
-        csv.contains(",139"),
-        "contacts carry the full phone for prize claims"
+        first[5].starts_with("\t1") && first[5].len() == 12,
+        "{:?}",
+        &first[5]
+    );
+    assert!(
+        !first[6].starts_with(['=', '+', '-', '@']),
+        "{:?}",
+        &first[6]
     );
 
     // Every organizer action is in the hash-chained audit log.
@@ -1360,4 +1371,201 @@ async fn a_campaign_witnessed_by_two_witnesses() {
         cosigned_by_both >= 2,
         "the freeze's and the last checkpoint at least"
     );
+}
+
+fn with_limits(app: &mut TestApp, f: impl FnOnce(&mut fairdraw_server::limits::Limits)) {
+    let mut l = fairdraw_server::limits::Limits::new(fairdraw_server::limits::EntryQuotas::DEFAULT);
+    l.client_ip_header = Some(axum::http::HeaderName::from_static("x-real-ip"));
+    f(&mut l);
+    app.state.limits = std::sync::Arc::new(l);
+}
+
+async fn entry_from(app: &TestApp, ip: &str, receipt: &str, phone: &str) -> common::Resp {
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(format!("{C}/entries"))
+        .header("content-type", "application/json")
+        .header("x-real-ip", ip)
+        .body(axum::body::Body::from(
+            entry(receipt, "520", phone).to_string(),
+        ))
+        .expect("request");
+    app.send_request(req).await
+}
+
+/// An entry flood from one address (made-up phones and receipts) is held off after the
+/// address's allowance, with 429, `Retry-After` and a message that tells a real shopper what to
+/// do; another address is not affected; one phone from many addresses is held off too; and a
+/// forwarding header the server was not told to trust changes nothing.
+#[tokio::test]
+async fn entry_floods_are_held_off_and_shoppers_told_when_to_retry() {
+    let mut app = TestApp::new("flood");
+    app.open_campaign(false).await;
+    with_limits(&mut app, |_| {});
+    let mut accepted = 0;
+    let mut refused = None;
+    for i in 0..40u32 {
+        let r = entry_from(
+            &app,
+            "203.0.113.7",
+            &format!("FL-{i:05}"),
+            &format!("135{i:08}"),
+        )
+        .await;
+        match r.status {
+            StatusCode::CREATED => accepted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                refused.get_or_insert(r);
+            }
+            s => panic!("{s}: {}", r.text),
+        }
+    }
+    assert_eq!(accepted, 30, "the address's burst");
+    let r = refused.expect("the flood was refused");
+    assert_eq!(r.code(), "RATE_LIMITED");
+    let after: u64 = r.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=2).contains(&after), "{after}");
+    assert_eq!(r.json()["retry_after_s"], after);
+    assert!(
+        r.json()["message_zh"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("秒后再提交"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.json()["message_en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("does not lower your chances")
+    );
+    // Another household is not affected.
+    let r = entry_from(&app, "198.51.100.9", "FL-OTHER-1", "13900000001").await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // One phone, many addresses: its own allowance.
+    let mut phone_refused = false;
+    for i in 0..12u32 {
+        let r = entry_from(
+            &app,
+            &format!("192.0.2.{i}"),
+            &format!("PH-{i:05}"),
+            "13711112222",
+        )
+        .await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(
+                r.json()["message_en"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("phone number"),
+                "{}",
+                r.text
+            );
+            phone_refused = true;
+            assert!(i >= 10, "refused after {i}");
+        }
+    }
+    assert!(phone_refused);
+    // Without a configured proxy header, a forwarded address is not believed: all these
+    // requests come from the same (unknown) peer.
+    with_limits(&mut app, |l| l.client_ip_header = None);
+    let mut last = StatusCode::CREATED;
+    for i in 0..31u32 {
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri(format!("{C}/entries"))
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", format!("10.0.{i}.1"))
+            .body(axum::body::Body::from(
+                entry(&format!("XF-{i:05}"), "520", &format!("136{i:08}")).to_string(),
+            ))
+            .expect("request");
+        last = app.send_request(req).await.status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Reads past the bound wait briefly, then get 503 with `Retry-After`, never a 500; the same
+/// for password hashing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_gets_503_with_retry_after_never_500() {
+    let mut app = TestApp::new("overload");
+    app.open_campaign(false).await;
+    with_limits(&mut app, |l| {
+        l.reads = tokio::sync::Semaphore::new(2);
+        l.read_wait = std::time::Duration::from_millis(50);
+    });
+    // Every read slot taken: a read waits 50 ms and is told to retry.
+    let held = app
+        .state
+        .limits
+        .reads
+        .acquire_many(2)
+        .await
+        .expect("permits");
+    let r = app.get(C).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "SERVER_BUSY"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.headers["retry-after"], "1");
+    drop(held);
+    assert_eq!(app.get(C).await.status, StatusCode::OK);
+    // 400 concurrent reads through 2 slots: each answered 200 or 503, none 500.
+    let mut tasks = Vec::new();
+    for _ in 0..400 {
+        let state = app.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let req = axum::http::Request::builder()
+                .uri(C)
+                .body(axum::body::Body::empty())
+                .expect("req");
+            use tower::ServiceExt;
+            let resp = fairdraw_server::app(state)
+                .oneshot(req)
+                .await
+                .expect("resp");
+            (resp.status(), resp.headers().contains_key("retry-after"))
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        let (s, retry) = t.await.expect("task");
+        assert!(
+            s == StatusCode::OK || (s == StatusCode::SERVICE_UNAVAILABLE && retry),
+            "{s}"
+        );
+        ok += usize::from(s == StatusCode::OK);
+    }
+    assert!(ok > 0);
+    // Password hashing: both slots busy, a login is told to retry rather than queue 20 MiB.
+    let held = app
+        .state
+        .limits
+        .hashing
+        .acquire_many(2)
+        .await
+        .expect("permits");
+    let r = app
+        .post("/api/organizer/login", json!({ "password": "wrong" }))
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "LOGIN_BUSY"),
+        "{}",
+        r.text
+    );
+    assert!(r.headers.contains_key("retry-after"));
+    drop(held);
+    let r = app
+        .post("/api/organizer/login", json!({ "password": "wrong" }))
+        .await;
+    assert_eq!(r.code(), "LOGIN_FAILED");
 }

@@ -102,6 +102,23 @@ impl TestApp {
         }
     }
 
+    /// Sends a request built by the caller (its own headers).
+    #[allow(dead_code)]
+    pub async fn send_request(&self, req: Request<Body>) -> Resp {
+        let resp = fairdraw_server::app(self.state.clone())
+            .oneshot(req)
+            .await
+            .expect("response");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        Resp {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     pub async fn get(&self, uri: &str) -> Resp {
         self.send("GET", uri, None, false).await
     }

@@ -39,6 +39,9 @@ async fn start(data: &std::path::Path) -> Server {
             &format!("127.0.0.1:{port}"),
             "--dist",
             "/nonexistent",
+            // A flood of acknowledged entries on purpose: no rate limits.
+            "--entry-limits",
+            "0,0,0,0",
         ])
         .env("FAIRDRAW_ORGANIZER_PASSWORD", PASSWORD)
         .env("RUST_LOG", "warn")

@@ -67,15 +67,17 @@ pub struct Login {
     password: String,
 }
 
-fn client_key(req_headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> String {
-    addr.map(|a| a.ip().to_string())
-        .or_else(|| {
-            req_headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "local".into())
+/// The login limiter's key: the client's address as [`crate::limits::Limits::client_ip`] reads
+/// it (a forwarded-for header counts only when a trusted proxy header is configured).
+fn client_key(
+    state: &AppState,
+    req_headers: &HeaderMap,
+    addr: Option<std::net::SocketAddr>,
+) -> String {
+    state
+        .limits
+        .client_ip(req_headers, addr)
+        .map_or_else(|| "local".into(), |a| a.to_string())
 }
 
 /// `POST /api/organizer/login`.
@@ -84,7 +86,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0);
-    let client = client_key(req.headers(), addr);
+    let client = client_key(&state, req.headers(), addr);
     if !state.logins.allow(&client, state.now_ms()) {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -104,6 +106,14 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
     })
     .await?;
     let password = body.password;
+    // argon2 takes about 20 MiB a hash: a few at once, the rest told to retry.
+    let _hashing = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        state.limits.hashing.acquire(),
+    )
+    .await
+    .map_err(|_| AppError::busy("LOGIN_BUSY", 2))?
+    .map_err(AppError::internal)?;
     let ok = match stored {
         Some(hash) => tokio::task::spawn_blocking(move || verify_password(&password, &hash))
             .await
@@ -856,9 +866,23 @@ pub async fn contacts(
         };
         use fairdraw_core::claims::{Holder, Standing};
         let claims = crate::routes::public::claims_of(&record, &db::forfeits(c, &key, n)?);
-        let mut out = String::from(
-            "role,rank,prize,leaf_index,ticket_id,phone,receipt,forfeited,holds_prize\n",
-        );
+        // UTF-8 with a BOM (Excel on Chinese Windows then reads it as UTF-8), every field quoted.
+        let mut w = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Always)
+            .from_writer(vec![0xEF, 0xBB, 0xBF]);
+        let row_err = |e: csv::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        w.write_record([
+            "role",
+            "rank",
+            "prize",
+            "leaf_index",
+            "ticket_id",
+            "phone",
+            "receipt",
+            "forfeited",
+            "holds_prize",
+        ])
+        .map_err(row_err)?;
         let rows = record
             .winners
             .iter()
@@ -880,14 +904,22 @@ pub async fn contacts(
                 params![key, p.ticket_id.0.as_slice()],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            out.push_str(&format!(
-                "{role},{},{},{},{},{phone},{receipt},{f},{holds}\n",
-                p.rank,
-                csv_field(p.prize.as_deref().unwrap_or("")),
-                p.leaf_index,
-                p.ticket_id.to_hex()
-            ));
+            w.write_record([
+                role.to_owned(),
+                p.rank.to_string(),
+                spreadsheet_cell(p.prize.as_deref().unwrap_or("")),
+                p.leaf_index.to_string(),
+                spreadsheet_cell(&p.ticket_id.to_hex()),
+                spreadsheet_cell(&phone),
+                spreadsheet_cell(&receipt),
+                f.to_string(),
+                holds,
+            ])
+            .map_err(row_err)?;
         }
+        let out = w
+            .into_inner()
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e.into_error())))?;
         Ok(Some(out))
     })
     .await?;
@@ -908,12 +940,32 @@ pub async fn contacts(
         )?)
     })
     .await?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{id}-draw{}-contacts.csv\"", n + 1),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A cell a spreadsheet shows as typed (OWASP CSV injection guidance): text that a spreadsheet
+/// would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a leading `'`;
+/// digits that it would turn into a number (dropping leading zeros, or the digits past the
+/// fifteenth) get a leading tab, which keeps them text and shows nothing.
+pub fn spreadsheet_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'e' || b == b'E')
+        && s.bytes().any(|b| b.is_ascii_digit())
+    {
+        format!("\t{s}")
     } else {
         s.to_owned()
     }
@@ -942,4 +994,31 @@ pub fn ensure_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<b
     )?;
     db::audit(c, now, "organizer.password_set", &json!({}))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_cell;
+
+    #[test]
+    fn spreadsheet_cells_are_shown_as_typed() {
+        // Formulas (an organizer's prize name, a shopper's receipt number) are neutralised.
+        assert_eq!(
+            spreadsheet_cell("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        assert_eq!(spreadsheet_cell("-1-1"), "'-1-1");
+        assert_eq!(spreadsheet_cell("+86 139"), "'+86 139");
+        assert_eq!(spreadsheet_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_cell("\tx"), "'\tx");
+        // Digits stay text: leading zeros and all 20 digits of a fapiao number survive.
+        assert_eq!(spreadsheet_cell("00123"), "\t00123");
+        assert_eq!(
+            spreadsheet_cell("12345678901234567890"),
+            "\t12345678901234567890"
+        );
+        assert_eq!(spreadsheet_cell("1e10"), "\t1e10");
+        assert_eq!(spreadsheet_cell("一汽-大众"), "一汽-大众");
+        assert_eq!(spreadsheet_cell(""), "");
+    }
 }

@@ -27,6 +27,12 @@ pub async fn read<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
 ) -> ApiResult<T> {
+    // A bounded number of reads at once (each holds a pooled SQLite connection); past it, a
+    // short wait, then 503 with Retry-After rather than a connection per request.
+    let _slot = tokio::time::timeout(state.limits.read_wait, state.limits.reads.acquire())
+        .await
+        .map_err(|_| AppError::busy("SERVER_BUSY", 1))?
+        .map_err(AppError::internal)?;
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || store.read(f))
         .await
@@ -312,6 +318,8 @@ fn rejection_error(r: &Rejection) -> AppError {
 pub async fn submit_entry(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    crate::extract::Peer(peer): crate::extract::Peer,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<EntryRequest>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let row = state.campaign_cached(&id).await?;
@@ -333,6 +341,15 @@ pub async fn submit_entry(
         phone: req.phone,
     };
     let eligible = validate_form(&row.rules, &input, today).map_err(|r| rejection_error(&r))?;
+    // Limits after validation, so a typing slip does not use up a shopper's share; before the
+    // write, so a flood never reaches the ledger.
+    state.limits.check_entry(
+        &headers,
+        &row.rules.id,
+        state.limits.client_ip(&headers, peer),
+        eligible.phone.as_str(),
+        &eligible.merchant_id,
+    )?;
     // Public: one pseudonym per person and draw. Private (the caps' key): one per campaign.
     let pseudonym = participant_pseudonym(
         &state.keys.pseudonym,
