@@ -125,33 +125,120 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves the app on `listener` until `shutdown` completes (client addresses available to
-/// handlers, for the login rate limit).
+/// Bounds on connections: how many at once, how long a client may take to send a request's
+/// headers (also the idle time allowed between requests on a kept-alive connection), and how
+/// long a request may take to be answered.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    /// Open connections at most; past it, a connection gets 503 and is closed.
+    pub max_connections: usize,
+    /// Headers must arrive within this, from the moment the server waits for them.
+    pub header_timeout: std::time::Duration,
+    /// A response must be ready within this (408 otherwise). The freeze and the record wait
+    /// for witnesses up to `--witness-timeout`, so this is longer.
+    pub request_timeout: std::time::Duration,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 4_096,
+            header_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` completes, with [`ConnLimits::default`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, ConnLimits::default(), shutdown).await
+}
+
+/// The answer to a connection over the cap: written raw, then the connection is closed.
+const OVER_CAPACITY: &str = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 155\r\n\r\n{\"code\":\"SERVER_BUSY\",\"message_zh\":\"服务器繁忙，请 1 秒后再试。\",\"message_en\":\"The server is busy; please try again in 1 s.\",\"retry_after_s\":1}";
+
+/// Serves the app on `listener` until `shutdown` completes: HTTP/1.1 with keep-alive, client
+/// addresses available to handlers, the bounds of `limits`, and a graceful end (requests in
+/// flight finish, for at most 10 s).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ConnLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use std::sync::Arc;
+    use tokio::io::AsyncWriteExt;
     // The witness submitter runs beside the requests, never inside a shopper's.
     let submitter = tokio::spawn(witnessing::run(state.clone()));
     // Rate-limit state forgets clients whose allowance has refilled: memory follows recent
     // clients, not every address ever seen.
-    let limits = state.limits.clone();
+    let rl = state.limits.clone();
     let shrinker = tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-            limits.shrink();
+            rl.shrink();
         }
     });
-    let served = axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let router = app(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        limits.request_timeout,
+    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of descriptors (or another transient failure): the connections
+                    // open now still get answers; try again shortly rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(async move {
+                let mut stream = stream;
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(1),
+                    stream.write_all(OVER_CAPACITY.as_bytes()),
+                )
+                .await;
+            });
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = router
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)));
+        let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            tower::ServiceExt::oneshot(svc.clone(), req.map(axum::body::Body::new))
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
     submitter.abort();
     shrinker.abort();
-    served
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
 }
 
 async fn cache_headers(

@@ -51,6 +51,13 @@ struct Args {
     /// trust a forwarding header the server did not get from its own proxy.
     #[arg(long)]
     client_ip_header: Option<String>,
+    /// Open connections at most (default: 4,096, or fewer if the open-file limit is lower).
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers (and a kept-alive connection may sit
+    /// idle).
+    #[arg(long, default_value_t = 10)]
+    header_timeout: u64,
     /// Entries a minute per client address, per phone, per shop and campaign-wide (0: no
     /// limit), as `ADDRESS,PHONE,SHOP,CAMPAIGN`.
     #[arg(long, default_value = "30,10,300,6000")]
@@ -148,9 +155,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(d) => tracing::info!(dist = %d.display(), "serving the web app"),
         None => tracing::warn!(dist = %args.dist.display(), "no built web app there; API only"),
     }
+    // Each connection is a descriptor: raise the soft limit to the hard one where allowed, and
+    // keep the connection cap below it, so the server refuses cleanly instead of failing.
+    let nofile = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1_024);
+    let cap = usize::try_from(nofile.saturating_sub(256))
+        .unwrap_or(usize::MAX)
+        .clamp(16, 4_096);
+    let conn = fairdraw_server::ConnLimits {
+        max_connections: args.max_connections.unwrap_or(cap),
+        header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+        request_timeout: std::time::Duration::from_secs(60.max(args.witness_timeout + 30)),
+    };
+    tracing::info!(
+        open_files = nofile,
+        max_connections = conn.max_connections,
+        header_timeout_s = args.header_timeout,
+        "connection limits"
+    );
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(addr = %args.listen, public_key = %hex::encode(state.keys.signing.verifying_key().to_bytes()), "listening");
-    fairdraw_server::serve(listener, state, async {
+    fairdraw_server::serve_with(listener, state, conn, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await?;
