@@ -104,6 +104,33 @@ pub async fn post(path: &str, body: &Value) -> Result<Value, ApiError> {
     finish(req.send().await).await
 }
 
+/// `POST` a JSON body that must take effect once: with an `Idempotency-Key` that is the same
+/// for the same body in this tab (a salt kept in sessionStorage, hashed with the body), so a
+/// retry after a lost answer gets the first answer's result back instead of "already entered".
+pub async fn post_once(path: &str, body: &Value) -> Result<Value, ApiError> {
+    let req = Request::post(path)
+        .header("idempotency-key", &idempotency_key(body))
+        .json(body)
+        .map_err(ApiError::network)?;
+    finish(req.send().await).await
+}
+
+fn idempotency_key(body: &Value) -> String {
+    use gloo::storage::{SessionStorage, Storage};
+    const SALT: &str = "fairdraw.idempotency-salt";
+    let salt: String = SessionStorage::get(SALT).unwrap_or_else(|_| {
+        let mut b = [0u8; 16];
+        let _ = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .map(|c| c.get_random_values_with_u8_array(&mut b));
+        let s = hex::encode(b);
+        let _ = SessionStorage::set(SALT, &s);
+        s
+    });
+    let h = fairdraw_core::hash::Hash32::sha256(format!("{salt}\n{body}").as_bytes());
+    h.to_hex()[..32].to_owned()
+}
+
 /// `POST` text (a CSV file) to an organizer endpoint.
 pub async fn post_text(path: &str, body: String) -> Result<Value, ApiError> {
     let req = Request::post(path)

@@ -160,7 +160,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
                 let i = &f.input;
                 let body = json!({ "merchant_id": i.merchant_id, "receipt_number": i.receipt_number, "qr": i.qr,
                     "date": i.date, "amount": i.amount, "phone": i.phone, "consent": f.consent });
-                let result = api::post(&format!("/api/campaigns/{id}/entries"), &body)
+                let result = api::post_once(&format!("/api/campaigns/{id}/entries"), &body)
                     .await
                     .map(|t| SavedTicket {
                         campaign_id: id.clone(),

@@ -103,7 +103,16 @@ pub fn app(state: AppState) -> Router {
 
     let mut router = public_api
         .merge(organizer_api)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .method_not_allowed_fallback(|| async {
+            error::AppError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "不支持这种请求方法。",
+                "Method not allowed.",
+            )
+        })
+        .fallback(|| async { error::AppError::not_found("该地址", "address") });
     if let Some(dist) = state.dist.clone() {
         // Hashed assets never change; index.html always revalidates.
         let assets = ServeDir::new(&dist)
@@ -121,6 +130,13 @@ pub fn app(state: AppState) -> Router {
         .layer(h(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(h(header::REFERRER_POLICY, "no-referrer"))
         .layer(h(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(tower::util::option_layer(state.secure_cookies.then(|| {
+            // Served over https (behind its proxy): browsers keep to https for a year.
+            h(
+                header::STRICT_TRANSPORT_SECURITY,
+                "max-age=31536000; includeSubDomains",
+            )
+        })))
         .layer(CompressionLayer::new())
         .with_state(state)
 }
@@ -247,6 +263,22 @@ async fn cache_headers(
 ) -> axum::response::Response {
     let path = req.uri().path().to_owned();
     let mut resp = next.run(req).await;
+    // The web app's fallback (index.html, for its client-side routes) must not answer an API
+    // address or a missing hashed asset: the first is a JSON 404, the second a 404 that is not
+    // cached for a year as that asset.
+    let html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html && (path.starts_with("/api/") || (is_hashed_asset(&path) && !path.ends_with(".html"))) {
+        let mut r = axum::response::IntoResponse::into_response(error::AppError::not_found(
+            "该地址",
+            "address",
+        ));
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return r;
+    }
     if path.starts_with("/api/") {
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -36,9 +36,13 @@ struct Args {
     /// The built web app to serve (Trunk's dist/).
     #[arg(long, default_value = "dist")]
     dist: PathBuf,
-    /// Mark cookies Secure (when served behind https).
+    /// Mark cookies Secure and send HSTS. The default unless the server listens on loopback
+    /// only: anywhere else it is meant to sit behind https.
     #[arg(long)]
     secure_cookies: bool,
+    /// Plain http on a network address (a LAN trial): cookies not marked Secure, no HSTS.
+    #[arg(long, conflicts_with = "secure_cookies")]
+    insecure_cookies: bool,
     /// A witness's address, by the key name in its vkey: `--witness
     /// notary.example/witness=http://10.0.0.7:7380`. Repeat for each witness the rules name.
     #[arg(long = "witness", value_name = "KEY_NAME=URL")]
@@ -99,7 +103,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     std::fs::create_dir_all(&args.data)?;
     let mut state = AppState::open(&args.data, Arc::new(SystemClock))?;
-    state.secure_cookies = args.secure_cookies;
+    state.secure_cookies =
+        args.secure_cookies || (!args.insecure_cookies && !args.listen.ip().is_loopback());
     let mut limits = fairdraw_server::limits::Limits::new(entry_quotas(&args.entry_limits)?);
     if let Some(h) = &args.client_ip_header {
         limits.client_ip_header = Some(

@@ -89,6 +89,28 @@ fn load_or_create(path: &Path) -> std::io::Result<[u8; 32]> {
     Ok(key)
 }
 
+/// Makes a folder the owner's only (0700).
+pub fn private_folder(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let _ = dir;
+    Ok(())
+}
+
+/// Makes a file the owner's only (0600).
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let _ = path;
+    Ok(())
+}
+
 /// Writes a file readable by its owner only.
 pub fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
@@ -170,7 +192,16 @@ impl AppState {
     /// server's keys (made at first start), with `clock`. Cookies are not marked `Secure` and no
     /// web app is served until the caller sets those fields.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> std::io::Result<AppState> {
-        let store = SqliteStore::open(&dir.join(DB_FILE)).map_err(std::io::Error::other)?;
+        // The database holds full phone numbers and the folder the keys: owner only.
+        private_folder(dir)?;
+        let db = dir.join(DB_FILE);
+        let store = SqliteStore::open(&db).map_err(std::io::Error::other)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let f = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+            if f.exists() {
+                private_file(&f)?;
+            }
+        }
         Ok(AppState {
             store: Arc::new(store),
             keys: Arc::new(Keys::load_or_create(dir)?),

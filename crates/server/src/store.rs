@@ -131,6 +131,11 @@ ALTER TABLE forfeits_v2 RENAME TO forfeits;
     r#"
 ALTER TABLE draws ADD COLUMN bundle_json TEXT;
 "#,
+    // A shopper's retry whose first answer was lost: the client's idempotency key, so the same
+    // key and receipt get the same ticket back.
+    r#"
+ALTER TABLE entries ADD COLUMN idem_key TEXT;
+"#,
     // The campaign's witnessed journal (SPEC.md §17): commitments, freezes and reveals as log
     // entries, and each witness's cosignature of the journal's checkpoints.
     r#"

@@ -1569,3 +1569,152 @@ async fn overload_gets_503_with_retry_after_never_500() {
         .await;
     assert_eq!(r.code(), "LOGIN_FAILED");
 }
+
+/// A shopper whose first answer was lost retries with the same idempotency key and gets the
+/// same ticket (200), not "already entered"; without the key, or with another key, the receipt
+/// is a duplicate; a malformed key is refused.
+#[tokio::test]
+async fn a_retry_with_the_same_key_gets_the_same_ticket() {
+    let mut app = TestApp::new("idempotency");
+    app.open_campaign(false).await;
+    let send = |key: Option<&str>, phone: &str| {
+        let mut req = axum::http::Request::builder()
+            .method("POST")
+            .uri(format!("{C}/entries"))
+            .header("content-type", "application/json");
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        req.body(axum::body::Body::from(
+            entry("IDEM-0001", "520", phone).to_string(),
+        ))
+        .expect("request")
+    };
+    let first = app
+        .send_request(send(Some("k-123_abc"), "13800001111"))
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = app
+        .send_request(send(Some("k-123_abc"), "13800001111"))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    for field in [
+        "ticket_id",
+        "leaf_index",
+        "leaf_hash",
+        "promise",
+        "phone_opening",
+    ] {
+        assert_eq!(first.json()[field], again.json()[field], "{field}");
+    }
+    assert_eq!(
+        app.send_request(send(None, "13800001111")).await.code(),
+        "DUPLICATE_RECEIPT"
+    );
+    assert_eq!(
+        app.send_request(send(Some("other"), "13800001111"))
+            .await
+            .code(),
+        "DUPLICATE_RECEIPT"
+    );
+    // The same key from another phone is not the same submission.
+    assert_eq!(
+        app.send_request(send(Some("k-123_abc"), "13900002222"))
+            .await
+            .code(),
+        "DUPLICATE_RECEIPT"
+    );
+    assert_eq!(
+        app.send_request(send(Some("bad key!"), "13800001111"))
+            .await
+            .code(),
+        "IDEMPOTENCY_KEY_MALFORMED"
+    );
+    let ledger = app.get(&format!("{C}/draws/0/ledger")).await.text;
+    assert_eq!(ledger.lines().count(), 1, "one leaf for the receipt");
+    // The data folder (keys) and the database (full phones) are the owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&app.dir), 0o700);
+        for f in [
+            "fairdraw.sqlite3",
+            "fairdraw.sqlite3-wal",
+            "signing.key",
+            "pseudonym.key",
+        ] {
+            assert_eq!(mode(&app.dir.join(f)), 0o600, "{f}");
+        }
+    }
+}
+
+/// Every error is JSON: an unknown API address, a wrong method; and a missing hashed asset is a
+/// 404, not the web app's page cached for a year under the asset's name.
+#[tokio::test]
+async fn errors_are_json_and_missing_assets_are_404() {
+    let mut app = TestApp::new("errors-json");
+    let r = app.get("/api/no-such-thing").await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::NOT_FOUND, "NOT_FOUND"),
+        "{}",
+        r.text
+    );
+    let r = app.get("/api/organizer/login").await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+        "{}",
+        r.text
+    );
+    let dist = app.dir.join("dist");
+    std::fs::create_dir_all(&dist).expect("mkdir");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>fairdraw</title>",
+    )
+    .expect("write");
+    std::fs::write(dist.join("style-0123456789abcdef.css"), "body{}").expect("write");
+    app.state.dist = Some(dist);
+    let r = app.get("/verify/x/0").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text.contains("<title>fairdraw"));
+    let r = app.get("/style-0123456789abcdef.css").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers["cache-control"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("immutable")
+    );
+    let r = app.get("/style-fedcba9876543210.css").await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::NOT_FOUND, "NOT_FOUND"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.headers["cache-control"], "no-store");
+    let r = app.get("/api/no-such-thing").await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::NOT_FOUND, "NOT_FOUND"),
+        "{}",
+        r.text
+    );
+    // HSTS only when served over https (Secure cookies).
+    assert!(
+        !app.get("/api/server-key")
+            .await
+            .headers
+            .contains_key("strict-transport-security")
+    );
+    app.state.secure_cookies = true;
+    let r = app.get("/api/server-key").await;
+    assert_eq!(
+        r.headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}

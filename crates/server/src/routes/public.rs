@@ -341,6 +341,26 @@ pub async fn submit_entry(
         phone: req.phone,
     };
     let eligible = validate_form(&row.rules, &input, today).map_err(|r| rejection_error(&r))?;
+    // A client's key for this submission (`Idempotency-Key`, up to 64 letters, digits, `-`, `_`):
+    // a retry with the same key and receipt gets the ticket the first attempt stored.
+    let idem_key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(k))
+            if (1..=64).contains(&k.len())
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Some(k.to_owned())
+        }
+        Some(_) => {
+            return Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                "IDEMPOTENCY_KEY_MALFORMED",
+                "Idempotency-Key 应为 1 到 64 个字母、数字、- 或 _。",
+                "Idempotency-Key must be 1 to 64 letters, digits, - or _.",
+            ));
+        }
+    };
     // Limits after validation, so a typing slip does not use up a shopper's share; before the
     // write, so a flood never reaches the ledger.
     state.limits.check_entry(
@@ -376,7 +396,7 @@ pub async fn submit_entry(
         entered_at_ms: now,
     };
     let draw_index = eligible.draw_index;
-    let (tx, rx) = tokio::sync::oneshot::channel::<Result<Leaf, Refusal>>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<Result<Stored, Refusal>>();
     // The cached row is shared, not cloned: the job needs only the caps.
     let rules_row = row.clone();
     let campaign_id = id.clone();
@@ -386,7 +406,20 @@ pub async fn submit_entry(
     state
         .store
         .write(Box::new(move |conn, effects| {
-            let outcome = (|| -> rusqlite::Result<Result<Leaf, Refusal>> {
+            let outcome = (|| -> rusqlite::Result<Result<Stored, Refusal>> {
+                // A retry of a stored entry (same key, receipt and phone): its ticket, not a
+                // refusal. (Same receipt means the same date, so the same draw.)
+                if let Some(k) = &idem_key {
+                    let stored: Option<(String, Vec<u8>)> = conn
+                        .prepare_cached("SELECT leaf_json, phone_salt FROM entries WHERE campaign_id = ?1 AND fingerprint = ?2 AND idem_key = ?3 AND participant = ?4")?
+                        .query_row(params![campaign_id, fingerprint.0.as_slice(), k, participant.0.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    if let Some((json, salt)) = stored {
+                        let leaf: Leaf = serde_json::from_str(&json).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                        let salt: [u8; 16] = salt.try_into().unwrap_or_default();
+                        return Ok(Ok((leaf, salt, true)));
+                    }
+                }
                 let draw_state: Option<String> = conn
                     .prepare_cached("SELECT state FROM draws WHERE campaign_id = ?1 AND draw_index = ?2")?
                     .query_row(params![campaign_id, draw_index], |r| r.get(0))
@@ -423,17 +456,17 @@ pub async fn submit_entry(
                 let leaf_json = serde_json::to_string(&leaf).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                 // The UNIQUE constraint decides duplicates, even between concurrent submissions.
                 let inserted = conn.prepare_cached(
-                    "INSERT OR IGNORE INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    "INSERT OR IGNORE INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight, idem_key)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 )?
                 .execute(params![campaign_id, draw_index, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(),
                         participant.0.as_slice(), leaf_json, leaf_hash.0.as_slice(), phone, receipt, leaf.merchant_id,
-                        day, leaf.entered_at_ms as i64, phone_salt.as_slice(), leaf.weight])?;
+                        day, leaf.entered_at_ms as i64, phone_salt.as_slice(), leaf.weight, idem_key])?;
                 if inserted == 0 {
                     return Ok(Err(Refusal::Rejected(Rejection::Duplicate)));
                 }
                 effects.push(Effect::AppendLeaf { campaign_id: campaign_id.clone(), draw_index, leaf_hash });
-                Ok(Ok(leaf))
+                Ok(Ok((leaf, phone_salt, false)))
             })();
             match outcome {
                 Ok(result) => {
@@ -455,8 +488,8 @@ pub async fn submit_entry(
             }
         }))
         .map_err(|_| AppError::internal("the writer has stopped"))?;
-    let leaf = match rx.await {
-        Ok(Ok(leaf)) => leaf,
+    let (leaf, phone_salt, replayed) = match rx.await {
+        Ok(Ok(x)) => x,
         Ok(Err(Refusal::Rejected(r))) => return Err(rejection_error(&r)),
         Ok(Err(Refusal::DrawClosed)) => {
             return Err(AppError::conflict(
@@ -469,7 +502,11 @@ pub async fn submit_entry(
     };
     let (leaf_hash, promise) = state.promise(&row, draw_index, &leaf);
     Ok((
-        StatusCode::CREATED,
+        if replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
         Json(json!({
             "ticket_id": leaf.ticket_id,
             "campaign_id": id,
@@ -483,6 +520,10 @@ pub async fn submit_entry(
         })),
     ))
 }
+
+/// A stored entry: its leaf, its phone salt, and whether it was stored by an earlier attempt
+/// with the same idempotency key.
+type Stored = (Leaf, [u8; 16], bool);
 
 fn parse_ticket(s: &str) -> ApiResult<TicketId> {
     TicketId::from_hex(s).ok_or_else(|| AppError::not_found("该奖券", "ticket"))
