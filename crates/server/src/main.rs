@@ -40,6 +40,11 @@ struct Args {
     /// only: anywhere else it is meant to sit behind https.
     #[arg(long)]
     secure_cookies: bool,
+    /// Set a new organizer password and end every session, then exit: the recovery path when
+    /// the password is lost or guessers keep the login backing off. The new password is
+    /// FAIRDRAW_ORGANIZER_PASSWORD, or a generated one written to DATA/organizer-password.
+    #[arg(long)]
+    reset_organizer_password: bool,
     /// Plain http on a network address (a LAN trial): cookies not marked Secure, no HSTS.
     #[arg(long, conflicts_with = "secure_cookies")]
     insecure_cookies: bool,
@@ -141,6 +146,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     };
+    if args.reset_organizer_password {
+        let file = args.data.join("organizer-password");
+        let fresh = match std::env::var("FAIRDRAW_ORGANIZER_PASSWORD") {
+            Ok(p) if !p.is_empty() => p,
+            _ => {
+                let p = hex::encode(&fairdraw_server::state::random_32()?[..12]);
+                let _ = std::fs::remove_file(&file);
+                write_secret(&file, &p)?;
+                p
+            }
+        };
+        state.reset_organizer(&fresh)?;
+        tracing::info!(file = %file.display(), "organizer password reset, every session ended (if generated, the new password is in this file)");
+        return Ok(());
+    }
     if state.ensure_organizer(&password)? {
         tracing::info!(file = %args.data.join("organizer-password").display(), "organizer password set (if generated, it is in this file)");
     }

@@ -135,11 +135,21 @@ impl Keys {
     }
 }
 
-/// Counts login attempts per client in fixed windows.
+/// Counts login attempts per client in fixed windows, and failed guesses across all clients:
+/// after [`FREE_FAILURES`] failures in a row, each further attempt must wait twice as long as
+/// the last (from 1 s up to [`MAX_BACKOFF_MS`]), whoever sends it. So guessing from many
+/// addresses gains nothing, and the real organizer waits at most minutes (or resets the
+/// password from the server's console: `fairdraw-server --reset-organizer-password`).
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     windows: Mutex<HashMap<String, (u64, u32)>>,
+    failures: Mutex<(u32, u64)>,
 }
+
+/// Failed guesses in a row before the backoff starts.
+pub const FREE_FAILURES: u32 = 5;
+/// The longest wait between guesses.
+pub const MAX_BACKOFF_MS: u64 = 300_000;
 
 /// Login attempts allowed per client per window.
 pub const LOGIN_ATTEMPTS: u32 = 10;
@@ -158,6 +168,36 @@ impl LoginLimiter {
         }
         slot.1 += 1;
         slot.1 <= LOGIN_ATTEMPTS
+    }
+
+    /// How long until the next guess may be checked (ms), 0 when it may be now.
+    pub fn backoff_ms(&self, now_ms: u64) -> u64 {
+        let Ok(f) = self.failures.lock() else {
+            return MAX_BACKOFF_MS;
+        };
+        let (count, last) = *f;
+        if count < FREE_FAILURES {
+            return 0;
+        }
+        let wait = 1_000u64
+            .checked_shl(count - FREE_FAILURES)
+            .unwrap_or(MAX_BACKOFF_MS)
+            .min(MAX_BACKOFF_MS);
+        (last + wait).saturating_sub(now_ms)
+    }
+
+    /// A wrong password was checked.
+    pub fn failed(&self, now_ms: u64) {
+        if let Ok(mut f) = self.failures.lock() {
+            *f = (f.0.saturating_add(1), now_ms);
+        }
+    }
+
+    /// The right password: the backoff ends.
+    pub fn succeeded(&self) {
+        if let Ok(mut f) = self.failures.lock() {
+            *f = (0, 0);
+        }
     }
 }
 
@@ -222,6 +262,20 @@ impl AppState {
         self.store
             .write_wait(move |c| {
                 crate::routes::organizer::ensure_organizer(c, &password, now).map_err(|e| {
+                    rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
+                        e.message_en,
+                    )))
+                })
+            })
+            .map_err(std::io::Error::other)
+    }
+
+    /// Replaces the organizer password (from the server's console) and ends every session.
+    pub fn reset_organizer(&self, password: &str) -> std::io::Result<()> {
+        let (password, now) = (password.to_owned(), self.now_ms());
+        self.store
+            .write_wait(move |c| {
+                crate::routes::organizer::reset_organizer(c, &password, now).map_err(|e| {
                     rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
                         e.message_en,
                     )))

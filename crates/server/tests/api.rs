@@ -1718,3 +1718,102 @@ async fn errors_are_json_and_missing_assets_are_404() {
         "max-age=31536000; includeSubDomains"
     );
 }
+
+/// Guessing the organizer password: malformed attempts do not count; after five wrong guesses
+/// in a row each further guess waits twice as long, from any address; waiting gets a guess
+/// checked again, the right password ends the backoff; every wrong guess is audited; the
+/// password can be reset from the console, ending every session.
+#[tokio::test]
+async fn password_guessing_backs_off_globally_and_never_locks_out_for_good() {
+    let mut app = TestApp::new("guessing");
+    with_limits(&mut app, |_| {});
+    let login_from = |ip: &str, body: &str| {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri("/api/organizer/login")
+            .header("content-type", "application/json")
+            .header("x-real-ip", ip)
+            .body(axum::body::Body::from(body.to_owned()))
+            .expect("request")
+    };
+    for _ in 0..20 {
+        let r = app
+            .send_request(login_from("203.0.113.1", "{not json"))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    }
+    for i in 0..5 {
+        let r = app
+            .send_request(login_from(
+                &format!("198.51.100.{i}"),
+                r#"{"password":"guess"}"#,
+            ))
+            .await;
+        assert_eq!(r.code(), "LOGIN_FAILED", "guess {i}: {}", r.text);
+    }
+    // From a sixth address: the backoff is global.
+    let r = app
+        .send_request(login_from("192.0.2.77", r#"{"password":"guess"}"#))
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "LOGIN_BACKOFF"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.headers["retry-after"], "1");
+    // Even the right password waits (the backoff is checked before any hash)…
+    let right = format!(r#"{{"password":"{}"}}"#, common::PASSWORD);
+    assert_eq!(
+        app.send_request(login_from("192.0.2.1", &right))
+            .await
+            .code(),
+        "LOGIN_BACKOFF"
+    );
+    // … one second later a wrong guess is checked, and the next wait doubles.
+    app.clock
+        .set(app.clock.0.load(std::sync::atomic::Ordering::SeqCst) + 1_000);
+    assert_eq!(
+        app.send_request(login_from("192.0.2.1", r#"{"password":"guess"}"#))
+            .await
+            .code(),
+        "LOGIN_FAILED"
+    );
+    let r = app.send_request(login_from("192.0.2.1", &right)).await;
+    assert_eq!(r.headers["retry-after"], "2", "{}", r.text);
+    app.clock
+        .set(app.clock.0.load(std::sync::atomic::Ordering::SeqCst) + 2_000);
+    let r = app.send_request(login_from("192.0.2.1", &right)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // The right password ended the backoff.
+    assert_eq!(
+        app.send_request(login_from("192.0.2.2", r#"{"password":"guess"}"#))
+            .await
+            .code(),
+        "LOGIN_FAILED"
+    );
+    app.login().await;
+    let audit = app.org("GET", "/api/organizer/audit", None).await.json();
+    let failed = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "organizer.login_failed")
+        .count();
+    assert_eq!(failed, 7);
+    // The console's recovery path: a new password, every session ended.
+    app.state
+        .reset_organizer("a new long passphrase")
+        .expect("reset");
+    assert_eq!(
+        app.org("GET", "/api/organizer/audit", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let r = app
+        .post(
+            "/api/organizer/login",
+            json!({ "password": "a new long passphrase" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}

@@ -87,15 +87,28 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0);
     let client = client_key(&state, req.headers(), addr);
+    // Only well-formed attempts count: a malformed body is refused before any limit is used.
+    let ApiJson(body) = ApiJson::<Login>::from_request_ok(req, &state).await?;
+    let wait = state.logins.backoff_ms(state.now_ms());
+    if wait > 0 {
+        let s = wait.div_ceil(1000);
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "LOGIN_BACKOFF",
+            format!("密码连续错误多次，请 {s} 秒后再试。忘记密码可在服务器上用 --reset-organizer-password 重设。"),
+            format!("Too many wrong passwords in a row; try again in {s} s. A forgotten password can be reset on the server with --reset-organizer-password."),
+        )
+        .retry_after(s));
+    }
     if !state.logins.allow(&client, state.now_ms()) {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "LOGIN_RATE_LIMITED",
             "登录尝试过于频繁，请一分钟后再试。",
             "Too many login attempts; try again in a minute.",
-        ));
+        )
+        .retry_after(60));
     }
-    let ApiJson(body) = ApiJson::<Login>::from_request_ok(req, &state).await?;
     let stored = read(&state, |c| {
         c.query_row(
             "SELECT password_hash FROM organizer WHERE id = 1",
@@ -121,6 +134,18 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
         None => false,
     };
     if !ok {
+        state.logins.failed(state.now_ms());
+        // Every wrong guess is in the audit log, with where it came from.
+        let from = client.clone();
+        let _ = write(&state, move |c, st| {
+            Ok(db::audit(
+                c,
+                st.now_ms(),
+                "organizer.login_failed",
+                &json!({ "client": from }),
+            )?)
+        })
+        .await;
         return Err(AppError::new(
             StatusCode::UNAUTHORIZED,
             "LOGIN_FAILED",
@@ -128,6 +153,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
             "Wrong password.",
         ));
     }
+    state.logins.succeeded();
     let token = hex::encode(random_32().map_err(AppError::internal)?);
     let hash = token_hash(&token);
     let expires = state.now_ms() + SESSION_MS;
@@ -994,6 +1020,20 @@ pub fn ensure_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<b
     )?;
     db::audit(c, now, "organizer.password_set", &json!({}))?;
     Ok(true)
+}
+
+/// Sets a new organizer password from the server's console (the recovery path: no one can be
+/// locked out for good by guesses) and ends every session; audited.
+pub fn reset_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<()> {
+    let hash = hash_password(password)?;
+    c.execute(
+        "INSERT INTO organizer (id, password_hash) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET password_hash = ?1",
+        params![hash],
+    )?;
+    c.execute("DELETE FROM sessions", [])?;
+    db::audit(c, now, "organizer.password_reset", &json!({}))?;
+    Ok(())
 }
 
 #[cfg(test)]
