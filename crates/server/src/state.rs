@@ -144,6 +144,8 @@ impl Keys {
 pub struct LoginLimiter {
     windows: Mutex<HashMap<String, (u64, u32)>>,
     failures: Mutex<(u32, u64)>,
+    /// The password hash the failures were against: a reset from the console starts afresh.
+    against: Mutex<String>,
 }
 
 /// Failed guesses in a row before the backoff starts.
@@ -168,6 +170,17 @@ impl LoginLimiter {
         }
         slot.1 += 1;
         slot.1 <= LOGIN_ATTEMPTS
+    }
+
+    /// Forgets the failures when the stored password has changed since (a console reset ends a
+    /// backoff in the running server too).
+    pub fn against(&self, stored_hash: &str) {
+        if let Ok(mut a) = self.against.lock()
+            && *a != stored_hash
+        {
+            *a = stored_hash.to_owned();
+            self.succeeded();
+        }
     }
 
     /// How long until the next guess may be checked (ms), 0 when it may be now.

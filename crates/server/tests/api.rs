@@ -1801,7 +1801,18 @@ async fn password_guessing_backs_off_globally_and_never_locks_out_for_good() {
         .filter(|e| e["action"] == "organizer.login_failed")
         .count();
     assert_eq!(failed, 7);
-    // The console's recovery path: a new password, every session ended.
+    // The console's recovery path: a new password, every session ended, and a backoff that
+    // guessers keep going ends in the running server too.
+    for _ in 0..6 {
+        app.send_request(login_from("203.0.113.9", r#"{"password":"guess"}"#))
+            .await;
+    }
+    assert_eq!(
+        app.send_request(login_from("203.0.113.9", r#"{"password":"guess"}"#))
+            .await
+            .code(),
+        "LOGIN_BACKOFF"
+    );
     app.state
         .reset_organizer("a new long passphrase")
         .expect("reset");

@@ -89,6 +89,18 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
     let client = client_key(&state, req.headers(), addr);
     // Only well-formed attempts count: a malformed body is refused before any limit is used.
     let ApiJson(body) = ApiJson::<Login>::from_request_ok(req, &state).await?;
+    let stored = read(&state, |c| {
+        c.query_row(
+            "SELECT password_hash FROM organizer WHERE id = 1",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()
+    })
+    .await?;
+    if let Some(h) = &stored {
+        state.logins.against(h);
+    }
     let wait = state.logins.backoff_ms(state.now_ms());
     if wait > 0 {
         let s = wait.div_ceil(1000);
@@ -109,15 +121,6 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
         )
         .retry_after(60));
     }
-    let stored = read(&state, |c| {
-        c.query_row(
-            "SELECT password_hash FROM organizer WHERE id = 1",
-            [],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()
-    })
-    .await?;
     let password = body.password;
     // argon2 takes about 20 MiB a hash: a few at once, the rest told to retry.
     let _hashing = tokio::time::timeout(
