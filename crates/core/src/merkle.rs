@@ -217,6 +217,123 @@ fn subproof(m: usize, leaves: &[Hash32], complete: bool, out: &mut Vec<Hash32>) 
     }
 }
 
+/// An append-only RFC 6962 tree that keeps every complete, aligned subtree's root: level `k`
+/// holds the roots of leaves `[i·2^k, (i+1)·2^k)` for every `i` whose range is complete. About
+/// twice the leaf hashes in memory; in return the root at any size, an inclusion proof and a
+/// consistency proof cost O(log² n) hashes, not O(n), and copy nothing.
+#[derive(Debug, Clone, Default)]
+pub struct MerkleLevels {
+    levels: Vec<Vec<Hash32>>,
+}
+
+impl MerkleLevels {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Leaves so far.
+    pub fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    /// The leaf hashes.
+    pub fn leaves(&self) -> &[Hash32] {
+        self.levels.first().map_or(&[], Vec::as_slice)
+    }
+
+    /// Appends a leaf hash, completing whatever subtrees it completes.
+    pub fn push_hash(&mut self, h: Hash32) {
+        if self.levels.is_empty() {
+            self.levels.push(Vec::new());
+        }
+        self.levels[0].push(h);
+        let mut k = 0;
+        while self.levels[k].len() % 2 == 0 {
+            let l = &self.levels[k];
+            let parent = node_hash(&l[l.len() - 2], &l[l.len() - 1]);
+            if self.levels.len() == k + 1 {
+                self.levels.push(Vec::new());
+            }
+            self.levels[k + 1].push(parent);
+            k += 1;
+        }
+    }
+
+    /// The root of leaves `[start, start + len)` (`len ≥ 1`, within the tree).
+    fn range_root(&self, start: usize, len: usize) -> Hash32 {
+        if len.is_power_of_two() && start % len == 0 {
+            let k = len.trailing_zeros() as usize;
+            return self.levels[k][start / len];
+        }
+        let k = split_point(len);
+        node_hash(
+            &self.range_root(start, k),
+            &self.range_root(start + k, len - k),
+        )
+    }
+
+    /// The root of the first `size` leaves (the empty root for 0), or `None` past the end.
+    pub fn root_at(&self, size: u64) -> Option<Hash32> {
+        match size {
+            0 => Some(empty_root()),
+            s if s <= self.size() => Some(self.range_root(0, s as usize)),
+            _ => None,
+        }
+    }
+
+    /// The inclusion proof of leaf `index` in the tree of the first `size` leaves.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash32>, ProofError> {
+        if index >= size || size > self.size() {
+            return Err(ProofError::IndexOutOfRange { index, size });
+        }
+        let mut out = Vec::new();
+        self.path(index as usize, 0, size as usize, &mut out);
+        Ok(out)
+    }
+
+    fn path(&self, m: usize, start: usize, n: usize, out: &mut Vec<Hash32>) {
+        if n <= 1 {
+            return;
+        }
+        let k = split_point(n);
+        if m < k {
+            self.path(m, start, k, out);
+            out.push(self.range_root(start + k, n - k));
+        } else {
+            self.path(m - k, start + k, n - k, out);
+            out.push(self.range_root(start, k));
+        }
+    }
+
+    /// The consistency proof from the first `first` leaves to the first `second`.
+    pub fn consistency_proof(&self, first: u64, second: u64) -> Result<Vec<Hash32>, ProofError> {
+        if first == 0 || first > second || second > self.size() {
+            return Err(ProofError::BadSizes { first, second });
+        }
+        let mut out = Vec::new();
+        self.subproof(first as usize, 0, second as usize, true, &mut out);
+        Ok(out)
+    }
+
+    fn subproof(&self, m: usize, start: usize, n: usize, complete: bool, out: &mut Vec<Hash32>) {
+        if m == n {
+            if !complete {
+                out.push(self.range_root(start, n));
+            }
+            return;
+        }
+        let k = split_point(n);
+        if m <= k {
+            self.subproof(m, start, k, complete, out);
+            out.push(self.range_root(start + k, n - k));
+        } else {
+            self.subproof(m - k, start + k, n - k, false, out);
+            out.push(self.range_root(start, k));
+        }
+    }
+}
+
 /// Checks that `leaf_hash` is leaf `index` of the tree of `size` leaves with root `root`.
 pub fn verify_inclusion(
     leaf_hash: &Hash32,
@@ -397,5 +514,42 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod level_tests {
+    use super::*;
+
+    #[test]
+    fn levels_agree_with_the_recursive_definition_at_every_size() {
+        let leaves: Vec<Hash32> = (0..70u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut t = MerkleLevels::new();
+        assert_eq!(t.root_at(0), Some(empty_root()));
+        for (i, h) in leaves.iter().enumerate() {
+            t.push_hash(*h);
+            assert_eq!(t.size(), i as u64 + 1);
+        }
+        for n in 1..=leaves.len() {
+            let prefix = &leaves[..n];
+            assert_eq!(t.root_at(n as u64), Some(root_of(prefix)), "root {n}");
+            for m in 0..n {
+                assert_eq!(
+                    t.inclusion_proof(m as u64, n as u64),
+                    inclusion_proof(prefix, m as u64),
+                    "path {m} of {n}"
+                );
+            }
+            for first in 1..=n {
+                assert_eq!(
+                    t.consistency_proof(first as u64, n as u64),
+                    consistency_proof(prefix, first as u64),
+                    "proof {first} → {n}"
+                );
+            }
+        }
+        assert!(t.root_at(71).is_none());
+        assert!(t.inclusion_proof(0, 71).is_err());
+        assert!(t.consistency_proof(0, 5).is_err());
     }
 }

@@ -103,6 +103,9 @@ impl RawClient {
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
@@ -255,6 +258,97 @@ async fn main() {
         );
     }
     println!("server peak RSS: {} MB", peak_rss_kb(server.id()) / 1024);
+    // The write soak (FAIRDRAW_SOAK_SECS): 32 writers without pause and 8 readers fetching the
+    // ledger's tree head, sampled every 10 s: entries/s, p99, the WAL's size beside the
+    // database's. Without the WAL bound, passive checkpoints never finished and the WAL grew
+    // to gigabytes within a minute.
+    let soak: u64 = std::env::var("FAIRDRAW_SOAK_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if soak > 0 {
+        let db = dir.join("server").join("fairdraw.sqlite3");
+        let wal = dir.join("server").join("fairdraw.sqlite3-wal");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(next));
+        let lat = Arc::new(std::sync::Mutex::new(Vec::<f64>::new()));
+        let mut tasks = Vec::new();
+        for _ in 0..32 {
+            let (addr, counter, lat, stop) = (
+                format!("127.0.0.1:{port}"),
+                counter.clone(),
+                lat.clone(),
+                stop.clone(),
+            );
+            let day = today.to_string();
+            tasks.push(tokio::spawn(async move {
+                let mut client = RawClient::connect(&addr).await;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let body = format!(
+                        r#"{{"merchant_id":"M001","receipt_number":"LOAD-{n:010}","date":"{day}","amount":"560.00","phone":"13{}{:08}","consent":true}}"#,
+                        3 + n % 7,
+                        n % 100_000_000
+                    );
+                    let t = Instant::now();
+                    let (status, _) = client.post("/api/campaigns/load/entries", &body).await;
+                    assert_eq!(status, 201);
+                    lat.lock().expect("lat").push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }));
+        }
+        for _ in 0..8 {
+            let (client, stop, base) = (client.clone(), stop.clone(), base.clone());
+            tasks.push(tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = client
+                        .get(format!("{base}/api/campaigns/load/draws/0/tree-head"))
+                        .send()
+                        .await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }));
+        }
+        println!();
+        println!("| t s | entries/s | p99 ms | WAL MB | max WAL MB | database MB |");
+        println!("|---:|---:|---:|---:|---:|---:|");
+        let size =
+            |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / 1_048_576.0;
+        let (mut max_wal, mut before, started) = (
+            0f64,
+            counter.load(std::sync::atomic::Ordering::Relaxed),
+            Instant::now(),
+        );
+        while started.elapsed().as_secs() < soak {
+            let mut peak = 0f64;
+            for _ in 0..100 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                peak = peak.max(size(&wal));
+            }
+            max_wal = max_wal.max(peak);
+            let now = counter.load(std::sync::atomic::Ordering::Relaxed);
+            let mut l = std::mem::take(&mut *lat.lock().expect("lat"));
+            l.sort_by(|a, b| a.total_cmp(b));
+            println!(
+                "| {} | {:.0} | {:.1} | {:.1} | {max_wal:.1} | {:.1} |",
+                started.elapsed().as_secs(),
+                (now - before) as f64 / 10.0,
+                percentile(&l, 0.99),
+                size(&wal),
+                size(&db)
+            );
+            before = now;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in tasks {
+            let _ = t.await;
+        }
+        println!(
+            "soak: WAL at most {max_wal:.1} MB (bound {} MB); server peak RSS {} MB",
+            fairdraw_server::store::WAL_LIMIT / 1_048_576,
+            peak_rss_kb(server.id()) / 1024
+        );
+    }
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);

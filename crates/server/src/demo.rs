@@ -181,6 +181,16 @@ async fn start_demo_witnesses(
 /// `secrets_dir` (mode 0600). Starts the demo's two witnesses (their data folders beside
 /// `secrets_dir`, in `demo-witnesses/`). Returns the campaign id when it was created.
 pub async fn ensure_demo(state: &AppState, secrets_dir: &Path) -> ApiResult<Option<String>> {
+    ensure_demo_sized(state, secrets_dir, DEMO_ENTRIES).await
+}
+
+/// [`ensure_demo`] with `entries` synthetic entries in the frozen first draw (a ceremony
+/// rehearsed at the real campaign's scale, or a load test's frozen draw).
+pub async fn ensure_demo_sized(
+    state: &AppState,
+    secrets_dir: &Path,
+    entries: u64,
+) -> ApiResult<Option<String>> {
     let witness_dir = secrets_dir
         .parent()
         .unwrap_or(Path::new("."))
@@ -214,8 +224,7 @@ pub async fn ensure_demo(state: &AppState, secrets_dir: &Path) -> ApiResult<Opti
     let rules_hash = rules.hash();
     let seed = Hash32::sha256(id.as_bytes());
     // The first draw, whole; the second from its start to yesterday.
-    let closed =
-        fairdraw_core::demo::demo_ledger(&rules, 0, DEMO_ENTRIES, &seed, &state.keys.pseudonym);
+    let closed = fairdraw_core::demo::demo_ledger(&rules, 0, entries, &seed, &state.keys.pseudonym);
     let mut so_far = rules.clone();
     so_far.draws[1].entry_end = day(-1).unwrap_or(today).max(so_far.draws[1].entry_start);
     let open = fairdraw_core::demo::demo_ledger(

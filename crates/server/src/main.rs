@@ -29,6 +29,10 @@ struct Args {
     /// (its seed secrets in DATA/demo-secrets/), a second open today, synthetic entries in both.
     #[arg(long)]
     demo: bool,
+    /// Synthetic entries in the demo's frozen first draw (rehearse the ceremony, or load-test,
+    /// at the real campaign's scale).
+    #[arg(long, default_value_t = fairdraw_server::demo::DEMO_ENTRIES)]
+    demo_entries: u64,
     /// The organizer password, used only at first start. Without it, one is generated and
     /// written to DATA/organizer-password (readable by the owner only).
     #[arg(long, env = "FAIRDRAW_ORGANIZER_PASSWORD", hide_env_values = true)]
@@ -98,8 +102,21 @@ fn entry_quotas(text: &str) -> Result<fairdraw_server::limits::EntryQuotas, Stri
     })
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Threads for blocking work (SQLite reads, file reads of ledger downloads). Tokio's default
+/// of 512 let a burst of downloads spread the allocator over hundreds of threads' heaps, each
+/// keeping its pages: hundreds of MB after the burst. The reads are bounded to 32 at a time
+/// anyway (`limits::READS`).
+const BLOCKING_THREADS: usize = 64;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -166,7 +183,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if args.demo {
         let secrets = args.data.join("demo-secrets");
-        match fairdraw_server::demo::ensure_demo(&state, &secrets).await {
+        match fairdraw_server::demo::ensure_demo_sized(&state, &secrets, args.demo_entries).await {
             Ok(Some(id)) => tracing::info!(
                 %id,
                 secrets = %secrets.display(),

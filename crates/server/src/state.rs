@@ -229,6 +229,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The built web app, if served.
     pub dist: Option<PathBuf>,
+    /// The data directory (frozen ledgers are cached there as files).
+    pub data_dir: PathBuf,
+    /// Held while a frozen ledger's file is written.
+    pub ledger_files: Arc<tokio::sync::Mutex<()>>,
     /// Rate limits and concurrency bounds.
     pub limits: Arc<crate::limits::Limits>,
     /// The witnesses' addresses and states (SPEC.md §17).
@@ -262,6 +266,8 @@ impl AppState {
             logins: Arc::default(),
             secure_cookies: false,
             dist: None,
+            data_dir: dir.to_owned(),
+            ledger_files: Arc::default(),
             limits: Arc::new(crate::limits::Limits::new(crate::limits::EntryQuotas::OFF)),
             witnesses: Arc::default(),
             campaigns: Arc::default(),

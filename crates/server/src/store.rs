@@ -7,7 +7,7 @@
 //! Leaf indexes are assigned inside the transaction from the table itself: no gaps, no reuse.
 
 use fairdraw_core::hash::Hash32;
-use fairdraw_core::merkle::CompactTree;
+use fairdraw_core::merkle::MerkleLevels;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::Path;
@@ -161,10 +161,9 @@ CREATE TABLE cosignatures (
 /// The leaf hashes of one draw's ledger, in index order, with its compact tree.
 #[derive(Debug, Default, Clone)]
 pub struct DrawLedger {
-    /// Leaf hashes.
-    pub hashes: Vec<Hash32>,
-    /// The compact tree over them (the current root in O(log n)).
-    pub tree: CompactTree,
+    /// The RFC 6962 tree with every complete subtree's root kept: roots at any size and
+    /// inclusion and consistency proofs in O(log² n), without copying the leaves.
+    pub tree: MerkleLevels,
 }
 
 /// Ledger caches by (campaign id, draw index).
@@ -249,7 +248,12 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 /// Largest number of jobs committed in one transaction.
 const MAX_BATCH: usize = 512;
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, ledgers: Ledgers) {
+fn writer_loop(
+    conn: Connection,
+    wal: std::path::PathBuf,
+    rx: mpsc::Receiver<Job>,
+    ledgers: Ledgers,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -317,7 +321,6 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, ledgers: Ledgers) {
                             leaf_hash,
                         } => {
                             let l = map.entry((campaign_id, draw_index)).or_default();
-                            l.hashes.push(leaf_hash);
                             l.tree.push_hash(leaf_hash);
                         }
                     }
@@ -327,14 +330,35 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, ledgers: Ledgers) {
         for f in finishers {
             f(committed);
         }
+        // Between batches the writer holds no transaction: if the WAL has outgrown its bound
+        // (passive checkpoints cannot finish while writes never stop), empty it here, where no
+        // write can race it. The queue waits meanwhile; the pause is logged.
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_LIMIT) {
+            let started = std::time::Instant::now();
+            match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            }) {
+                Ok(busy) => tracing::info!(
+                    pause_ms = started.elapsed().as_millis() as u64,
+                    completed = busy == 0,
+                    "WAL truncated by the writer"
+                ),
+                Err(e) => tracing::warn!(%e, "truncating checkpoint failed"),
+            }
+        }
     }
 }
 
 /// How often the checkpointer copies the WAL back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// The WAL size past which the writer empties it between batches: under sustained writes
+/// passive checkpoints never finish (a writer is always appending), and the WAL grew to
+/// gigabytes.
+pub const WAL_LIMIT: u64 = 64 * 1024 * 1024;
+
 /// Passive checkpoints (they never block the writer) every [`CHECKPOINT_EVERY`], until the
-/// store is dropped.
+/// store is dropped. (When they cannot keep up, the writer truncates the WAL itself.)
 fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
@@ -362,7 +386,6 @@ impl SqliteStore {
                     h.copy_from_slice(&bytes);
                 }
                 let l = map.entry(key).or_default();
-                l.hashes.push(Hash32(h));
                 l.tree.push_hash(Hash32(h));
             }
         }
@@ -371,8 +394,12 @@ impl SqliteStore {
         // their own connection and thread, not inside the writer's commits, where they would
         // hold up every acknowledgement queued behind them.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // After a checkpoint resets the WAL, SQLite truncates the file back to this size.
+        conn.pragma_update(None, "journal_size_limit", WAL_LIMIT as i64)?;
         let checkpointer = open(path)?;
         let (stop_checkpoints, stop) = mpsc::channel::<()>();
+        let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+        let writer_wal = wal.clone();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpointer, stop))
@@ -381,7 +408,7 @@ impl SqliteStore {
         let writer_ledgers = ledgers.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, writer_ledgers))
+            .spawn(move || writer_loop(conn, writer_wal, rx, writer_ledgers))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(SqliteStore {
             jobs: tx,

@@ -1828,3 +1828,73 @@ async fn password_guessing_backs_off_globally_and_never_locks_out_for_good() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
+
+/// A frozen draw's ledger is served from a file written once: the same bytes as before the
+/// freeze's size, an ETag (the root) answered with 304, byte ranges.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_ledger_is_a_cached_file_with_etag_and_ranges() {
+    let mut app = TestApp::new("ledger-file");
+    let rules = app.open_campaign(false).await;
+    for i in 0..5u32 {
+        let r = app
+            .post(
+                &format!("{C}/entries"),
+                entry(&format!("LF-{i:03}"), "520", &format!("131{i:08}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let before = app.get(&format!("{C}/draws/0/ledger")).await.text;
+    for party in ["organizer", "notary"] {
+        let cm = commitment(&rules.hash(), 0, party, &SeedSecret([9; 32]));
+        app.org(
+            "POST",
+            &format!("{O}/draws/0/commitments"),
+            Some(json!({ "party": party, "commitment": cm })),
+        )
+        .await;
+    }
+    app.clock.set(noon("2027-01-01"));
+    app.login().await;
+    let f = app
+        .org("POST", &format!("{O}/draws/0/freeze"), None)
+        .await
+        .json();
+    let root = f["freeze"]["freeze"]["root"]
+        .as_str()
+        .expect("root")
+        .to_owned();
+    let r = app.get(&format!("{C}/draws/0/ledger")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.text, before);
+    assert_eq!(r.headers["etag"], format!("\"{root}\"").as_str());
+    assert!(
+        app.dir
+            .join("ledgers")
+            .join(format!("dazhou-2026-0-{root}.jsonl"))
+            .exists()
+    );
+    let send = |h: (&'static str, String)| {
+        axum::http::Request::builder()
+            .uri(format!("{C}/draws/0/ledger"))
+            .header(h.0, h.1)
+            .body(axum::body::Body::empty())
+            .expect("req")
+    };
+    let r = app
+        .send_request(send(("if-none-match", format!("\"{root}\""))))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    let r = app
+        .send_request(send(("accept-encoding", "gzip".into())))
+        .await;
+    assert_eq!(
+        r.headers["content-encoding"], "gzip",
+        "served from the gzip written once"
+    );
+    let r = app.send_request(send(("range", "bytes=0-9".into()))).await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.text, before[..10]);
+    let ledger = Ledger::from_jsonl(&before, |_| {}).expect("ledger");
+    assert_eq!(ledger.root().to_hex(), root);
+}

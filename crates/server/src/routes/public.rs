@@ -199,10 +199,7 @@ pub async fn campaign_json(state: &AppState, id: &str, include_drafts: bool) -> 
     let sizes: Vec<u64> = {
         let map = state.store.ledgers().read().map_err(AppError::internal)?;
         (0..row.rules.draws.len() as u32)
-            .map(|i| {
-                map.get(&(id.to_owned(), i))
-                    .map_or(0, |l| l.hashes.len() as u64)
-            })
+            .map(|i| map.get(&(id.to_owned(), i)).map_or(0, |l| l.tree.size()))
             .collect()
     };
     let draws_json: Vec<Value> = (0..row.rules.draws.len() as u32)
@@ -555,8 +552,7 @@ pub async fn ticket_status(
     let mut v = json!({ "ticket_id": ticket, "campaign_id": id, "draw_index": draw_index, "leaf_index": leaf.index,
         "leaf": leaf, "leaf_hash": leaf_hash, "promise": promise, "status": "waiting_for_freeze" });
     if let Some(f) = draw.and_then(|d| d.freeze.clone()) {
-        let hashes = state.ledger_prefix(&id, draw_index, f.freeze.tree_size)?;
-        let proof = merkle::inclusion_proof(&hashes, leaf.index).map_err(AppError::internal)?;
+        let (_, proof, _) = state.ledger_proof(&id, draw_index, leaf.index, f.freeze.tree_size)?;
         v["status"] = json!("in_frozen_ledger");
         v["freeze"] = json!(f);
         v["inclusion_proof"] = json!(proof);
@@ -607,13 +603,46 @@ fn frozen_or_current(draw: Option<&DrawRow>, current: u64) -> u64 {
 }
 
 /// `GET …/draws/{n}/ledger`: the public leaves as JSON Lines (up to the freeze, once frozen).
+///
+/// A frozen draw's ledger never changes: it is written once to a file in the data folder (named
+/// by its root) and served from there, streamed, with an `ETag` (the root) and ranges, so a
+/// hundred downloads of a million entries cost neither memory nor database connections. Before
+/// the freeze the rows are read in one pass.
 pub async fn ledger(
     State(state): State<AppState>,
     Path((id, n)): Path<(String, u32)>,
-) -> ApiResult<impl IntoResponse> {
+    req: axum::extract::Request,
+) -> ApiResult<axum::response::Response> {
     let (_, draws) = load(&state, &id, false).await?;
     let current = state.ledger_size(&id, n);
-    let size = frozen_or_current(draws.iter().find(|d| d.index == n), current);
+    let draw = draws.iter().find(|d| d.index == n);
+    if let Some(f) = draw.and_then(|d| d.freeze.clone()) {
+        let etag = format!("\"{}\"", f.freeze.root);
+        if req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+        {
+            return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        }
+        let path = frozen_ledger_file(&state, &id, n, f.freeze.tree_size, &f.freeze.root).await?;
+        let file = tower_http::services::ServeFile::new(&path).precompressed_gzip();
+        let mut resp = tower::ServiceExt::oneshot(file, req)
+            .await
+            .map_err(AppError::internal)?
+            .map(axum::body::Body::new);
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/x-ndjson; charset=utf-8"),
+        );
+        h.insert(
+            header::ETAG,
+            header::HeaderValue::from_str(&etag).map_err(AppError::internal)?,
+        );
+        return Ok(resp);
+    }
+    let size = frozen_or_current(draw, current);
     let body = read(&state, move |c| {
         let mut stmt = c.prepare(
             "SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index < ?3 ORDER BY leaf_index",
@@ -630,7 +659,73 @@ pub async fn ledger(
     Ok((
         [(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")],
         body,
-    ))
+    )
+        .into_response())
+}
+
+/// The file of a frozen draw's ledger (`DATA/ledgers/<campaign>-<draw>-<root>.jsonl`), written
+/// once (to a temporary name, then renamed, so a reader never sees half a file) and checked
+/// against the freeze's size before it is renamed into place.
+async fn frozen_ledger_file(
+    state: &AppState,
+    id: &str,
+    n: u32,
+    size: u64,
+    root: &Hash32,
+) -> ApiResult<std::path::PathBuf> {
+    let dir = state.data_dir.join("ledgers");
+    let path = dir.join(format!("{id}-{n}-{root}.jsonl"));
+    if path.exists() {
+        return Ok(path);
+    }
+    // One writer: a hundred first downloads at once wait for one file, not write a hundred.
+    let _one = state.ledger_files.lock().await;
+    if path.exists() {
+        return Ok(path);
+    }
+    let (key, target) = (id.to_owned(), path.clone());
+    read(state, move |c| {
+        let io = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        // A name of its own: two first downloads at once each write their own copy.
+        let tag = hex::encode(crate::state::random_16().map_err(io)?);
+        let tmp = dir.join(format!(".{key}-{n}-{tag}.tmp"));
+        let tmp_gz = dir.join(format!(".{key}-{n}-{tag}.gz.tmp"));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
+        let mut gz = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(std::fs::File::create(&tmp_gz).map_err(io)?),
+            flate2::Compression::default(),
+        );
+        let mut stmt = c.prepare(
+            "SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index < ?3 ORDER BY leaf_index",
+        )?;
+        let mut rows = stmt.query(params![key, n, size as i64])?;
+        let mut written = 0u64;
+        use std::io::Write;
+        while let Some(r) = rows.next()? {
+            let line = r.get_ref(0)?.as_bytes()?;
+            for w in [&mut out as &mut dyn Write, &mut gz] {
+                w.write_all(line).map_err(io)?;
+                w.write_all(b"\n").map_err(io)?;
+            }
+            written += 1;
+        }
+        let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)?;
+        let gz_file = gz.finish().map_err(io)?.into_inner().map_err(|e| io(e.into_error()))?;
+        gz_file.sync_all().map_err(io)?;
+        if written != size {
+            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(&tmp_gz);
+            return Err(io(std::io::Error::other("the ledger is shorter than its freeze")));
+        }
+        // The gzip first: once the plain file exists, both do.
+        std::fs::rename(&tmp_gz, format!("{}.gz", target.display())).map_err(io)?;
+        std::fs::rename(&tmp, &target).map_err(io)?;
+        Ok(())
+    })
+    .await?;
+    Ok(path)
 }
 
 /// `GET …/draws/{n}/tree-head`: a freshly signed head of the ledger now, and the signed
@@ -799,14 +894,7 @@ pub async fn proof(
             format!("Leaf {index} is not in a tree of size {size}."),
         ));
     }
-    let hashes = state.ledger_prefix(&id, n, size)?;
-    let (leaf_hash, proof, root) = tokio::task::spawn_blocking(move || {
-        let p = merkle::inclusion_proof(&hashes, index);
-        (hashes[index as usize], p, merkle::root_of(&hashes))
-    })
-    .await
-    .map_err(AppError::internal)?;
-    let proof = proof.map_err(AppError::internal)?;
+    let (leaf_hash, proof, root) = state.ledger_proof(&id, n, index, size)?;
     Ok(Json(
         json!({ "leaf_index": index, "tree_size": size, "leaf_hash": leaf_hash, "root": root, "proof": proof }),
     ))
@@ -836,21 +924,18 @@ pub async fn consistency(
             format!("Cannot prove consistency from {} to {to}.", q.from),
         ));
     }
-    let hashes = state.ledger_prefix(&id, n, to)?;
     let from = q.from;
-    let out = tokio::task::spawn_blocking(move || {
-        let p = merkle::consistency_proof(&hashes, from);
-        (
-            p,
-            merkle::root_of(&hashes[..from as usize]),
-            merkle::root_of(&hashes),
-        )
-    })
-    .await
-    .map_err(AppError::internal)?;
-    let proof = out.0.map_err(AppError::internal)?;
+    let out = state.with_tree(&id, n, |t| {
+        Some((
+            t.consistency_proof(from, to).ok()?,
+            t.root_at(from)?,
+            t.root_at(to)?,
+        ))
+    })?;
+    let (proof, from_root, to_root) =
+        out.ok_or_else(|| AppError::internal("ledger shorter than asked"))?;
     Ok(Json(
-        json!({ "from": from, "to": to, "from_root": out.1, "to_root": out.2, "proof": proof }),
+        json!({ "from": from, "to": to, "from_root": from_root, "to_root": to_root, "proof": proof }),
     ))
 }
 
@@ -941,21 +1026,35 @@ impl AppState {
             .ledgers()
             .read()
             .ok()
-            .and_then(|m| m.get(&(id.to_owned(), n)).map(|l| l.hashes.len() as u64))
+            .and_then(|m| m.get(&(id.to_owned(), n)).map(|l| l.tree.size()))
             .unwrap_or(0)
     }
 
-    /// The first `size` leaf hashes of a draw (copied out of the lock).
-    pub fn ledger_prefix(&self, id: &str, n: u32, size: u64) -> ApiResult<Vec<Hash32>> {
+    /// Runs `f` on a draw's tree under the read lock (proofs are O(log² n): microseconds).
+    pub fn with_tree<T>(
+        &self,
+        id: &str,
+        n: u32,
+        f: impl FnOnce(&fairdraw_core::merkle::MerkleLevels) -> T,
+    ) -> ApiResult<T> {
         let map = self.store.ledgers().read().map_err(AppError::internal)?;
-        let hashes = map
-            .get(&(id.to_owned(), n))
-            .map(|l| l.hashes.as_slice())
-            .unwrap_or(&[]);
-        hashes
-            .get(..size as usize)
-            .map(<[Hash32]>::to_vec)
-            .ok_or_else(|| AppError::internal("ledger shorter than its tree head"))
+        let empty = fairdraw_core::merkle::MerkleLevels::new();
+        Ok(f(map.get(&(id.to_owned(), n)).map_or(&empty, |l| &l.tree)))
+    }
+
+    /// Leaf `index`'s hash, its inclusion proof and the root, in the first `size` leaves.
+    pub fn ledger_proof(
+        &self,
+        id: &str,
+        n: u32,
+        index: u64,
+        size: u64,
+    ) -> ApiResult<(Hash32, Vec<Hash32>, Hash32)> {
+        self.with_tree(id, n, |t| {
+            let proof = t.inclusion_proof(index, size).ok()?;
+            Some((t.leaves()[index as usize], proof, t.root_at(size)?))
+        })?
+        .ok_or_else(|| AppError::internal("ledger shorter than its tree head"))
     }
 
     /// Size and root of a draw's ledger now.
@@ -964,7 +1063,11 @@ impl AppState {
         Ok(map
             .get(&(id.to_owned(), n))
             .map_or((0, merkle::empty_root()), |l| {
-                (l.tree.size(), l.tree.root())
+                let size = l.tree.size();
+                (
+                    size,
+                    l.tree.root_at(size).unwrap_or_else(merkle::empty_root),
+                )
             }))
     }
 }
