@@ -417,6 +417,73 @@ async fn main() {
         );
     }
 
+    // 5b. Shoppers checking their tickets after the publication: the ticket's status with its
+    // inclusion proof in the frozen ledger, 32 at a time for 10 s, tickets from the ledger's
+    // first megabytes (a byte range of the frozen file).
+    if want("tickets") {
+        let range = get(&format!("/api/campaigns/{id}/draws/0/ledger"))
+            .replace("\r\n\r\n", "\r\nRange: bytes=0-3000000\r\n\r\n");
+        let (_, body) = request(1, server, &range).await.expect("ledger range");
+        let tickets: Vec<String> = String::from_utf8_lossy(&body)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["ticket_id"].as_str().map(str::to_owned))
+            .collect();
+        assert!(!tickets.is_empty(), "tickets from the ledger");
+        let tickets = Arc::new(tickets);
+        let stop = Arc::new(AtomicBool::new(false));
+        let l = legit(server, key_path.clone(), stop.clone());
+        let done = Arc::new(AtomicU64::new(0));
+        let lat = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for w in 0..32u64 {
+            let (stop, done, lat, id, tickets) = (
+                stop.clone(),
+                done.clone(),
+                lat.clone(),
+                id.clone(),
+                tickets.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut i = w as usize;
+                while !stop.load(Ordering::Relaxed) {
+                    i = (i + 7_919) % tickets.len();
+                    let t = Instant::now();
+                    if let Some((200, b)) = request(
+                        10 + (w % 30) as u8,
+                        server,
+                        &get(&format!("/api/campaigns/{id}/tickets/{}", tickets[i])),
+                    )
+                    .await
+                        && b.windows(15).any(|x| x == b"inclusion_proof")
+                    {
+                        done.fetch_add(1, Ordering::Relaxed);
+                        lat.lock()
+                            .expect("lat")
+                            .push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        stop.store(true, Ordering::Relaxed);
+        for t in tasks {
+            let _ = t.await;
+        }
+        let mut lat = std::mem::take(&mut *lat.lock().expect("lat"));
+        lat.sort_by(|a, b| a.total_cmp(b));
+        r.line(
+            "ticket checks with proofs, 32 clients, 10 s",
+            &format!(
+                "{:.0} checks/s, p99 {:.1} ms, {} tickets of {entries}",
+                done.load(Ordering::Relaxed) as f64 / 10.0,
+                percentile(&lat, 0.99),
+                tickets.len()
+            ),
+            l.await.expect("legit"),
+        );
+    }
+
     // 6. Login storm: 64 concurrent wrong passwords from 64 addresses, twice.
     if want("logins") {
         let stop = Arc::new(AtomicBool::new(false));

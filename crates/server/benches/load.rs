@@ -147,8 +147,16 @@ async fn main() {
             "0,0,0,0",
         ])
         .env("FAIRDRAW_ORGANIZER_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        // FAIRDRAW_SERVER_LOG=fairdraw_server::store=info shows each WAL truncation's pause.
+        .env(
+            "RUST_LOG",
+            std::env::var("FAIRDRAW_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(if std::env::var_os("FAIRDRAW_SERVER_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::inherit())
         .spawn()
         .expect("server");

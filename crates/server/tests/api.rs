@@ -1898,3 +1898,47 @@ async fn a_frozen_ledger_is_a_cached_file_with_etag_and_ranges() {
     let ledger = Ledger::from_jsonl(&before, |_| {}).expect("ledger");
     assert_eq!(ledger.root().to_hex(), root);
 }
+
+/// Before the freeze the ledger streams in pages of 4,096 rows: a ledger longer than a page
+/// comes back whole, in order, with the root the tree head signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_ledger_streams_in_pages_and_comes_back_whole() {
+    let mut app = TestApp::new("ledger-pages");
+    app.open_campaign(false).await;
+    let n = 4_100u32;
+    let mut tasks = Vec::new();
+    for w in 0..16u32 {
+        let state = app.state.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut i = w;
+            while i < n {
+                let body = entry(&format!("PG-{i:05}"), "520", &format!("132{i:08}")).to_string();
+                let req = axum::http::Request::builder()
+                    .method("POST")
+                    .uri(format!("{C}/entries"))
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(body))
+                    .expect("request");
+                use tower::ServiceExt;
+                let r = fairdraw_server::app(state.clone())
+                    .oneshot(req)
+                    .await
+                    .expect("resp");
+                assert_eq!(r.status(), StatusCode::CREATED);
+                i += 16;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let text = app.get(&format!("{C}/draws/0/ledger")).await.text;
+    let ledger = Ledger::from_jsonl(&text, |_| {}).expect("a whole ledger, leaves in order");
+    assert_eq!(ledger.size(), u64::from(n));
+    let head = app.get(&format!("{C}/draws/0/tree-head")).await.json();
+    assert_eq!(
+        head["signed_tree_head"]["head"]["root"],
+        ledger.root().to_hex(),
+        "{head}"
+    );
+}

@@ -642,26 +642,47 @@ pub async fn ledger(
         );
         return Ok(resp);
     }
+    // Before the freeze: streamed in pages of rows, each page its own short read (a long read
+    // would pin the WAL), so memory stays at one page however long the ledger. The ledger only
+    // grows, so the pages below `size` are the same whichever snapshot reads them.
     let size = frozen_or_current(draw, current);
-    let body = read(&state, move |c| {
-        let mut stmt = c.prepare(
-            "SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index < ?3 ORDER BY leaf_index",
-        )?;
-        let mut out = String::with_capacity(size as usize * 320);
-        let mut rows = stmt.query(params![id, n, size as i64])?;
-        while let Some(r) = rows.next()? {
-            out.push_str(r.get_ref(0)?.as_str().unwrap_or_default());
-            out.push('\n');
+    let stream = futures_util::stream::unfold(0u64, move |from| {
+        let (state, id) = (state.clone(), id.clone());
+        async move {
+            if from >= size {
+                return None;
+            }
+            let to = (from + LEDGER_PAGE).min(size);
+            let page = read(&state, move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index >= ?3 AND leaf_index < ?4 ORDER BY leaf_index",
+                )?;
+                let mut out = Vec::with_capacity(((to - from) * 330) as usize);
+                let mut rows = stmt.query(params![id, n, from as i64, to as i64])?;
+                while let Some(r) = rows.next()? {
+                    out.extend_from_slice(r.get_ref(0)?.as_bytes()?);
+                    out.push(b'\n');
+                }
+                Ok(out)
+            })
+            .await;
+            match page {
+                Ok(bytes) => Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)), to)),
+                // A failed page ends the body early: the client sees a short ledger, whose root
+                // will not match any signed head.
+                Err(e) => Some((Err(std::io::Error::other(e.message_en)), size)),
+            }
         }
-        Ok(out)
-    })
-    .await?;
+    });
     Ok((
         [(header::CONTENT_TYPE, "application/x-ndjson; charset=utf-8")],
-        body,
+        axum::body::Body::from_stream(stream),
     )
         .into_response())
 }
+
+/// Leaves per page of a streamed ledger.
+const LEDGER_PAGE: u64 = 4_096;
 
 /// The file of a frozen draw's ledger (`DATA/ledgers/<campaign>-<draw>-<root>.jsonl`), written
 /// once (to a temporary name, then renamed, so a reader never sees half a file) and checked
