@@ -104,6 +104,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = public_api
         .merge(organizer_api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(json_errors))
         .method_not_allowed_fallback(|| async {
             error::AppError::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
@@ -200,10 +201,12 @@ pub async fn serve_with(
             rl.shrink();
         }
     });
-    let router = app(state).layer(tower_http::timeout::TimeoutLayer::with_status_code(
-        axum::http::StatusCode::REQUEST_TIMEOUT,
-        limits.request_timeout,
-    ));
+    let router = app(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .layer(middleware::from_fn(json_errors));
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -255,6 +258,53 @@ pub async fn serve_with(
     shrinker.abort();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
     Ok(())
+}
+
+/// Every API error is JSON (`{"code", "message_zh", "message_en"}`), also the ones made by
+/// layers rather than handlers (a body over the limit, a request that timed out); the status
+/// and `Retry-After` are kept.
+pub async fn json_errors(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !api || json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (code, zh, en) = match status.as_u16() {
+        408 => (
+            "REQUEST_TIMEOUT",
+            "请求处理超时，请重试。".to_owned(),
+            "The request took too long; please retry.".to_owned(),
+        ),
+        413 => (
+            "BODY_TOO_LARGE",
+            "提交的内容过大。".to_owned(),
+            "The request body is too large.".to_owned(),
+        ),
+        415 => (
+            "JSON_REQUIRED",
+            "请以 JSON 格式提交（Content-Type: application/json）。".to_owned(),
+            "Send JSON (Content-Type: application/json).".to_owned(),
+        ),
+        s => (
+            "HTTP_ERROR",
+            format!("请求未能完成（HTTP {s}）。"),
+            format!("The request could not be completed (HTTP {s})."),
+        ),
+    };
+    let mut e = error::AppError::new(status, code, zh, en);
+    e.retry_after = resp
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    axum::response::IntoResponse::into_response(e)
 }
 
 async fn cache_headers(

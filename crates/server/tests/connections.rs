@@ -56,7 +56,7 @@ async fn slow_and_idle_clients_are_cut_off_and_the_cap_refuses_cleanly() {
         ConnLimits {
             max_connections: 8,
             header_timeout: Duration::from_millis(800),
-            request_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(2),
         },
     )
     .await;
@@ -83,6 +83,16 @@ async fn slow_and_idle_clients_are_cut_off_and_the_cap_refuses_cleanly() {
         "{:?}",
         started.elapsed()
     );
+
+    // A body that never finishes: the request times out with a JSON 408.
+    let mut stalled = TcpStream::connect(addr).await.expect("connect");
+    stalled
+        .write_all(b"POST /api/campaigns/x/entries HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"merchant_id\":")
+        .await
+        .expect("write");
+    let (answer, _) = read_until_closed(&mut stalled, Duration::from_secs(6)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
 
     // A kept-alive connection that goes idle after one request is closed too.
     let mut idle = TcpStream::connect(addr).await.expect("connect");
