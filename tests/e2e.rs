@@ -420,9 +420,16 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.screenshot("shopper-ticket").await;
     assert!(b.text(".my-tickets").await.contains("138****1234"));
 
-    // The same receipt again: the server's duplicate message, in Chinese, in the same place.
+    // The same form sent again from this tab (a double tap, or a retry after a lost answer):
+    // the same ticket, said to be the one already entered, not a second entry or an error.
     b.click("#submit-entry").await;
     let shown = b.text_becomes("#entry-result", "已经登记过").await;
+    assert!(shown.contains(&ticket), "{shown}");
+    // The same receipt from another device (another tab's key): the server's duplicate
+    // message, in Chinese, in the same place.
+    b.script("sessionStorage.clear();", json!([])).await;
+    b.click("#submit-entry").await;
+    let shown = b.text_becomes("#entry-result", "不能重复参与").await;
     assert_eq!(shown, "该小票（发票）已经登记过，不能重复参与。");
     b.screenshot("shopper-duplicate").await;
 

@@ -57,7 +57,8 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
         });
     }
     let form = use_state(EntryForm::default);
-    let outcome = use_state(|| None::<Result<SavedTicket, ApiError>>);
+    // The ticket, and whether it was stored before (a repeated submission of the same form).
+    let outcome = use_state(|| None::<Result<(SavedTicket, bool), ApiError>>);
     let tickets =
         use_state(|| LocalStorage::get::<Vec<SavedTicket>>(TICKETS_KEY).unwrap_or_default());
     let busy = use_state(|| false);
@@ -162,18 +163,24 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
                     "date": i.date, "amount": i.amount, "phone": i.phone, "consent": f.consent });
                 let result = api::post_once(&format!("/api/campaigns/{id}/entries"), &body)
                     .await
-                    .map(|t| SavedTicket {
-                        campaign_id: id.clone(),
-                        ticket_id: t["ticket_id"].as_str().unwrap_or_default().to_owned(),
-                        draw_index: t["draw_index"].as_u64().unwrap_or(0) as u32,
-                        leaf_index: t["leaf_index"].as_u64().unwrap_or(0),
-                        phone_masked: t["phone_opening"]["phone_masked"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_owned(),
-                        anchor: t["promise"]["rules_hash"].as_str().map(str::to_owned),
-                    });
-                if let Ok(t) = &result {
+                    .map(|t| {
+                        (
+                            t["replayed"] == true,
+                            SavedTicket {
+                                campaign_id: id.clone(),
+                                ticket_id: t["ticket_id"].as_str().unwrap_or_default().to_owned(),
+                                draw_index: t["draw_index"].as_u64().unwrap_or(0) as u32,
+                                leaf_index: t["leaf_index"].as_u64().unwrap_or(0),
+                                phone_masked: t["phone_opening"]["phone_masked"]
+                                    .as_str()
+                                    .unwrap_or_default()
+                                    .to_owned(),
+                                anchor: t["promise"]["rules_hash"].as_str().map(str::to_owned),
+                            },
+                        )
+                    })
+                    .map(|(replayed, t)| (t, replayed));
+                if let Ok((t, _)) = &result {
                     let list = remember_ticket((*tickets).clone(), t.clone());
                     // Storage may be full or disabled; the ticket is still shown.
                     let _ = LocalStorage::set(TICKETS_KEY, &list);
@@ -186,9 +193,13 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
     };
 
     let live = match (&*outcome, &verdict) {
-        (Some(Ok(t)), _) => html! {
+        (Some(Ok((t, replayed))), _) => html! {
             <div class="pass ticket" role="status" id="entry-result">
-                <p><strong>{ l.t("登记成功！您的奖券：", "Entered! Your ticket:") }</strong></p>
+                <p><strong>{ if *replayed {
+                    l.t("这张小票已经登记过，这是它的奖券：", "This receipt was already entered; here is its ticket:")
+                } else {
+                    l.t("登记成功！您的奖券：", "Entered! Your ticket:")
+                } }</strong></p>
                 <p class="hash" id="ticket-id">{ &t.ticket_id }</p>
                 <Qr text={t.ticket_id.clone()} label={l.t("奖券二维码", "Ticket QR code")} id={AttrValue::from("ticket-qr")} />
                 <p>{ format!("{} {} · {} {}", l.t("第", "Draw"), t.draw_index + 1, l.t("序号", "leaf"), t.leaf_index) }</p>

@@ -88,22 +88,10 @@ impl TestApp {
         let req = req
             .body(body.map(Body::from).unwrap_or_else(Body::empty))
             .expect("request");
-        let resp = fairdraw_server::app(self.state.clone())
-            .oneshot(req)
-            .await
-            .expect("response");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-        Resp {
-            status,
-            headers,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        self.send_request(req).await
     }
 
     /// Sends a request built by the caller (its own headers).
-    #[allow(dead_code)]
     pub async fn send_request(&self, req: Request<Body>) -> Resp {
         let resp = fairdraw_server::app(self.state.clone())
             .oneshot(req)

@@ -514,6 +514,8 @@ pub async fn submit_entry(
             "promise": promise,
             // The ticket holder's own opening of the leaf's phone commitment.
             "phone_opening": { "phone_masked": masked, "phone_salt": hex::encode(phone_salt) },
+            // Stored by an earlier attempt with the same Idempotency-Key.
+            "replayed": replayed,
         })),
     ))
 }
