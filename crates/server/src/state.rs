@@ -277,24 +277,25 @@ impl AppState {
     /// Sets the organizer password (stored as an argon2 hash, audited) unless one is set;
     /// `true` when it was set now.
     pub fn ensure_organizer(&self, password: &str) -> std::io::Result<bool> {
-        let (password, now) = (password.to_owned(), self.now_ms());
-        self.store
-            .write_wait(move |c| {
-                crate::routes::organizer::ensure_organizer(c, &password, now).map_err(|e| {
-                    rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
-                        e.message_en,
-                    )))
-                })
-            })
-            .map_err(std::io::Error::other)
+        self.password_job(password, crate::routes::organizer::ensure_organizer)
     }
 
     /// Replaces the organizer password (from the server's console) and ends every session.
     pub fn reset_organizer(&self, password: &str) -> std::io::Result<()> {
+        self.password_job(password, crate::routes::organizer::reset_organizer)
+    }
+
+    /// Runs a password job (`ensure_organizer`, `reset_organizer`) on the writer at start-up,
+    /// waiting for it.
+    fn password_job<T: Send + 'static>(
+        &self,
+        password: &str,
+        job: fn(&rusqlite::Connection, &str, u64) -> crate::error::ApiResult<T>,
+    ) -> std::io::Result<T> {
         let (password, now) = (password.to_owned(), self.now_ms());
         self.store
             .write_wait(move |c| {
-                crate::routes::organizer::reset_organizer(c, &password, now).map_err(|e| {
+                job(c, &password, now).map_err(|e| {
                     rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
                         e.message_en,
                     )))
