@@ -230,6 +230,7 @@ impl SetupForm {
             server_key: [0; 32],
             witnesses: Vec::new(),
             witness_quorum: 0,
+            identity: None,
         };
         rules
             .validate()

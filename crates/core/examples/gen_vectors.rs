@@ -1318,6 +1318,42 @@ fn v2_structures(
         json!({ "rules": r }),
     );
     assert_eq!(v["expected"]["valid"], true);
+    let plain_hash = v["expected"]["hash"].clone();
+    r.identity = Some(fairdraw_core::demo::demo_identity());
+    let v = add(
+        "rules/with-identity",
+        "rules_hash",
+        "rules with an identity (§3.5): logo, prize picture, colours, notary office, place and \
+         party names; its hash is appended to rules_bytes",
+        SOURCE_GEN,
+        json!({ "rules": r }),
+    );
+    assert_eq!(v["expected"]["valid"], true);
+    assert_ne!(v["expected"]["hash"], plain_hash);
+    let mut bad = r.clone();
+    if let Some(i) = bad.identity.as_mut() {
+        i.accent_color = "gold".into();
+    }
+    let v = add(
+        "rules/invalid-identity-color",
+        "rules_hash",
+        "an identity colour that is not #rrggbb: valid is false",
+        SOURCE_GEN,
+        json!({ "rules": bad }),
+    );
+    assert_eq!(v["expected"]["valid"], false);
+    let mut bad = r;
+    if let Some(i) = bad.identity.as_mut() {
+        i.logo = Some("data:text/html;base64,PHNjcmlwdD4=".into());
+    }
+    let v = add(
+        "rules/invalid-identity-logo",
+        "rules_hash",
+        "a logo that is not an image data URL: valid is false",
+        SOURCE_GEN,
+        json!({ "rules": bad }),
+    );
+    assert_eq!(v["expected"]["valid"], false);
 }
 
 /// Adds the Ed25519 group order L to a 32-byte little-endian scalar.

@@ -140,6 +140,51 @@ pub fn demo_rules(server_key: [u8; 32], start: CivilDate) -> CampaignRules {
         server_key,
         witnesses: Vec::new(),
         witness_quorum: 0,
+        identity: None,
+    }
+}
+
+/// The demo's logo, drawn for it: a shopping bag in 通川 red and gold.
+pub const DEMO_LOGO_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 120"><circle cx="60" cy="60" r="55" fill="#c8102e" stroke="#ffd34d" stroke-width="6"/><path d="M46 48v-7a14 14 0 0 1 28 0v7" fill="none" stroke="#ffd34d" stroke-width="5" stroke-linecap="round"/><path d="M31 46h58l-6 46H37z" fill="#ffd34d"/><path d="M44 64l16 10 16-10" fill="none" stroke="#c8102e" stroke-width="5" stroke-linecap="round" stroke-linejoin="round"/><circle cx="60" cy="84" r="3.5" fill="#c8102e"/></svg>"##;
+
+/// The demo's prize picture, drawn for it: a saloon car from the side.
+pub const DEMO_CAR_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 240 110"><defs><linearGradient id="b" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#f5f7fa"/><stop offset=".55" stop-color="#c3ccd6"/><stop offset="1" stop-color="#7d8995"/></linearGradient></defs><ellipse cx="122" cy="99" rx="110" ry="6" fill="#000" opacity=".3"/><path d="M12 80c0-12 7-18 22-20l38-5c15-14 31-22 54-23 26-1 44 8 60 22l28 5c12 2 18 9 18 19v8H12z" fill="url(#b)" stroke="#3a4450" stroke-width="2"/><path d="M80 55c12-12 26-17 43-18v18z" fill="#26394d"/><path d="M130 37c19 0 33 6 45 18h-45z" fill="#26394d"/><path d="M127 37v51" stroke="#3a4450" stroke-width="1.5"/><path d="M76 66h22M136 66h22" stroke="#3a4450" stroke-width="2" stroke-linecap="round"/><rect x="211" y="64" width="16" height="6" rx="3" fill="#ffd34d"/><rect x="13" y="66" width="9" height="6" rx="2" fill="#c8102e"/><circle cx="60" cy="88" r="16" fill="#1b2129"/><circle cx="60" cy="88" r="7" fill="#c9d1d9"/><circle cx="186" cy="88" r="16" fill="#1b2129"/><circle cx="186" cy="88" r="7" fill="#c9d1d9"/></svg>"##;
+
+/// The demo's identity (SPEC.md §3.5): red and gold, the logo and the car above, the
+/// notary office and the place of the ceremony, and the seed parties as people say them.
+pub fn demo_identity() -> crate::identity::Identity {
+    use crate::identity::{Identity, PartyName, PrizePicture};
+    use base64::Engine;
+    let svg = |s: &str| {
+        format!(
+            "data:image/svg+xml;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(s)
+        )
+    };
+    Identity {
+        organizer_en: "Tongchuan District Bureau of Commerce, Dazhou".into(),
+        notary_office: "四川省达州市公证处 (Dazhou Notary Office)".into(),
+        place: "达州市通川区 市民中心一楼大厅 (Civic Centre hall, Tongchuan District, Dazhou)"
+            .into(),
+        primary_color: "#c8102e".into(),
+        accent_color: "#ffd34d".into(),
+        logo: Some(svg(DEMO_LOGO_SVG)),
+        prize_pictures: vec![PrizePicture {
+            prize: "一汽-大众帕萨特轿车一辆 (a Volkswagen Passat)".into(),
+            image: svg(DEMO_CAR_SVG),
+        }],
+        parties: vec![
+            PartyName {
+                party: "organizer".into(),
+                zh: "主办方（通川区商务局）".into(),
+                en: "Organizer (Tongchuan Bureau of Commerce)".into(),
+            },
+            PartyName {
+                party: "notary".into(),
+                zh: "公证处（达州市公证处）".into(),
+                en: "Notary (Dazhou Notary Office)".into(),
+            },
+        ],
     }
 }
 

@@ -24,6 +24,7 @@ pub mod encode;
 pub mod entropy;
 pub mod freeze;
 pub mod hash;
+pub mod identity;
 pub mod journal;
 pub mod ledger;
 pub mod merkle;

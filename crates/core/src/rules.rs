@@ -207,6 +207,10 @@ pub struct CampaignRules {
     pub witnesses: Vec<Witness>,
     /// How many of them must cosign (0 when there are none).
     pub witness_quorum: u32,
+    /// How the campaign looks and who stands behind its ceremony (SPEC.md §3.5); optional,
+    /// and absent from the JSON and the hash when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<crate::identity::Identity>,
 }
 
 /// A rule set that cannot run: the first problem found, with the field it concerns.
@@ -507,6 +511,21 @@ impl CampaignRules {
                 "0 without witnesses, else from 1 to the number of witnesses",
             ));
         }
+        if let Some(identity) = &self.identity {
+            let prizes = self
+                .draws
+                .iter()
+                .flat_map(|d| d.prizes.iter().map(|p| p.name.as_str()))
+                .collect();
+            let parties = self
+                .draws
+                .iter()
+                .flat_map(|d| d.seed_parties.iter().map(String::as_str))
+                .collect();
+            if let Some((field, problem)) = identity.problem(&prizes, &parties) {
+                return Err(err(format!("identity.{field}"), problem));
+            }
+        }
         Ok(())
     }
 
@@ -592,6 +611,10 @@ impl CampaignRules {
             e.str(&w.name).str(&w.vkey);
         });
         e.u32(self.witness_quorum);
+        // Appended only when present, so rules without an identity keep their hash.
+        if let Some(identity) = &self.identity {
+            e.hash(&identity.hash());
+        }
         e.into_bytes()
     }
 

@@ -211,6 +211,7 @@ pub async fn ensure_demo_sized(
         })
         .collect();
     rules.witness_quorum = 2;
+    rules.identity = Some(fairdraw_core::demo::demo_identity());
     let id = rules.id.clone();
     // Restarts with `--demo` find it there: skip generating thousands of synthetic leaves. (The
     // write job checks again, in its transaction.)
