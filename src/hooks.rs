@@ -85,3 +85,30 @@ pub fn use_now(every_ms: u32) -> u64 {
     }
     *now
 }
+
+/// Puts the campaign's colours (its rules' identity) on the page while it is shown: CSS
+/// custom properties on the root element, set through the CSSOM (an inline `style` attribute
+/// would be refused by the Content-Security-Policy).
+#[hook]
+pub fn use_campaign_colors(rules: &fairdraw_core::rules::CampaignRules) {
+    let colors = crate::i18n::look::colors(rules);
+    use_effect_with(colors, |colors| {
+        let root = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+        if let Some(root) = &root {
+            for (name, value) in colors {
+                let _ = root.style().set_property(name, value);
+            }
+        }
+        let names: Vec<&'static str> = colors.iter().map(|(n, _)| *n).collect();
+        move || {
+            if let Some(root) = root {
+                for name in names {
+                    let _ = root.style().remove_property(name);
+                }
+            }
+        }
+    });
+}

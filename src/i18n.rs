@@ -82,3 +82,116 @@ mod time_tests {
         );
     }
 }
+
+/// A message in both languages, chosen at display time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    /// Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+impl Said {
+    /// Both texts.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Said {
+        Said {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// The text in `lang`.
+    pub fn in_lang(&self, lang: Lang) -> &str {
+        lang.t(&self.zh, &self.en)
+    }
+}
+
+impl std::fmt::Display for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+/// How the rules' identity (SPEC §3.5) names things on screen, with the rules' own text
+/// when it gives no other.
+pub mod look {
+    use super::Lang;
+    use fairdraw_core::rules::CampaignRules;
+
+    /// A seed party as people say it (主办方), else its id in the rules.
+    pub fn party(rules: &CampaignRules, party: &str, lang: Lang) -> String {
+        rules
+            .identity
+            .as_ref()
+            .and_then(|i| i.party(party))
+            .map_or_else(|| party.to_owned(), |p| lang.t(&p.zh, &p.en).to_owned())
+    }
+
+    /// A prize as the screens name it, else its name in the rules.
+    pub fn prize(rules: &CampaignRules, prize: &str, lang: Lang) -> String {
+        rules
+            .identity
+            .as_ref()
+            .and_then(|i| i.prize(prize))
+            .map_or_else(|| prize.to_owned(), |p| lang.t(&p.zh, &p.en).to_owned())
+    }
+
+    /// The prize's picture (a data URL), if any.
+    pub fn prize_image(rules: &CampaignRules, prize: &str) -> Option<String> {
+        rules.identity.as_ref()?.prize(prize)?.image.clone()
+    }
+
+    /// The logo (a data URL), if any.
+    pub fn logo(rules: &CampaignRules) -> Option<String> {
+        rules.identity.as_ref()?.logo.clone()
+    }
+
+    /// The organizer in `lang` (the rules' legal name in Chinese).
+    pub fn organizer(rules: &CampaignRules, lang: Lang) -> String {
+        match (lang, rules.identity.as_ref()) {
+            (Lang::En, Some(i)) if !i.organizer_en.is_empty() => i.organizer_en.clone(),
+            _ => rules.organizer.clone(),
+        }
+    }
+
+    /// The CSS custom properties of the campaign's colours (validated `#rrggbb` by the
+    /// rules); set through the CSSOM, which the Content-Security-Policy allows.
+    pub fn colors(rules: &CampaignRules) -> Vec<(&'static str, String)> {
+        rules.identity.as_ref().map_or_else(Vec::new, |i| {
+            vec![
+                ("--brand", i.primary_color.clone()),
+                ("--accent", i.accent_color.clone()),
+            ]
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn names_from_the_identity_or_the_rules() {
+            let mut rules = crate::state::demo_rules();
+            let car = rules.draws[0].prizes[0].name.clone();
+            assert_eq!(party(&rules, "notary", Lang::Zh), "notary");
+            assert_eq!(prize(&rules, &car, Lang::Zh), car);
+            assert!(colors(&rules).is_empty());
+            rules.identity = Some(fairdraw_core::demo::demo_identity());
+            assert_eq!(party(&rules, "notary", Lang::Zh), "公证处（达州市公证处）");
+            assert_eq!(prize(&rules, &car, Lang::Zh), "一汽-大众帕萨特轿车一辆");
+            assert!(prize_image(&rules, &car).is_some_and(|i| i.starts_with("data:image/svg")));
+            assert_eq!(
+                colors(&rules),
+                [
+                    ("--brand", "#c8102e".to_owned()),
+                    ("--accent", "#ffd34d".to_owned())
+                ]
+            );
+            assert_eq!(
+                organizer(&rules, Lang::En),
+                "Tongchuan District Bureau of Commerce, Dazhou"
+            );
+        }
+    }
+}

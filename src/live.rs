@@ -2,6 +2,7 @@
 //! projector screen, kept in localStorage so a reload loses nothing, and the draw computed from
 //! it by the core. Also the seed-secret file the ceremony saves.
 
+use crate::i18n::{Lang, Said, look};
 use fairdraw_core::draw::Selection;
 use fairdraw_core::entropy::{DrandBeacon, PublicEntropy, PublicNumbers};
 use fairdraw_core::freeze::SignedFreeze;
@@ -57,21 +58,67 @@ fn set_at(v: &mut Vec<String>, k: usize, text: String) {
 }
 
 /// A seed secret from what was typed: 64 hex digits (spaces ignored), or the saved file.
-pub fn parse_secret(text: &str) -> Result<SeedSecret, String> {
+pub fn parse_secret(text: &str) -> Result<SeedSecret, Said> {
     let t = text.trim();
     let hex_text = if t.starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(t).map_err(|e| format!("file: {e}"))?;
-        v["secret"]
-            .as_str()
-            .ok_or("file: no \"secret\"")?
-            .to_owned()
+        SecretFile::parse(t)?.secret
     } else {
         t.split_whitespace().collect()
     };
     let mut out = [0u8; 32];
-    hex::decode_to_slice(hex_text.trim(), &mut out)
-        .map_err(|_| "a secret is 64 hexadecimal digits".to_owned())?;
+    hex::decode_to_slice(hex_text.trim(), &mut out).map_err(|_| {
+        Said::new(
+            "秘密应为 64 位十六进制数字",
+            "a secret is 64 hexadecimal digits",
+        )
+    })?;
     Ok(SeedSecret(out))
+}
+
+/// A saved seed-secret file (`fairdraw/seed-secret/v1`): whose it is and for which draw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretFile {
+    /// The campaign id.
+    pub campaign: String,
+    /// The draw (0-based).
+    pub draw_index: u32,
+    /// The seed party.
+    pub party: String,
+    /// The secret, hex.
+    pub secret: String,
+}
+
+impl SecretFile {
+    /// Reads the file's JSON; anything else is a clear error.
+    pub fn parse(text: &str) -> Result<SecretFile, Said> {
+        let unreadable = || {
+            Said::new(
+                "这不是种子秘密文件（应为仪式保存的 .json 文件）",
+                "this is not a seed-secret file (the .json the ceremony saved)",
+            )
+        };
+        let v: serde_json::Value = serde_json::from_str(text.trim()).map_err(|_| unreadable())?;
+        let field = |k: &str| v[k].as_str().map(str::to_owned).ok_or_else(unreadable);
+        Ok(SecretFile {
+            campaign: field("campaign")?,
+            draw_index: v["draw_index"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(unreadable)?,
+            party: field("party")?,
+            secret: field("secret")?,
+        })
+    }
+}
+
+/// Where a loaded secret file went: its party's slot, which may not be the one it was
+/// dropped on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// The slot (index of the party in the rules).
+    pub slot: usize,
+    /// True when it was given to another party's slot and moved to its own.
+    pub moved: bool,
 }
 
 /// Checks a revealed secret against the party's commitment in the freeze.
@@ -80,10 +127,14 @@ pub fn check_reveal(
     draw: u32,
     c: &SeedCommitment,
     text: &str,
-) -> Result<SeedSecret, String> {
+    shown_as: &(String, String),
+) -> Result<SeedSecret, Said> {
     let secret = parse_secret(text)?;
     if commitment(rules_hash, draw, &c.party, &secret) != c.commitment {
-        return Err(format!("does not match {}'s commitment", c.party));
+        return Err(Said::new(
+            format!("✗ 与{}的承诺不一致", shown_as.0),
+            format!("✗ does not match {}'s commitment", shown_as.1),
+        ));
     }
     Ok(secret)
 }
@@ -95,12 +146,13 @@ pub fn entropy(spec: &EntropySpec, i: &LiveInputs) -> Result<PublicEntropy, Stri
         fairdraw_core::entropy::verify_quicknet(round, sig)
             .map_err(|e| format!("drand round {round}: {e}"))
     })
+    .map_err(|e| e.en)
 }
 
 /// As [`entropy`], but only the form of a drand signature is checked (48 bytes): what the page
 /// shows while typing, without linking the BLS pairing code into the main bundle. The worker
 /// checks the signature itself before the draw.
-pub fn entropy_form(spec: &EntropySpec, i: &LiveInputs) -> Result<PublicEntropy, String> {
+pub fn entropy_form(spec: &EntropySpec, i: &LiveInputs) -> Result<PublicEntropy, Said> {
     entropy_with(spec, i, |round, sig| {
         if sig.len() == 48 {
             Ok(Hash32::sha256(sig))
@@ -114,14 +166,28 @@ fn entropy_with(
     spec: &EntropySpec,
     i: &LiveInputs,
     check: impl Fn(u64, &[u8]) -> Result<Hash32, String>,
-) -> Result<PublicEntropy, String> {
+) -> Result<PublicEntropy, Said> {
     let drand = match &spec.drand {
         None => None,
         Some(d) => {
             let sig: String = i.drand_signature.split_whitespace().collect();
-            let signature =
-                hex::decode(sig).map_err(|_| "drand: the signature is hex".to_owned())?;
-            let randomness = check(d.round, &signature)?;
+            if sig.is_empty() {
+                return Err(Said::new(
+                    format!("等待 drand 第 {} 轮的签名", d.round),
+                    format!("waiting for the signature of drand round {}", d.round),
+                ));
+            }
+            let signature = hex::decode(sig)
+                .map_err(|_| Said::new("drand 签名应为十六进制", "drand: the signature is hex"))?;
+            let randomness = check(d.round, &signature).map_err(|e| {
+                Said::new(
+                    format!(
+                        "drand 第 {} 轮的签名不对（应为 48 字节，由 drand 签发）",
+                        d.round
+                    ),
+                    e,
+                )
+            })?;
             Some(DrandBeacon {
                 round: d.round,
                 signature,
@@ -136,9 +202,15 @@ fn entropy_with(
                 .map(|k| i.numbers.get(k).cloned().unwrap_or_default())
                 .collect();
             if values.iter().any(|v| v.trim().is_empty()) {
-                return Err("public numbers: every source needs its numbers".into());
+                return Err(Said::new(
+                    "等待公开号码：每个来源都要填写",
+                    "public numbers: every source needs its numbers",
+                ));
             }
-            Some(PublicNumbers::from_values(p, values).map_err(|e| e.message_en())?)
+            Some(
+                PublicNumbers::from_values(p, values)
+                    .map_err(|e| Said::new(e.message_zh(), e.message_en()))?,
+            )
         }
     };
     Ok(PublicEntropy {
@@ -203,28 +275,86 @@ impl Ceremony<'_> {
             .unwrap_or_default()
     }
 
+    /// A party's name on screen, in both languages.
+    pub fn party_name(&self, party: &str) -> (String, String) {
+        (
+            look::party(self.rules, party, Lang::Zh),
+            look::party(self.rules, party, Lang::En),
+        )
+    }
+
     /// Each party's secret as entered, checked against its commitment, in the rules' order.
-    pub fn secrets(&self, i: &LiveInputs) -> Vec<Result<SeedSecret, String>> {
+    pub fn secrets(&self, i: &LiveInputs) -> Vec<Result<SeedSecret, Said>> {
         let rules_hash = self.rules.hash();
         let parties = self.parties();
         parties
             .iter()
             .enumerate()
             .map(|(k, party)| {
+                let name = self.party_name(party);
                 let c = self
                     .freeze
                     .freeze
                     .commitments
                     .iter()
                     .find(|c| &c.party == party)
-                    .ok_or_else(|| format!("{party} never committed"))?;
+                    .ok_or_else(|| {
+                        Said::new(
+                            format!("{}从未作出承诺", name.0),
+                            format!("{} never committed", name.1),
+                        )
+                    })?;
                 let text = i.reveals.get(k).map(String::as_str).unwrap_or_default();
                 if text.trim().is_empty() {
-                    return Err(format!("{party}: waiting for the secret"));
+                    return Err(Said::new(
+                        format!("等待{}的秘密", name.0),
+                        format!("waiting for {}'s secret", name.1),
+                    ));
                 }
-                check_reveal(&rules_hash, self.draw_index, c, text)
+                check_reveal(&rules_hash, self.draw_index, c, text, &name)
             })
             .collect()
+    }
+
+    /// Puts a loaded secret file in its party's slot, whichever slot it was given to: a file
+    /// for another campaign or draw, or of a party this draw does not have, is refused and
+    /// named.
+    pub fn place_file(
+        &self,
+        i: &mut LiveInputs,
+        given_to: usize,
+        text: &str,
+    ) -> Result<Placed, Said> {
+        let file = SecretFile::parse(text)?;
+        if file.campaign != self.rules.id || file.draw_index != self.draw_index {
+            return Err(Said::new(
+                format!(
+                    "这是活动 {} 第 {} 期的秘密文件，不是本期的",
+                    file.campaign,
+                    file.draw_index + 1
+                ),
+                format!(
+                    "this is the secret file of campaign {}, draw {}, not of this draw",
+                    file.campaign,
+                    file.draw_index + 1
+                ),
+            ));
+        }
+        let parties = self.parties();
+        let Some(slot) = parties.iter().position(|p| *p == file.party) else {
+            return Err(Said::new(
+                format!("这是“{}”的秘密文件，本期没有这一方", file.party),
+                format!(
+                    "this is the secret file of \"{}\", who is not a party of this draw",
+                    file.party
+                ),
+            ));
+        };
+        i.set_reveal(slot, file.secret);
+        Ok(Placed {
+            slot,
+            moved: slot != given_to,
+        })
     }
 
     /// The reveals the server recorded, in the rules' party order: `Ok` only when every party
@@ -278,7 +408,7 @@ impl Ceremony<'_> {
     ) -> Result<DrawRecord, String> {
         let reveals = self.recorded(recorded)?;
         let spec = self.entropy_spec()?;
-        let entropy = entropy_form(spec, i)?;
+        let entropy = entropy_form(spec, i).map_err(|e| e.en)?;
         assemble_record(&self.inputs(&reveals, &entropy), seed, selection, |leaf| {
             openings
                 .iter()
@@ -528,14 +658,54 @@ mod tests {
         assert!(
             r[0].as_ref()
                 .expect_err("should fail")
+                .en
                 .contains("organizer")
         );
         assert!(
             r[1].as_ref()
                 .expect_err("should fail")
+                .en
                 .contains("64 hexadecimal")
         );
+        assert!(r[1].as_ref().expect_err("fails").zh.contains("64 位"));
         assert!(parse_secret("{}").is_err());
+        // In Chinese, with the names the identity gives.
+        let mut f = f;
+        f.rules.identity = Some(fairdraw_core::demo::demo_identity());
+        let r = f.ceremony().secrets(&LiveInputs::default());
+        assert_eq!(
+            r[0].as_ref().expect_err("empty").zh,
+            "等待主办方（通川区商务局）的秘密"
+        );
+    }
+
+    #[test]
+    fn a_secret_file_goes_to_its_own_slot() {
+        let f = fixture();
+        let c = f.ceremony();
+        let mut i = LiveInputs::default();
+        // The notary's file dropped on the organizer's slot: moved to the notary's.
+        let notary = secret_file(&f.rules, 0, "notary", &f.secrets[1]);
+        assert_eq!(
+            c.place_file(&mut i, 0, &notary),
+            Ok(Placed {
+                slot: 1,
+                moved: true
+            })
+        );
+        assert_eq!(i.reveals, ["".to_owned(), hex::encode(f.secrets[1].0)]);
+        let organizer = secret_file(&f.rules, 0, "organizer", &f.secrets[0]);
+        assert_eq!(
+            c.place_file(&mut i, 0, &organizer).map(|p| p.moved),
+            Ok(false)
+        );
+        assert!(c.secrets(&i).iter().all(Result::is_ok));
+        // Another draw's file, or not a file at all: named, nothing changes.
+        let other = secret_file(&f.rules, 1, "notary", &f.secrets[1]);
+        let e = c.place_file(&mut i, 1, &other).expect_err("other draw");
+        assert!(e.zh.contains("第 2 期") && e.en.contains("draw 2"), "{e:?}");
+        assert!(c.place_file(&mut i, 1, "not json").is_err());
+        assert!(c.secrets(&i).iter().all(Result::is_ok));
     }
 
     #[test]

@@ -222,6 +222,37 @@ impl<'a> VerifyJob<'a> {
     }
 }
 
+/// What a file holds, from its first bytes: an auditor's two files are easily swapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A draw record (one JSON object).
+    Record,
+    /// A frozen ledger (JSON lines, one leaf each).
+    Ledger,
+    /// Neither.
+    Unknown,
+}
+
+/// Classifies a file by its start: a ledger's first line is one leaf object (with a
+/// `ticket_id`); a record is one JSON object naming its `rules`.
+pub fn file_kind(start: &str) -> FileKind {
+    let t = start.trim_start_matches('\u{feff}').trim_start();
+    let first_line = t.lines().next().unwrap_or_default();
+    let has = |k: &str| first_line.contains(&format!("\"{k}\""));
+    let leaf = serde_json::from_str::<serde_json::Value>(first_line)
+        .ok()
+        .map_or(has("ticket_id") && !has("rules"), |v| {
+            v.get("ticket_id").is_some() && v.get("index").is_some()
+        });
+    if leaf {
+        FileKind::Ledger
+    } else if t.starts_with('{') && (t.contains("\"rules\"") || t.contains("\"rules_hash\"")) {
+        FileKind::Record
+    } else {
+        FileKind::Unknown
+    }
+}
+
 /// Runs a whole verification from text (record JSON, ledger JSONL) in chunks of `chunk` bytes.
 pub fn verify_texts(record: &str, ledger: &str, chunk: usize, anchor: Anchor) -> WorkerMessage {
     let record: DrawRecord = match serde_json::from_str(record) {
@@ -247,6 +278,26 @@ pub fn verify_texts(record: &str, ledger: &str, chunk: usize, anchor: Anchor) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swapped_files_are_told_apart() {
+        let (record, ledger) = fairdraw_core::demo::demo_draw(20, &Hash32([3; 32])).expect("demo");
+        let pretty = serde_json::to_string_pretty(&record).expect("json");
+        let jsonl = ledger.to_jsonl();
+        assert_eq!(
+            file_kind(&pretty[..pretty.len().min(65_536)]),
+            FileKind::Record
+        );
+        assert_eq!(
+            file_kind(&serde_json::to_string(&record).expect("json")),
+            FileKind::Record
+        );
+        assert_eq!(file_kind(&jsonl), FileKind::Ledger);
+        // Only the start of a file is read: a first line cut short still says what it is.
+        assert_eq!(file_kind(&jsonl[..60]), FileKind::Ledger);
+        assert_eq!(file_kind("hello"), FileKind::Unknown);
+        assert_eq!(file_kind(""), FileKind::Unknown);
+    }
     use fairdraw_core::hash::Hash32;
     use fairdraw_core::ledger::Ledger;
     use fairdraw_core::verify::verify_record;

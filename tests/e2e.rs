@@ -112,7 +112,7 @@ impl Browser {
 
     /// Waits (bounded) for an element; returns its WebDriver id.
     async fn find(&self, css: &str) -> String {
-        for _ in 0..200 {
+        for _ in 0..400 {
             let v = self
                 .cmd(
                     reqwest::Method::POST,
@@ -141,6 +141,19 @@ impl Browser {
                 .take(3000)
                 .collect::<String>()
         );
+    }
+
+    /// The text of an element, shown or not (a closed `<details>`), once it exists.
+    async fn content(&self, css: &str) -> String {
+        self.find(css).await;
+        self.script(
+            "return document.querySelector(arguments[0]).textContent;",
+            json!([css]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     async fn click(&self, css: &str) {
@@ -248,6 +261,74 @@ impl Browser {
         .await
     }
 
+    /// Emulates a screen of `width`×`height` CSS pixels (CDP), past the headless window's
+    /// 500 px minimum: a projector, a TV, a phone.
+    async fn emulate(&self, width: u32, height: u32, scale: f64, mobile: bool) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile }),
+        )
+        .await;
+    }
+
+    /// What the screen shows, exactly the viewport (CDP), as the room sees it.
+    async fn viewport_screenshot(&self, name: &str) {
+        let v = self
+            .cdp("Page.captureScreenshot", json!({ "format": "png" }))
+            .await;
+        save_png(name, v["data"].as_str().unwrap_or_default());
+    }
+
+    /// Layout facts a person would see: the viewport, the verify QR code's box, horizontal
+    /// overflow, each prize card's bottom, and any rendered text a Chinese reader would not
+    /// read — an English word outside code, hashes, links, quoted rules text and the language
+    /// button (`lang=en`) — or a 13-digit number (epoch milliseconds).
+    async fn layout(&self) -> Value {
+        self.script(
+            "const vw = innerWidth, vh = innerHeight;
+             const box = s => { const e = document.querySelector(s); if (!e) return null;
+               const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+             const english = [], long = [];
+             const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+             while (w.nextNode()) {
+               const n = w.currentNode, t = n.textContent.trim(), el = n.parentElement;
+               if (!t || !el || !el.getClientRects().length) continue;
+               if (/(^|[^0-9a-fA-F])[0-9]{13,}($|[^0-9a-fA-F])/.test(t)) long.push(t);
+               if (el.closest('code, .mono, .short-link, [translate=no], [lang=en], script, style')) continue;
+               if (/[A-Za-z]{3,}/.test(t.replace(/fairdraw|drand|quicknet|BLS|QR/g, ''))) english.push(t);
+             }
+             const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > vw + 1)
+               .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id);
+             return { vw, vh, qr: box('#verify-qr'), overflow: document.documentElement.scrollWidth - vw, wide,
+               prizes: [...document.querySelectorAll('li.prize')].map(e => e.getBoundingClientRect().bottom),
+               english, long };",
+            json!([]),
+        )
+        .await
+    }
+
+    /// Nothing on the page is wider than the screen (no sideways scrolling on a phone).
+    async fn assert_fits(&self, page: &str) {
+        let v = self
+            .script(
+                "return [document.documentElement.scrollWidth, innerWidth,
+                  [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+                    .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id)];",
+                json!([]),
+            )
+            .await;
+        assert!(
+            v[0].as_f64() <= v[1].as_f64(),
+            "{page}: wider than the screen: {v}"
+        );
+    }
+
+    /// A phone screen as the shopper sees it: it fits the width, and the whole page is saved.
+    async fn phone_shot(&self, name: &str) {
+        self.assert_fits(name).await;
+        self.full_screenshot(name).await;
+    }
+
     /// The whole page, beyond the viewport (CDP `Page.captureScreenshot`).
     async fn full_screenshot(&self, name: &str) {
         let v = self
@@ -256,12 +337,7 @@ impl Browser {
                 json!({ "format": "png", "captureBeyondViewport": true }),
             )
             .await;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(v["data"].as_str().unwrap_or_default())
-            .expect("png");
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(dir.join(format!("{name}.png")), bytes).expect("write screenshot");
+        save_png(name, v["data"].as_str().unwrap_or_default());
     }
 
     async fn screenshot(&self, name: &str) {
@@ -319,6 +395,16 @@ impl Drop for Server {
     }
 }
 
+/// Saves a base64 PNG as `target/screenshots/<name>.png`.
+fn save_png(name: &str, base64_png: &str) {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(base64_png)
+        .expect("png");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join(format!("{name}.png")), bytes).expect("write screenshot");
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -369,7 +455,7 @@ async fn server_serving(name: &str, dist: std::path::PathBuf) -> Server {
 async fn shopper_enters_receipts_on_a_phone() {
     let srv = server("shopper").await;
     let base = srv.base.clone();
-    let b = Browser::start(390, 844).await;
+    let b = Browser::start_phone().await;
     // The campaign home: prizes, the schedule with its countdown, shops with search.
     b.goto(&format!("{base}/")).await;
     b.text_becomes("#campaign-name", "通川购").await;
@@ -378,7 +464,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.type_text("#merchant-search", "M003").await;
     let shops = b.text_becomes("#merchant-list", "M003").await;
     assert_eq!(shops.lines().count(), 1, "{shops}");
-    b.screenshot("shopper-home").await;
+    b.phone_shot("shopper-home").await;
     b.assert_labelled("home").await;
     b.goto(&format!("{base}/rules")).await;
     b.find("#rules-hash").await;
@@ -395,7 +481,7 @@ async fn shopper_enters_receipts_on_a_phone() {
         Some(b.text("#rules-hash").await.as_str()),
         served["rules_hash"].as_str()
     );
-    b.screenshot("shopper-rules").await;
+    b.phone_shot("shopper-rules").await;
 
     // The receipt form, with the campaign loaded from the server.
     b.click("nav.tabs a:nth-child(2)").await;
@@ -409,7 +495,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.type_text("#amount", "499.99").await;
     let shown = b.text_becomes("#entry-result", "未达到").await;
     assert_eq!(shown, "消费金额 499.99 元未达到 500.00 元，不能参与抽奖。");
-    b.screenshot("shopper-below-threshold").await;
+    b.phone_shot("shopper-below-threshold").await;
 
     b.type_text("#amount", "688").await;
     b.text_becomes("#entry-result", "符合条件").await;
@@ -417,7 +503,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.click("#submit-entry").await;
     let ticket = b.text("#ticket-id").await;
     assert_eq!(ticket.len(), 32, "{ticket}");
-    b.screenshot("shopper-ticket").await;
+    b.phone_shot("shopper-ticket").await;
     assert!(b.text(".my-tickets").await.contains("138****1234"));
 
     // The same form sent again from this tab (a double tap, or a retry after a lost answer):
@@ -431,7 +517,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.click("#submit-entry").await;
     let shown = b.text_becomes("#entry-result", "不能重复参与").await;
     assert_eq!(shown, "该小票（发票）已经登记过，不能重复参与。");
-    b.screenshot("shopper-duplicate").await;
+    b.phone_shot("shopper-duplicate").await;
 
     // Pasted fapiao QR text fills the form; the ticket comes with its QR code.
     let qr = format!(
@@ -451,7 +537,7 @@ async fn shopper_enters_receipts_on_a_phone() {
         "{filled}"
     );
     b.text_becomes("#entry-result", "符合条件").await;
-    b.screenshot("shopper-qr-filled").await;
+    b.phone_shot("shopper-qr-filled").await;
     b.assert_labelled("enter").await;
     b.click("#submit-entry").await;
     let second = b.text_becomes("#ticket-id", "").await;
@@ -465,7 +551,7 @@ async fn shopper_enters_receipts_on_a_phone() {
         .text_becomes(".ticket-row:last-child .status", "已在本机验证")
         .await;
     assert!(shown.contains("等待本期截止冻结"), "{shown}");
-    b.screenshot("shopper-ticket-checked").await;
+    b.phone_shot("shopper-ticket-checked").await;
 
     // The ticket is in the server's ledger.
     let status: Value = reqwest::get(format!("{base}/api/campaigns/dazhou-2026/tickets/{ticket}"))
@@ -480,10 +566,25 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.click(".lang-toggle").await;
     b.goto(&format!("{base}/")).await;
     b.text_becomes("nav.tabs", "Enter a receipt").await;
-    b.screenshot("shopper-rules-english").await;
+    b.phone_shot("shopper-rules-english").await;
     b.click("nav.tabs a:nth-child(4)").await;
     b.find("#record-file").await;
-    b.screenshot("auditor-verify").await;
+    b.phone_shot("auditor-verify").await;
+
+    // The narrowest phones people use: 360 px wide, nothing scrolls sideways.
+    b.emulate(360, 740, 3.0, true).await;
+    for (path, ready, name) in [
+        ("/", "#campaign-name", "phone360-home"),
+        ("/enter", "#merchant", "phone360-enter"),
+        ("/results", ".page", "phone360-results"),
+        ("/rules", "#rules-hash", "phone360-rules"),
+        ("/verify/dazhou-2026/0", "#record-file", "phone360-verify"),
+    ] {
+        b.goto(&format!("{base}{path}")).await;
+        b.find(ready).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        b.phone_shot(name).await;
+    }
     b.quit().await;
 }
 
@@ -554,19 +655,31 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.goto(&format!("{base}/organizer/dazhou-2026/0/live"))
         .await;
     assert_eq!(b.text("#live-size").await, "3000");
-    for (k, party) in ["organizer", "notary"].iter().enumerate() {
-        let file = srv
-            .dir
+    let secret_file = |party: &str| {
+        srv.dir
             .join("demo-secrets")
-            .join(format!("dazhou-2026-draw1-{party}.json"));
-        b.upload(&format!("#reveal-file-{k}"), &file).await;
-        b.find(&format!("#reveal-ok-{k}")).await;
-    }
+            .join(format!("dazhou-2026-draw1-{party}.json"))
+    };
+    // The notary's file chosen in the organizer's slot: named, and moved to the notary's.
+    b.upload("#reveal-file-0", &secret_file("notary")).await;
+    let moved = b.text_becomes("#reveal-file-note-1", "已从").await;
+    assert!(moved.contains("公证处"), "{moved}");
+    b.find("#reveal-ok-1").await;
+    b.upload("#reveal-file-0", &secret_file("organizer")).await;
+    b.find("#reveal-ok-0").await;
+    // Never the raw JSON: the field holds the secret, the note says whose file it was.
+    let shown = b
+        .script(
+            "return document.querySelector('#reveal-0').value;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(shown.as_str().map(str::len), Some(64), "{shown}");
     b.type_text("#numbers-0", "01 02 03 04 05 06 07").await;
     b.text_becomes("#numbers-read-0", "01 02 03 04 05 06 | 07")
         .await;
     b.click("#run-draw").await;
-    assert_eq!(b.text_becomes("#live-seed", "").await.len(), 64);
+    assert_eq!(b.content("#live-seed").await.len(), 64);
 
     // A shopper's entry before the close (through the API; the form has its own test).
     let today = fairdraw_core::civil::CivilDate::china_date_at(now_ms()).expect("today");
@@ -658,7 +771,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.screenshot("live-draw-inputs").await;
     b.assert_labelled("live draw").await;
     b.click("#run-draw").await;
-    let seed = b.text_becomes("#live-seed", "").await;
+    let seed = b.content("#live-seed").await;
     assert_eq!(seed.len(), 64, "{seed}");
     b.click("#reveal-next").await;
     b.find("li.prize[data-rank='0'].shown").await;
@@ -666,20 +779,44 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     // A reload mid-ceremony loses nothing.
     b.goto(&format!("{base}/organizer/dazhou-2026/1/live"))
         .await;
-    assert_eq!(b.text_becomes("#live-seed", "").await, seed);
+    assert_eq!(b.content("#live-seed").await, seed);
     b.find("li.prize[data-rank='0'].shown").await;
     assert_eq!(b.text("li.prize[data-rank='0'] .phone").await, first);
     b.find(".live").await;
     b.script("document.querySelector('.live').focus();", json!([]))
         .await;
+    // Paused mid-sequence, the show waits as long as it is told to.
     b.click("#reveal-next").await;
+    b.click("#pause").await;
+    b.find("#paused").await;
+    tokio::time::sleep(Duration::from_millis(5_000)).await;
+    assert_eq!(
+        b.script(
+            "return document.querySelector(\"li.prize[data-rank='1'].shown\") === null;",
+            json!([])
+        )
+        .await,
+        json!(true),
+        "a paused show does not go on"
+    );
+    b.screenshot("live-draw-paused").await;
+    b.click("#pause").await;
     b.find("li.prize[data-rank='1'].shown").await;
     b.click("#reveal-next").await;
-    b.find("#live-alternates").await;
+    b.find("#final-board #live-alternates").await;
     b.screenshot("live-draw-revealed").await;
     b.click("#post-record").await;
+    b.find("#published").await;
     b.find("#verify-qr path").await;
-    let qr_url = b.text("#published p.mono").await;
+    let qr_url = b
+        .script(
+            "return document.querySelector('#published').dataset.url;",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(qr_url.contains("?anchor="), "{qr_url}");
     b.screenshot("live-draw-published").await;
     let view = get_json(&format!("{base}/api/campaigns/dazhou-2026")).await;
@@ -694,7 +831,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.goto(&format!("{base}/organizer/dazhou-2026/1/live"))
         .await;
     b.find("#live-published").await;
-    assert_eq!(b.text_becomes("#live-seed", "").await, seed);
+    assert_eq!(b.content("#live-seed").await, seed);
     b.text_becomes("#live-witnesses", "2/2").await;
     b.text_becomes("#live-witnesses", "已见证的种子揭示： 2/2")
         .await;
@@ -811,8 +948,16 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     std::fs::write(&ledger_path, ledger).expect("write");
     b.goto(&format!("{base}/verify")).await;
     b.type_text("#anchor", &anchor).await;
-    b.upload("#record-file", &record_path).await;
-    b.upload("#ledger-file", &ledger_path).await;
+    // Swapped, as an auditor in a hurry would: each file is named and goes where it belongs.
+    b.upload("#record-file", &ledger_path).await;
+    let swapped = b.text_becomes("#swapped-note", "是参与名单").await;
+    assert!(swapped.contains("ledger.jsonl"), "{swapped}");
+    b.upload("#ledger-file", &record_path).await;
+    b.text_becomes("#swapped-note", "是抽奖记录").await;
+    b.text_becomes("#record-source", "tampered-record.json")
+        .await;
+    b.text_becomes("#ledger-source", "ledger.jsonl").await;
+    b.screenshot("auditor-swapped").await;
     b.click("#run-verify").await;
     b.text_becomes("#verify-summary", "未通过").await;
     let failed = b
@@ -872,7 +1017,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     let struck = published["winners"][0]["phone_masked"].clone();
     let holder = published["alternates"][0]["phone_masked"].clone();
     assert_eq!(row, json!([[struck], [holder]]), "{row}");
-    b.screenshot("shopper-results").await;
+    b.phone_shot("shopper-results").await;
     b.quit().await;
 
     // A shopper's phone scans the QR code on the projector: device emulation at phone size,
@@ -914,7 +1059,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
 async fn loaded_pages_keep_working_with_the_network_cut() {
     let mut srv = server("offline").await;
     let base = srv.base.clone();
-    let b = Browser::start(390, 844).await;
+    let b = Browser::start_phone().await;
     // Online: the home page (its campaign answer is kept) and the service worker, installed
     // and controlling the page.
     b.goto(&format!("{base}/")).await;
@@ -959,7 +1104,7 @@ async fn loaded_pages_keep_working_with_the_network_cut() {
     b.upload("#ledger-file", &ledger_path).await;
     b.click("#run-verify").await;
     b.text_becomes("#verify-summary", "全部检查通过").await;
-    b.screenshot("auditor-offline").await;
+    b.phone_shot("auditor-offline").await;
     b.quit().await;
 }
 
@@ -987,7 +1132,7 @@ async fn first_render_on_a_throttled_phone() {
     let srv = server("first-render").await;
     let mut runs = Vec::new();
     for _ in 0..3 {
-        let b = Browser::start(390, 844).await;
+        let b = Browser::start_phone().await;
         throttle(&b).await;
         b.goto(&format!("{}/", srv.base)).await;
         b.find("#campaign-name").await;
@@ -1144,4 +1289,249 @@ async fn phone_light_verifies_a_million_entry_drand_draw() {
     phone.full_screenshot("phone-verify-million-drand").await;
     phone.quit().await;
     let _ = std::fs::remove_dir_all(&dist);
+}
+
+/// Asserts what the room must see on a projector screen: the verify QR code and every prize
+/// inside the viewport, nothing wider than the screen, Chinese only, no epoch milliseconds.
+fn assert_projector(facts: &Value, screen: &str) {
+    let (vw, vh) = (
+        facts["vw"].as_f64().unwrap_or(0.0),
+        facts["vh"].as_f64().unwrap_or(0.0),
+    );
+    let qr: Vec<f64> = facts["qr"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{screen}: no verify QR code: {facts}"))
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    assert!(
+        qr.len() == 4 && qr[0] >= 0.0 && qr[1] >= 0.0 && qr[2] <= vw && qr[3] <= vh,
+        "{screen}: the QR code is not inside the {vw}×{vh} screen: {qr:?}"
+    );
+    assert!(
+        qr[2] - qr[0] >= vh * 0.15,
+        "{screen}: the QR code is too small to scan from the room: {qr:?}"
+    );
+    assert!(
+        facts["overflow"].as_f64().unwrap_or(1.0) <= 0.0,
+        "{screen}: wider than the screen: {facts}"
+    );
+    for bottom in facts["prizes"].as_array().into_iter().flatten() {
+        assert!(
+            bottom.as_f64().unwrap_or(f64::MAX) <= vh,
+            "{screen}: a prize is below the fold: {facts}"
+        );
+    }
+    assert_eq!(
+        facts["english"],
+        json!([]),
+        "{screen}: English on the Chinese screen"
+    );
+    assert_eq!(
+        facts["long"],
+        json!([]),
+        "{screen}: a 13-digit number on screen"
+    );
+}
+
+/// The ceremony as the room sees it, on a 1920×1080 projector (device emulation), and the
+/// same screens at 1280×720 and 3840×2160: the demo's first draw from the secret files (one
+/// dropped on the wrong slot) to the published board; then the notary's record printed to PDF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_draw_on_a_projector() {
+    let srv = server("projector").await;
+    let base = srv.base.clone();
+    let b = Browser::start(1280, 720).await;
+    b.emulate(1920, 1080, 1.0, false).await;
+    b.goto(&format!("{base}/organizer")).await;
+    b.type_text("#password", PASSWORD).await;
+    b.click("#login").await;
+    b.text_becomes("#audit-status", "哈希链完整").await;
+    b.goto(&format!("{base}/organizer/dazhou-2026/0/live"))
+        .await;
+    b.text_becomes("#live-sth", "一致").await;
+    b.text_becomes("#live-witnesses", "2/2").await;
+    let facts = b.layout().await;
+    assert_eq!(facts["english"], json!([]), "inputs screen: {facts}");
+    assert_eq!(facts["long"], json!([]), "inputs screen: {facts}");
+    // Dropped on the organizer's slot, the notary's file goes to the notary's: a real drop
+    // event with the file's bytes, through the page's own handler.
+    let file = |party: &str| {
+        std::fs::read_to_string(
+            srv.dir
+                .join("demo-secrets")
+                .join(format!("dazhou-2026-draw1-{party}.json")),
+        )
+        .expect("secret file")
+    };
+    let drop_js = "const dt = new DataTransfer();
+        dt.items.add(new File([arguments[1]], arguments[2], { type: 'application/json' }));
+        document.querySelector(arguments[0]).dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));";
+    b.script(
+        drop_js,
+        json!([
+            ".reveal[data-party='organizer']",
+            file("notary"),
+            "notary.json"
+        ]),
+    )
+    .await;
+    let moved = b.text_becomes("#reveal-file-note-1", "已从").await;
+    assert!(moved.contains("公证处（达州市公证处）"), "{moved}");
+    b.find("#reveal-ok-1").await;
+    b.script(
+        drop_js,
+        json!([
+            ".reveal[data-party='organizer']",
+            file("organizer"),
+            "organizer.json"
+        ]),
+    )
+    .await;
+    b.text_becomes("#reveal-file-note-0", "已载入主办方").await;
+    b.find("#reveal-ok-0").await;
+    b.type_text("#numbers-0", "03 11 17 22 28 33 09").await;
+    b.text_becomes("#numbers-read-0", "7 个号码：03 11 17 22 28 33 | 09")
+        .await;
+    b.find("#entropy-ok").await;
+    b.full_screenshot("projector-inputs").await;
+    let facts = b.layout().await;
+    assert_eq!(facts["english"], json!([]), "inputs filled: {facts}");
+    assert_eq!(facts["long"], json!([]), "inputs filled: {facts}");
+    assert!(
+        facts["overflow"].as_f64().unwrap_or(1.0) <= 0.0,
+        "inputs filled: {facts}"
+    );
+    b.click("#run-draw").await;
+    b.find("#reveal-next").await;
+    // The organizer's tools leave the room's view: the inputs are closed below the stage.
+    let locked = b
+        .script(
+            "return document.querySelector('.live-inputs').open === false
+                && document.querySelector('.live-inputs').getBoundingClientRect().top >= innerHeight * 0.6;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(locked, json!(true), "the locked inputs are out of the way");
+    // The clicker's PageDown (outside any field) runs the first prize's sequence: the prize
+    // alone, the numbers rolling, then the winner.
+    b.script("document.querySelector('.live').focus();", json!([]))
+        .await;
+    b.script(
+        "document.querySelector('.live').dispatchEvent(new KeyboardEvent('keydown', { key: 'PageDown', bubbles: true }));",
+        json!([]),
+    )
+    .await;
+    b.find("#spotlight[data-phase='announce']").await;
+    b.viewport_screenshot("projector-1920-announce").await;
+    assert_projector(&b.layout().await, "1920×1080 announce");
+    b.find("#spotlight[data-phase='rolling']").await;
+    b.viewport_screenshot("projector-1920-rolling").await;
+    b.find("#spotlight[data-phase='winner']").await;
+    b.viewport_screenshot("projector-1920-winner").await;
+    assert_projector(&b.layout().await, "1920×1080 winner");
+    let first = b.text("#spotlight .spot-phone").await;
+    assert!(first.contains("****"), "{first}");
+    assert_eq!(b.text("li.prize[data-rank='0'] .phone").await, first);
+    b.click("#reveal-next").await;
+    b.find("li.prize[data-rank='1'].shown").await;
+    b.click("#reveal-next").await;
+    b.find("#final-board").await;
+    for (w, h, name) in [
+        (1920, 1080, "projector-1920-board"),
+        (1280, 720, "projector-1280-board"),
+        (3840, 2160, "projector-3840-board"),
+    ] {
+        b.emulate(w, h, 1.0, false).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        b.viewport_screenshot(name).await;
+        assert_projector(&b.layout().await, name);
+    }
+    b.emulate(1920, 1080, 1.0, false).await;
+    b.click("#post-record").await;
+    b.find("#published").await;
+    b.viewport_screenshot("projector-1920-published").await;
+    // Reopened, the published result, the same board.
+    b.goto(&format!("{base}/organizer/dazhou-2026/0/live"))
+        .await;
+    b.find("#live-published #final-board").await;
+    assert_eq!(b.text("li.prize[data-rank='0'] .phone").await, first);
+    b.text_becomes("#published-status", "已公布").await;
+    b.viewport_screenshot("projector-1920-reopened").await;
+    assert_projector(&b.layout().await, "1920×1080 reopened");
+    b.emulate(1280, 720, 1.0, false).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_projector(&b.layout().await, "1280×720 reopened");
+
+    // The notary's record: printed to PDF by Chromium, two A4 pages and the appendix.
+    b.emulate(1280, 900, 1.0, false).await;
+    b.goto(&format!("{base}/print/dazhou-2026/0")).await;
+    b.find("#print-appendix").await;
+    let winners = b.text("#print-winners").await;
+    assert!(
+        winners.contains("一汽-大众帕萨特轿车一辆") && winners.contains(&first),
+        "{winners}"
+    );
+    let record = b.text("#print-record").await;
+    for want in [
+        "四川省达州市公证处",
+        "市民中心一楼大厅",
+        "开奖时间",
+        "03 11 17 22 28 33 | 09",
+        "主办方（通川区商务局）",
+        "公证员（签字）",
+        "公证处（盖章）",
+    ] {
+        assert!(record.contains(want), "the record lacks {want}");
+    }
+    let epoch_ms = record
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|t| t.len() >= 13 && t.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(epoch_ms, None, "epoch ms on paper");
+    let pdf = |ranges: &'static str| {
+        let b = &b;
+        async move {
+            let v = b
+                .cdp("Page.printToPDF", json!({ "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": true, "printBackground": true, "pageRanges": ranges }))
+                .await;
+            base64::engine::general_purpose::STANDARD
+                .decode(v["data"].as_str().unwrap_or_default())
+                .expect("pdf")
+        }
+    };
+    let pages = |pdf: &[u8]| {
+        pdf.windows(11).filter(|w| w == b"/Type /Page").count()
+            - pdf.windows(12).filter(|w| w == b"/Type /Pages").count()
+    };
+    let whole = pdf("").await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::write(dir.join("notary-record.pdf"), &whole).expect("write pdf");
+    let total = pages(&whole);
+    // Each page on its own: the first two hold the record; the appendix starts on the third.
+    for page in 1..=total {
+        let one = pdf(Box::leak(page.to_string().into_boxed_str())).await;
+        assert_eq!(pages(&one), 1, "page {page} prints alone");
+    }
+    b.script(
+        "document.querySelector('#print-appendix').remove();",
+        json!([]),
+    )
+    .await;
+    let record_pages = pages(&pdf("").await);
+    assert!(
+        record_pages <= 2,
+        "the record takes {record_pages} A4 pages"
+    );
+    assert!(
+        total > record_pages,
+        "the appendix follows on its own page ({total} pages)"
+    );
+    // What the paper looks like: print media, A4's printable width.
+    b.goto(&format!("{base}/print/dazhou-2026/0")).await;
+    b.find("#print-appendix").await;
+    b.cdp("Emulation.setEmulatedMedia", json!({ "media": "print" }))
+        .await;
+    b.emulate(688, 1000, 1.0, false).await;
+    b.full_screenshot("notary-record-print").await;
+    b.quit().await;
 }

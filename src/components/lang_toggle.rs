@@ -18,7 +18,7 @@ pub fn lang_toggle(props: &LangToggleProps) -> Html {
     let next = props.lang.toggled();
     let onclick = props.on_change.reform(move |_| next);
     html! {
-        <button class="lang-toggle" {onclick} aria-label={props.lang.t("Switch to English", "切换到中文")}>
+        <button class="lang-toggle" {onclick} lang={props.lang.t("en", "zh-CN")} aria-label={props.lang.t("Switch to English", "切换到中文")}>
             { props.lang.t("English", "中文") }
         </button>
     }

@@ -1,5 +1,6 @@
 //! Shared UI pieces.
 pub mod checklist;
+pub mod colors;
 pub mod lang_toggle;
 pub mod qr;
 pub mod ticket_row;

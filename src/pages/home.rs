@@ -88,9 +88,18 @@ fn campaign_home(props: &CampaignHomeProps) -> Html {
     };
     html! {
         <div class="page home">
-            <h2 id="campaign-name">{ l.t(&r.name_zh, &r.name_en) }</h2>
-            <p class="note">{ &r.organizer }</p>
+            <crate::components::colors::CampaignColors rules={r.clone()} />
+            <div class="campaign-title">
+                if let Some(logo) = crate::i18n::look::logo(r) { <img class="logo" src={logo} alt="" /> }
+                <div>
+                    <h2 id="campaign-name">{ l.t(&r.name_zh, &r.name_en) }</h2>
+                    <p class="note">{ crate::i18n::look::organizer(r, l) }</p>
+                </div>
+            </div>
             <section class="hero">
+                if let Some(img) = r.draws.first().and_then(|d| d.prizes.first()).and_then(|p| crate::i18n::look::prize_image(r, &p.name)) {
+                    <img class="hero-prize" src={img} alt="" />
+                }
                 <p class="big">{ format!("{} {}", prizes, l.t("辆汽车等您来拿", "cars to be won")) }</p>
                 <p>{ format!("{} ¥{} {}", l.t("在参与商户单笔消费满", "Spend"), r.threshold_fen, l.t("即可登记参与抽奖", "or more in one receipt at a participating shop to enter")) }</p>
                 <p>{ format!("{} {} — {}", l.t("活动时间", "Campaign"), r.entry_start, r.entry_end) }</p>

@@ -210,20 +210,37 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
             }
         });
     }
-    // Puts a file in the ledger slot or the record slot.
+    // Puts a file in the ledger slot or the record slot: the slot its first bytes say, so two
+    // swapped files are named and each goes where it belongs.
+    let swapped = use_state(|| None::<(String, bool)>);
     let put_file = {
         let state = state.clone();
         let inputs = inputs.clone();
+        let swapped = swapped.clone();
         move |file: File, ledger_slot: bool| {
-            let source = Source::File(file.name(), file.size() as u64);
-            let mut i = inputs.borrow_mut();
-            if ledger_slot {
-                i.ledger = Some(file);
-                state.dispatch(VerifyAction::Ledger(source));
-            } else {
-                i.record = Some(file);
-                state.dispatch(VerifyAction::Record(source));
-            }
+            let (state, inputs, swapped) = (state.clone(), inputs.clone(), swapped.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let head = file.slice_with_f64_and_f64(0.0, 65_536.0).ok();
+                let start = match head {
+                    Some(b) => crate::api::blob_text(&b).await.unwrap_or_default(),
+                    None => String::new(),
+                };
+                let to_ledger = match crate::verify_job::file_kind(&start) {
+                    crate::verify_job::FileKind::Ledger => true,
+                    crate::verify_job::FileKind::Record => false,
+                    crate::verify_job::FileKind::Unknown => ledger_slot,
+                };
+                swapped.set((to_ledger != ledger_slot).then(|| (file.name(), to_ledger)));
+                let source = Source::File(file.name(), file.size() as u64);
+                let mut i = inputs.borrow_mut();
+                if to_ledger {
+                    i.ledger = Some(file);
+                    state.dispatch(VerifyAction::Ledger(source));
+                } else {
+                    i.record = Some(file);
+                    state.dispatch(VerifyAction::Record(source));
+                }
+            });
         }
     };
     // A dropped file: a ledger is JSON lines, a record one JSON object; names usually say which.
@@ -349,6 +366,13 @@ pub fn verify_page(props: &VerifyPageProps) -> Html {
                     <input id="record-file" type="file" accept=".json,application/json" onchange={on_file(false)} />
                     <span class="loaded" id="record-source">{ describe(l, &state.record) }</span>
                 </div>
+                if let Some((name, to_ledger)) = &*swapped {
+                    <p class="note" id="swapped-note" role="status">{ if *to_ledger {
+                        format!("{} {name} {}", l.t("文件", "The file"), l.t("是参与名单，不是抽奖记录：已放到“参与名单”一栏。", "is a ledger, not a draw record: it was put in the ledger slot."))
+                    } else {
+                        format!("{} {name} {}", l.t("文件", "The file"), l.t("是抽奖记录，不是参与名单：已放到“抽奖记录”一栏。", "is a draw record, not a ledger: it was put in the record slot."))
+                    } }</p>
+                }
                 <div class="field">
                     <label for="ledger-file">{ l.t("参与名单", "Ledger") }</label>
                     <input id="ledger-file" type="file" accept=".jsonl,.txt" onchange={on_file(true)} />

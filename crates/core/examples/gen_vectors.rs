@@ -1323,7 +1323,7 @@ fn v2_structures(
     let v = add(
         "rules/with-identity",
         "rules_hash",
-        "rules with an identity (§3.5): logo, prize picture, colours, notary office, place and \
+        "rules with an identity (§3.5): logo, prize names and picture, colours, notary office, place and \
          party names; its hash is appended to rules_bytes",
         SOURCE_GEN,
         json!({ "rules": r }),

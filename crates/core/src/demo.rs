@@ -153,7 +153,7 @@ pub const DEMO_CAR_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewB
 /// The demo's identity (SPEC.md §3.5): red and gold, the logo and the car above, the
 /// notary office and the place of the ceremony, and the seed parties as people say them.
 pub fn demo_identity() -> crate::identity::Identity {
-    use crate::identity::{Identity, PartyName, PrizePicture};
+    use crate::identity::{Identity, PartyName, PrizeLook};
     use base64::Engine;
     let svg = |s: &str| {
         format!(
@@ -169,9 +169,11 @@ pub fn demo_identity() -> crate::identity::Identity {
         primary_color: "#c8102e".into(),
         accent_color: "#ffd34d".into(),
         logo: Some(svg(DEMO_LOGO_SVG)),
-        prize_pictures: vec![PrizePicture {
+        prizes: vec![PrizeLook {
             prize: "一汽-大众帕萨特轿车一辆 (a Volkswagen Passat)".into(),
-            image: svg(DEMO_CAR_SVG),
+            zh: "一汽-大众帕萨特轿车一辆".into(),
+            en: "a Volkswagen Passat saloon".into(),
+            image: Some(svg(DEMO_CAR_SVG)),
         }],
         parties: vec![
             PartyName {

@@ -35,14 +35,19 @@ pub struct PartyName {
     pub en: String,
 }
 
-/// A picture of one prize, matched by the prize's name.
+/// How one prize is shown, matched by the prize's name in the rules: its name in each
+/// language (the rules' name is quoted verbatim where it matters) and its picture.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PrizePicture {
+pub struct PrizeLook {
     /// A prize name used by some draw.
     pub prize: String,
+    /// Chinese display name ("一汽-大众帕萨特轿车").
+    pub zh: String,
+    /// English display name.
+    pub en: String,
     /// The picture, as a data URL of one of [`PICTURE_TYPES`].
-    pub image: String,
+    pub image: Option<String>,
 }
 
 /// How the campaign looks, and the people of its ceremony.
@@ -61,8 +66,8 @@ pub struct Identity {
     pub accent_color: String,
     /// The logo, as a data URL of one of [`PICTURE_TYPES`].
     pub logo: Option<String>,
-    /// Prize pictures, at most one per prize name.
-    pub prize_pictures: Vec<PrizePicture>,
+    /// How prizes are shown, at most one entry per prize name.
+    pub prizes: Vec<PrizeLook>,
     /// Display names of seed parties, at most one per party.
     pub parties: Vec<PartyName>,
 }
@@ -79,8 +84,13 @@ impl Identity {
             .option(self.logo.as_ref(), |e, l| {
                 e.str(l);
             })
-            .list(&self.prize_pictures, |e, p| {
-                e.str(&p.prize).str(&p.image);
+            .list(&self.prizes, |e, p| {
+                e.str(&p.prize)
+                    .str(&p.zh)
+                    .str(&p.en)
+                    .option(p.image.as_ref(), |e, i| {
+                        e.str(i);
+                    });
             })
             .list(&self.parties, |e, p| {
                 e.str(&p.party).str(&p.zh).str(&p.en);
@@ -93,12 +103,9 @@ impl Identity {
         Hash32::sha256(&self.canonical_bytes())
     }
 
-    /// The picture of the prize with this name.
-    pub fn prize_picture(&self, prize: &str) -> Option<&str> {
-        self.prize_pictures
-            .iter()
-            .find(|p| p.prize == prize)
-            .map(|p| p.image.as_str())
+    /// How the prize with this name is shown, if the identity says.
+    pub fn prize(&self, prize: &str) -> Option<&PrizeLook> {
+        self.prizes.iter().find(|p| p.prize == prize)
     }
 
     /// The display name of a seed party, if the identity gives one.
@@ -136,15 +143,18 @@ impl Identity {
             }
         }
         let mut seen = BTreeSet::new();
-        for (i, p) in self.prize_pictures.iter().enumerate() {
+        for (i, p) in self.prizes.iter().enumerate() {
             if !prizes.contains(p.prize.as_str()) || !seen.insert(p.prize.as_str()) {
                 return Some((
-                    format!("prize_pictures[{i}].prize"),
+                    format!("prizes[{i}].prize"),
                     "must name a prize of some draw, once",
                 ));
             }
-            if let Some(problem) = picture_problem(&p.image) {
-                return Some((format!("prize_pictures[{i}].image"), problem));
+            if p.zh.trim().is_empty() || p.en.trim().is_empty() {
+                return Some((format!("prizes[{i}]"), "names must not be blank"));
+            }
+            if let Some(problem) = p.image.as_deref().and_then(picture_problem) {
+                return Some((format!("prizes[{i}].image"), problem));
             }
         }
         let mut seen = BTreeSet::new();
@@ -198,14 +208,17 @@ mod tests {
         let parties = BTreeSet::from(["organizer", "notary"]);
         assert_eq!(id().problem(&prizes, &parties), None);
         let base = id().hash();
-        let changes: Vec<Box<dyn Fn(&mut Identity)>> = vec![
+        type Change = Box<dyn Fn(&mut Identity)>;
+        let changes: Vec<Change> = vec![
             Box::new(|i| i.organizer_en.push('x')),
             Box::new(|i| i.notary_office.push('x')),
             Box::new(|i| i.place.push('x')),
             Box::new(|i| i.primary_color = "#000000".into()),
             Box::new(|i| i.accent_color = "#000000".into()),
             Box::new(|i| i.logo = None),
-            Box::new(|i| i.prize_pictures.clear()),
+            Box::new(|i| i.prizes.clear()),
+            Box::new(|i| i.prizes[0].image = None),
+            Box::new(|i| i.prizes[0].en.push('x')),
             Box::new(|i| i.parties[0].zh.push('x')),
         ];
         for change in changes {
@@ -220,34 +233,55 @@ mod tests {
         let prizes = BTreeSet::from(["car"]);
         let parties = BTreeSet::from(["organizer"]);
         let mut i = id();
-        i.prize_pictures.clear();
+        i.prizes.clear();
         i.parties.truncate(1);
         assert_eq!(i.problem(&prizes, &parties), None);
         let mut bad = i.clone();
         bad.primary_color = "red".into();
-        assert_eq!(bad.problem(&prizes, &parties).unwrap().0, "primary_color");
+        assert_eq!(
+            bad.problem(&prizes, &parties)
+                .map(|p| p.0)
+                .unwrap_or_default(),
+            "primary_color"
+        );
         let mut bad = i.clone();
         bad.logo = Some("data:text/html;base64,PHA+".into());
-        assert_eq!(bad.problem(&prizes, &parties).unwrap().0, "logo");
+        assert_eq!(
+            bad.problem(&prizes, &parties)
+                .map(|p| p.0)
+                .unwrap_or_default(),
+            "logo"
+        );
         let mut bad = i.clone();
         bad.logo = Some(format!(
             "data:image/png;base64,{}",
             "A".repeat(MAX_PICTURE_BYTES)
         ));
-        assert_eq!(bad.problem(&prizes, &parties).unwrap().0, "logo");
+        assert_eq!(
+            bad.problem(&prizes, &parties)
+                .map(|p| p.0)
+                .unwrap_or_default(),
+            "logo"
+        );
         let mut bad = i.clone();
-        bad.prize_pictures.push(PrizePicture {
+        bad.prizes.push(PrizeLook {
             prize: "a boat".into(),
-            image: "data:image/png;base64,AAAA".into(),
+            zh: "船".into(),
+            en: "a boat".into(),
+            image: Some("data:image/png;base64,AAAA".into()),
         });
         assert_eq!(
-            bad.problem(&prizes, &parties).unwrap().0,
-            "prize_pictures[0].prize"
+            bad.problem(&prizes, &parties)
+                .map(|p| p.0)
+                .unwrap_or_default(),
+            "prizes[0].prize"
         );
         let mut bad = i.clone();
         bad.parties.push(bad.parties[0].clone());
         assert_eq!(
-            bad.problem(&prizes, &parties).unwrap().0,
+            bad.problem(&prizes, &parties)
+                .map(|p| p.0)
+                .unwrap_or_default(),
             "parties[1].party"
         );
     }

@@ -72,16 +72,8 @@ fn insert_ledger(
 
 /// The demo's two witnesses: who runs them (as the rules name them) and their key names.
 pub const DEMO_WITNESSES: [(&str, &str, &str); 2] = [
-    (
-        "达州市公证处 (Dazhou Notary Office)",
-        "notary.dazhou.example/witness",
-        "notary",
-    ),
-    (
-        "川东日报 (East Sichuan Daily)",
-        "daily.example/witness",
-        "daily",
-    ),
+    ("达州市公证处", "notary.dazhou.example/witness", "notary"),
+    ("川东日报", "daily.example/witness", "daily"),
 ];
 
 /// The demo witnesses' identities, from `DIR/demo-witnesses/<who>/` (made on first use).

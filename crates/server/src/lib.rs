@@ -32,9 +32,10 @@ pub const ENTRY_BODY_LIMIT: usize = 4 * 1024;
 /// The Content-Security-Policy of everything served.
 ///
 /// `connect-src` adds the two public drand relays, so the live draw screen can fetch the round
-/// the rules name; nothing else leaves the origin. `img-src data:` is not needed (QR codes are
-/// inline SVG).
-pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https://api.drand.sh https://drand.cloudflare.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/// the rules name; nothing else leaves the origin. `img-src data:` shows the campaign's logo
+/// and prize pictures, which the rules carry as data URLs (an SVG shown as an image runs no
+/// script); QR codes are inline SVG.
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https://api.drand.sh https://drand.cloudflare.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The whole HTTP API (and the web app, when `state.dist` is set).
 pub fn app(state: AppState) -> Router {
