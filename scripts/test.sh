@@ -26,6 +26,9 @@ ls -l dist
 step "native tests (end-to-end ones drive headless Chromium; screenshots in target/screenshots/)"
 cargo test --workspace --locked
 
+step "contact sheet: every screenshot in one PNG (target/screenshots/contact-sheet.png)"
+cargo test --locked --test e2e contact_sheet -- --ignored
+
 step "browser tests (headless Chromium, wasm)"
 # A separate target directory: the wasm and native builds would otherwise evict each other.
 CARGO_TARGET_DIR=target-wasm WASM_BINDGEN_TEST_TIMEOUT=600 \

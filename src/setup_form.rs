@@ -28,6 +28,12 @@ pub struct DrawForm {
     pub drand: bool,
     /// Where the public numbers come from (when not drand).
     pub numbers_source: String,
+    /// How screens name the prize in Chinese (empty: as in the rules).
+    pub prize_zh: String,
+    /// How screens name the prize in English (empty: as in the rules).
+    pub prize_en: String,
+    /// The prize's picture, as a data URL (empty: none).
+    pub prize_image: String,
 }
 
 /// The setup form as typed.
@@ -55,6 +61,30 @@ pub struct SetupForm {
     pub merchants_csv: String,
     /// The draws.
     pub draws: Vec<DrawForm>,
+    /// The organizer in English (identity).
+    pub organizer_en: String,
+    /// The notary office (identity).
+    pub notary_office: String,
+    /// Where the draws are held (identity).
+    pub place: String,
+    /// Main colour, `#rrggbb`.
+    pub primary_color: String,
+    /// Accent colour, `#rrggbb`.
+    pub accent_color: String,
+    /// The logo as a data URL (empty: none).
+    pub logo: String,
+    /// The seed parties' Chinese names, comma separated, in the order of `parties`.
+    pub party_names_zh: String,
+    /// Their English names.
+    pub party_names_en: String,
+}
+
+/// Comma-separated items (either comma), trimmed, empty ones dropped.
+fn items(text: &str) -> Vec<String> {
+    text.split([',', '，'])
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 fn cap(field: &str, text: &str) -> Result<Option<u32>, String> {
@@ -81,7 +111,41 @@ impl SetupForm {
     /// The form filled from existing rules (the demo, as a starting point).
     pub fn from_rules(r: &CampaignRules) -> Self {
         let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+        let identity = r.identity.clone();
+        let look = |prize: &str| identity.as_ref().and_then(|i| i.prize(prize)).cloned();
+        let parties: Vec<String> = r
+            .draws
+            .first()
+            .map(|d| d.seed_parties.clone())
+            .unwrap_or_default();
+        let party_names = |zh: bool| {
+            identity.as_ref().map_or_else(String::new, |i| {
+                let names: Vec<String> = parties
+                    .iter()
+                    .filter_map(|p| {
+                        i.party(p)
+                            .map(|n| if zh { n.zh.clone() } else { n.en.clone() })
+                    })
+                    .collect();
+                names.join(", ")
+            })
+        };
+        let text = |f: fn(&fairdraw_core::identity::Identity) -> String| {
+            identity.as_ref().map(f).unwrap_or_default()
+        };
         SetupForm {
+            organizer_en: text(|i| i.organizer_en.clone()),
+            notary_office: text(|i| i.notary_office.clone()),
+            place: text(|i| i.place.clone()),
+            primary_color: identity
+                .as_ref()
+                .map_or_else(|| DEFAULT_PRIMARY.to_owned(), |i| i.primary_color.clone()),
+            accent_color: identity
+                .as_ref()
+                .map_or_else(|| DEFAULT_ACCENT.to_owned(), |i| i.accent_color.clone()),
+            logo: text(|i| i.logo.clone().unwrap_or_default()),
+            party_names_zh: party_names(true),
+            party_names_en: party_names(false),
             id: r.id.clone(),
             name_zh: r.name_zh.clone(),
             name_en: r.name_en.clone(),
@@ -117,6 +181,24 @@ impl SetupForm {
                         .as_ref()
                         .and_then(|p| p.sources.first().map(|s| s.name.clone()))
                         .unwrap_or_default(),
+                    prize_zh: d
+                        .prizes
+                        .first()
+                        .and_then(|p| look(&p.name))
+                        .map(|l| l.zh)
+                        .unwrap_or_default(),
+                    prize_en: d
+                        .prizes
+                        .first()
+                        .and_then(|p| look(&p.name))
+                        .map(|l| l.en)
+                        .unwrap_or_default(),
+                    prize_image: d
+                        .prizes
+                        .first()
+                        .and_then(|p| look(&p.name))
+                        .and_then(|l| l.image)
+                        .unwrap_or_default(),
                 })
                 .collect(),
         }
@@ -125,12 +207,7 @@ impl SetupForm {
     /// The rules this form describes, validated by the core (the server key is the server's
     /// to fill in; it replaces whatever is sent).
     pub fn to_rules(&self) -> Result<CampaignRules, String> {
-        let parties: Vec<String> = self
-            .parties
-            .split([',', '，'])
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect();
+        let parties = items(&self.parties);
         let mut draws = Vec::new();
         for (k, d) in self.draws.iter().enumerate() {
             let f = |name: &str| format!("draws[{k}].{name}");
@@ -230,7 +307,7 @@ impl SetupForm {
             server_key: [0; 32],
             witnesses: Vec::new(),
             witness_quorum: 0,
-            identity: None,
+            identity: self.identity(&parties)?,
         };
         rules
             .validate()
@@ -239,15 +316,146 @@ impl SetupForm {
     }
 }
 
+/// The colours a campaign without its own has (the app's).
+pub const DEFAULT_PRIMARY: &str = "#b3001b";
+/// See [`DEFAULT_PRIMARY`].
+pub const DEFAULT_ACCENT: &str = "#ffd54a";
+
+impl SetupForm {
+    /// The identity the form describes: none when it says nothing beyond the app's colours.
+    fn identity(
+        &self,
+        parties: &[String],
+    ) -> Result<Option<fairdraw_core::identity::Identity>, String> {
+        use fairdraw_core::identity::{Identity, PartyName, PrizeLook};
+        let (zh, en) = (items(&self.party_names_zh), items(&self.party_names_en));
+        if (!zh.is_empty() || !en.is_empty())
+            && (zh.len() != parties.len() || en.len() != parties.len())
+        {
+            return Err(format!(
+                "identity.parties: one Chinese and one English name for each of the {} seed parties",
+                parties.len()
+            ));
+        }
+        let mut prizes: Vec<PrizeLook> = Vec::new();
+        for d in &self.draws {
+            let name = d.prize.trim();
+            let given = !d.prize_zh.trim().is_empty()
+                || !d.prize_en.trim().is_empty()
+                || !d.prize_image.is_empty();
+            if given && !prizes.iter().any(|p| p.prize == name) {
+                let or_name = |t: &str| {
+                    if t.trim().is_empty() {
+                        name.to_owned()
+                    } else {
+                        t.trim().to_owned()
+                    }
+                };
+                prizes.push(PrizeLook {
+                    prize: name.to_owned(),
+                    zh: or_name(&d.prize_zh),
+                    en: or_name(&d.prize_en),
+                    image: (!d.prize_image.is_empty()).then(|| d.prize_image.clone()),
+                });
+            }
+        }
+        let identity = Identity {
+            organizer_en: self.organizer_en.trim().to_owned(),
+            notary_office: self.notary_office.trim().to_owned(),
+            place: self.place.trim().to_owned(),
+            primary_color: self.primary_color.trim().to_owned(),
+            accent_color: self.accent_color.trim().to_owned(),
+            logo: (!self.logo.is_empty()).then(|| self.logo.clone()),
+            prizes,
+            parties: parties
+                .iter()
+                .zip(zh.into_iter().zip(en))
+                .map(|(party, (zh, en))| PartyName {
+                    party: party.clone(),
+                    zh,
+                    en,
+                })
+                .collect(),
+        };
+        let plain = identity.organizer_en.is_empty()
+            && identity.notary_office.is_empty()
+            && identity.place.is_empty()
+            && identity.logo.is_none()
+            && identity.prizes.is_empty()
+            && identity.parties.is_empty()
+            && identity.primary_color == DEFAULT_PRIMARY
+            && identity.accent_color == DEFAULT_ACCENT;
+        Ok((!plain).then_some(identity))
+    }
+}
+
+/// A picture chosen in the form, as the data URL the rules carry: SVG, PNG, JPEG or WebP.
+pub fn picture_data_url(mime: &str, bytes: &[u8]) -> Result<String, crate::i18n::Said> {
+    use crate::i18n::Said;
+    use base64::Engine;
+    let kind = match mime {
+        "image/svg+xml" | "image/png" | "image/jpeg" | "image/webp" => mime,
+        _ => {
+            return Err(Said::new(
+                "图片应为 SVG、PNG、JPEG 或 WebP 文件",
+                "a picture is an SVG, PNG, JPEG or WebP file",
+            ));
+        }
+    };
+    let url = format!(
+        "data:{kind};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
+    if url.len() > fairdraw_core::identity::MAX_PICTURE_BYTES {
+        let (max, got) = (
+            fairdraw_core::identity::MAX_PICTURE_BYTES / 1024,
+            url.len() / 1024,
+        );
+        return Err(Said::new(
+            format!("图片编码后最多 {max} KiB，这张是 {got} KiB"),
+            format!("a picture is at most {max} KiB as the rules carry it; this one is {got} KiB"),
+        ));
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_demo_round_trips_through_the_form() {
-        let demo = crate::state::demo_rules();
+        let mut demo = crate::state::demo_rules();
         let form = SetupForm::from_rules(&demo);
         assert_eq!(form.to_rules().expect("valid"), demo);
+        // With its identity too: logo, colours, prize names and picture, party names.
+        demo.identity = Some(fairdraw_core::demo::demo_identity());
+        let mut form = SetupForm::from_rules(&demo);
+        assert_eq!(form.to_rules().expect("valid"), demo);
+        form.party_names_en = "Organizer".into();
+        assert!(
+            form.to_rules()
+                .expect_err("one name short")
+                .starts_with("identity.parties")
+        );
+        form.party_names_en = "Organizer, Notary".into();
+        form.accent_color = "gold".into();
+        assert!(
+            form.to_rules()
+                .expect_err("bad colour")
+                .starts_with("identity.accent_color")
+        );
+    }
+
+    #[test]
+    fn pictures_become_data_urls_the_rules_accept() {
+        let svg = fairdraw_core::demo::DEMO_CAR_SVG.as_bytes();
+        let url = picture_data_url("image/svg+xml", svg).expect("svg");
+        assert!(url.starts_with("data:image/svg+xml;base64,"));
+        assert!(picture_data_url("text/html", b"<p>").is_err());
+        let big = vec![0u8; 40 * 1024];
+        let e = picture_data_url("image/png", &big).expect_err("too big");
+        assert!(e.zh.contains("48 KiB") && e.en.contains("48 KiB"), "{e:?}");
     }
 
     #[test]

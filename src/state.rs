@@ -16,6 +16,13 @@ pub fn demo_rules() -> CampaignRules {
     fairdraw_core::demo::demo_rules([0; 32], start)
 }
 
+/// The demo rules with the demo's identity: where a new campaign's setup form starts.
+pub fn demo_rules_with_identity() -> CampaignRules {
+    let mut rules = demo_rules();
+    rules.identity = Some(fairdraw_core::demo::demo_identity());
+    rules
+}
+
 /// What the rules page shows for a pasted rules JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RulesCheck {

@@ -571,7 +571,9 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.find("#record-file").await;
     b.phone_shot("auditor-verify").await;
 
-    // The narrowest phones people use: 360 px wide, nothing scrolls sideways.
+    // The narrowest phones people use: 360 px wide, nothing scrolls sideways (in Chinese).
+    b.click(".lang-toggle").await;
+    b.text_becomes("nav.tabs", "登记小票").await;
     b.emulate(360, 740, 3.0, true).await;
     for (path, ready, name) in [
         ("/", "#campaign-name", "phone360-home"),
@@ -979,7 +981,26 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.goto(&format!("{base}/organizer/setup")).await;
     b.text_becomes("#setup-verdict", "✓").await;
     b.assert_labelled("setup").await;
-    b.screenshot("organizer-setup").await;
+    // The campaign's identity: a logo from a file becomes part of the rules (their hash
+    // changes), and a file that is not a picture is refused with the reason.
+    let before = b.text("#setup-verdict").await;
+    let logo = dir.join("logo.svg");
+    std::fs::write(&logo, fairdraw_core::demo::DEMO_CAR_SVG).expect("write");
+    b.upload("#setup-logo", &logo).await;
+    for _ in 0..200 {
+        if b.text("#setup-verdict").await != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let after = b.text_becomes("#setup-verdict", "✓").await;
+    assert_ne!(after, before, "the logo is in the rules hash");
+    let not_picture = dir.join("notes.txt");
+    std::fs::write(&not_picture, "not a picture").expect("write");
+    b.upload("#setup-logo", &not_picture).await;
+    b.text_becomes("#picture-error", "图片应为 SVG、PNG、JPEG 或 WebP")
+        .await;
+    b.full_screenshot("organizer-setup").await;
 
     // The shopper's saved ticket, once its draw is published, leads to the phone verification
     // against the anchor its signed promise names.
@@ -1433,8 +1454,18 @@ async fn live_draw_on_a_projector() {
     let first = b.text("#spotlight .spot-phone").await;
     assert!(first.contains("****"), "{first}");
     assert_eq!(b.text("li.prize[data-rank='0'] .phone").await, first);
+    // A viewer who asked for less motion: the numbers do not spin, the sequence keeps its time.
+    b.cdp(
+        "Emulation.setEmulatedMedia",
+        json!({ "features": [{ "name": "prefers-reduced-motion", "value": "reduce" }] }),
+    )
+    .await;
     b.click("#reveal-next").await;
+    b.find("#spotlight[data-phase='rolling']").await;
+    assert_eq!(b.text("#spotlight .spot-phone").await, "……");
     b.find("li.prize[data-rank='1'].shown").await;
+    b.cdp("Emulation.setEmulatedMedia", json!({ "features": [] }))
+        .await;
     b.click("#reveal-next").await;
     b.find("#final-board").await;
     for (w, h, name) in [
@@ -1533,5 +1564,48 @@ async fn live_draw_on_a_projector() {
         .await;
     b.emulate(688, 1000, 1.0, false).await;
     b.full_screenshot("notary-record-print").await;
+    b.quit().await;
+}
+
+/// One PNG of every screenshot the tests saved, for a reviewer to see the whole app at once:
+/// run by scripts/test.sh after the other end-to-end tests (`--ignored`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by scripts/test.sh after the tests that take the screenshots"]
+async fn contact_sheet() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("screenshots")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".png") && n != "contact-sheet.png")
+        .collect();
+    names.sort();
+    assert!(names.len() >= 20, "only {} screenshots", names.len());
+    let cells: String = names
+        .iter()
+        .map(|n| format!("<figure><img src=\"{n}\"><figcaption>{n}</figcaption></figure>"))
+        .collect();
+    let html = format!(
+        "<!doctype html><meta charset=utf-8><title>fairdraw screenshots</title>\
+         <style>body{{margin:12px;font:14px sans-serif;background:#eee}}\
+         main{{display:grid;grid-template-columns:repeat(6,300px);gap:12px;align-items:start}}\
+         figure{{margin:0;background:#fff;padding:6px;border:1px solid #ccc}}\
+         img{{width:100%;max-height:600px;object-fit:contain;object-position:top;display:block;background:#000}}\
+         figcaption{{margin-top:4px;word-break:break-all}}</style>\
+         <h1>fairdraw: {} screenshots</h1><main>{cells}</main>",
+        names.len()
+    );
+    let page = dir.join("contact-sheet.html");
+    std::fs::write(&page, html).expect("write");
+    let b = Browser::start(1280, 720).await;
+    b.emulate(1920, 1080, 1.0, false).await;
+    b.goto(&format!("file://{}", page.display())).await;
+    let loaded = b
+        .script(
+            "return [...document.images].every(i => i.complete && i.naturalWidth > 0);",
+            json!([]),
+        )
+        .await;
+    assert_eq!(loaded, json!(true), "every screenshot loads");
+    b.full_screenshot("contact-sheet").await;
     b.quit().await;
 }
