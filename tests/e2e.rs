@@ -293,9 +293,12 @@ impl Browser {
              while (w.nextNode()) {
                const n = w.currentNode, t = n.textContent.trim(), el = n.parentElement;
                if (!t || !el || !el.getClientRects().length) continue;
-               if (/(^|[^0-9a-fA-F])[0-9]{13,}($|[^0-9a-fA-F])/.test(t)) long.push(t);
+               if (/(^|[^0-9a-fA-F])[0-9]{13}($|[^0-9a-fA-F])/.test(t)) long.push(t);
                if (el.closest('code, .mono, .short-link, [translate=no], [lang=en], script, style')) continue;
-               if (/[A-Za-z]{3,}/.test(t.replace(/fairdraw|drand|quicknet|BLS|QR/g, ''))) english.push(t);
+               // Hashes, ids (dazhou-2026, fairdraw-chacha20-v2) and names of tools are not words.
+               const words = t.replace(/[0-9a-f]{8,}…?/gi, '').replace(/[a-z0-9]+(-[a-z0-9]+)+/gi, '')
+                 .replace(/fairdraw|drand|quicknet|BLS|QR|JSONL?/g, '');
+               if (/[A-Za-z]{3,}/.test(words)) english.push(t);
              }
              const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > vw + 1)
                .slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id);
@@ -917,6 +920,14 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.click("#full-audit").await;
     let summary = b.text_becomes("#verify-summary", "全部检查通过").await;
     assert!(!summary.contains("未通过"), "{summary}");
+    // Every line of the checklist in Chinese, times as people read them.
+    let facts = b.layout().await;
+    assert_eq!(
+        facts["english"],
+        json!([]),
+        "the Chinese verify page: {facts}"
+    );
+    assert_eq!(facts["long"], json!([]), "the verify page: {facts}");
     b.screenshot("auditor-all-pass").await;
     // Without the anchor, the record proves only that it agrees with itself: one check fails.
     b.goto(&format!("{base}/verify/dazhou-2026/1")).await;
@@ -1517,7 +1528,7 @@ async fn live_draw_on_a_projector() {
     }
     let epoch_ms = record
         .split(|c: char| !c.is_ascii_alphanumeric())
-        .find(|t| t.len() >= 13 && t.bytes().all(|b| b.is_ascii_digit()));
+        .find(|t| t.len() == 13 && t.bytes().all(|b| b.is_ascii_digit()));
     assert_eq!(epoch_ms, None, "epoch ms on paper");
     let pdf = |ranges: &'static str| {
         let b = &b;

@@ -39,7 +39,7 @@ pub fn checklist(props: &ChecklistProps) -> Html {
                         <span class="mark" aria-hidden="true">{ if c.ok { "✓" } else { "✗" } }</span>
                         <span class="visually-hidden">{ if c.ok { l.t("通过", "pass") } else { l.t("未通过", "FAIL") } }</span>
                         <code>{ &c.id }</code>
-                        <span class="detail">{ &c.detail }</span>
+                        <span class="detail">{ if l == Lang::Zh && !c.detail_zh.is_empty() { &c.detail_zh } else { &c.detail } }</span>
                     </li>
                 }) }
             </ul>

@@ -133,12 +133,12 @@ fn start_light(
     }
 }
 
-fn describe(l: Lang, s: &Option<Source>) -> String {
+fn describe(l: Lang, s: &Option<Source>) -> Html {
     match s {
-        None => String::new(),
-        Some(Source::File(name, size)) => format!("{name} · {} KB", size / 1024),
+        None => Html::default(),
+        Some(Source::File(name, size)) => html! { { format!("{name} · {} KB", size / 1024) } },
         Some(Source::Server(url)) => {
-            format!("{} {url}", l.t("来自本服务器：", "from this server:"))
+            html! { <>{ l.t("来自本服务器：", "from this server: ") }<code>{ url.clone() }</code></> }
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::record::{DrawRecord, Placement};
 use crate::rules::{ALGORITHM_CHACHA20, ALGORITHM_RFC3797, merchant_leaf};
 use crate::sampler::DrawStream;
 use crate::verify::{Anchor, Report};
+use crate::verify::{Text, t};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -262,24 +263,30 @@ fn parse_u64(s: &str) -> Option<u64> {
 
 /// The problem with one pick's leaf against the rules, if any (the per-leaf rules of §11 a
 /// phone can check: amount, merchant, weight, dates, entry time).
-fn leaf_problem(record: &DrawRecord, bundle: &DrawBundle, p: &BundlePick) -> Option<String> {
+fn leaf_problem(record: &DrawRecord, bundle: &DrawBundle, p: &BundlePick) -> Option<Text> {
     let rules = &record.rules;
     let draw = rules.draw(record.draw_index)?;
     let leaf = &p.leaf;
     let f = &record.freeze.freeze;
     if leaf.amount_fen < rules.threshold_fen || leaf.amount_fen > rules.max_amount_fen {
-        return Some(format!(
-            "amount {} yuan is outside the rules' range",
-            leaf.amount_fen
+        return Some(t(
+            format!(
+                "amount {} yuan is outside the rules' range",
+                leaf.amount_fen
+            ),
+            format!("金额 {} 元不在规则允许的范围内", leaf.amount_fen),
         ));
     }
     if leaf.weight != rules.weight_for(leaf.amount_fen) {
-        return Some(format!("weight {} differs from the rules", leaf.weight));
+        return Some(t(
+            format!("weight {} differs from the rules", leaf.weight),
+            format!("权重 {} 与规则不符", leaf.weight),
+        ));
     }
     let Some(m) = rules.merchant(&leaf.merchant_id) else {
-        return Some(format!(
-            "merchant {:?} is not shown in the bundle",
-            leaf.merchant_id
+        return Some(t(
+            format!("merchant {:?} is not shown in the bundle", leaf.merchant_id),
+            format!("证明包中没有商户 {:?}", leaf.merchant_id),
         ));
     };
     let listed = merkle::verify_inclusion(
@@ -290,9 +297,12 @@ fn leaf_problem(record: &DrawRecord, bundle: &DrawBundle, p: &BundlePick) -> Opt
         &bundle.merchants_root,
     );
     if listed.is_err() {
-        return Some(format!(
-            "merchant {:?} is not proven in the rules' list",
-            leaf.merchant_id
+        return Some(t(
+            format!(
+                "merchant {:?} is not proven in the rules' list",
+                leaf.merchant_id
+            ),
+            format!("商户 {:?} 未被证明在规则的商户名单中", leaf.merchant_id),
         ));
     }
     let entry_day = crate::civil::CivilDate::china_date_at(leaf.entered_at_ms);
@@ -300,15 +310,24 @@ fn leaf_problem(record: &DrawRecord, bundle: &DrawBundle, p: &BundlePick) -> Opt
         || leaf.date > draw.entry_end
         || entry_day.is_none_or(|d| leaf.date > d)
     {
-        return Some(format!("receipt date {} is not allowed", leaf.date));
+        return Some(t(
+            format!("receipt date {} is not allowed", leaf.date),
+            format!("小票日期 {} 不符合规则", leaf.date),
+        ));
     }
     if leaf.entered_at_ms < draw.entry_start.china_start_ms()
         || leaf.entered_at_ms >= draw.closes_at_ms()
         || leaf.entered_at_ms >= f.frozen_at_ms
     {
-        return Some(format!(
-            "entered at {} ms, outside the window",
-            leaf.entered_at_ms
+        return Some(t(
+            format!(
+                "entered at {}, outside the window",
+                crate::civil::china_time(leaf.entered_at_ms)
+            ),
+            format!(
+                "登记于 {}，不在登记期内",
+                crate::civil::china_time_zh(leaf.entered_at_ms)
+            ),
         ));
     }
     None
@@ -328,9 +347,15 @@ pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
     r.add(
         "bundle.version",
         bundle.version == BUNDLE_VERSION,
-        format!(
-            "bundle version {} (this verifier reads {BUNDLE_VERSION})",
-            bundle.version
+        t(
+            format!(
+                "bundle version {} (this verifier reads {BUNDLE_VERSION})",
+                bundle.version
+            ),
+            format!(
+                "证明包版本 {}（本核验工具读取版本 {BUNDLE_VERSION}）",
+                bundle.version
+            ),
         ),
     );
     let valid = rules.validate_without_merchants().and_then(|()| {
@@ -361,7 +386,10 @@ pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
     r.add(
         "bundle.count",
         want <= places && (f.total_weight > 0 || want == 0),
-        format!("{want} people placed; the rules have {places} places"),
+        t(
+            format!("{want} people placed; the rules have {places} places"),
+            format!("入选 {want} 人；规则共有 {places} 个名额"),
+        ),
     );
     let mut stream = PickStream::of(record, &seed);
     let mut holders = BTreeSet::new();
@@ -373,14 +401,19 @@ pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
         }
         used = k + 1;
         let expected = stream.next();
-        let t = parse_u64(&p.t);
+        let drawn = parse_u64(&p.t);
         r.add(
             format!("pick.{k}.t"),
-            t.is_some() && t == expected,
-            match (t, expected) {
-                (Some(t), Some(e)) if t == e => format!("drawn chance {t}"),
-                (_, Some(e)) => format!("the record gives chance {e}; the bundle says {:?}", p.t),
-                (_, None) => "the record gives no further draw".to_owned(),
+            drawn.is_some() && drawn == expected,
+            match (drawn, expected) {
+                (Some(c), Some(e)) if c == e => {
+                    t(format!("drawn chance {c}"), format!("抽中第 {c} 个机会"))
+                }
+                (_, Some(e)) => t(
+                    format!("the record gives chance {e}; the bundle says {:?}", p.t),
+                    format!("按记录应为第 {e} 个机会；证明包写的是 {:?}", p.t),
+                ),
+                (_, None) => t("the record gives no further draw", "按记录不再有下一次抽取"),
             },
         );
         let leaf_hash = p.leaf.leaf_hash();
@@ -390,8 +423,14 @@ pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
             format!("pick.{k}.log"),
             logged.is_ok(),
             match &logged {
-                Ok(()) => format!("leaf {} is in the frozen log", p.leaf.index),
-                Err(e) => format!("leaf {}: {e}", p.leaf.index),
+                Ok(()) => t(
+                    format!("leaf {} is in the frozen log", p.leaf.index),
+                    format!("第 {} 号奖券在冻结名单中", p.leaf.index),
+                ),
+                Err(e) => t(
+                    format!("leaf {}: {e}", p.leaf.index),
+                    format!("第 {} 号奖券的包含证明无效（{e}）", p.leaf.index),
+                ),
             },
         );
         let path: Option<Vec<SumNode>> = p
@@ -411,7 +450,7 @@ pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
         let interval = path
             .ok_or(crate::drawtree::PathError::WrongLength)
             .and_then(|path| verify_path(p.leaf.index, f.tree_size, leaf_node, &path, &root));
-        let covers = match (interval, t) {
+        let covers = match (interval, drawn) {
             (Ok(o), Some(t)) => o <= t && t - o < u64::from(p.leaf.weight),
             _ => false,
         };
@@ -419,20 +458,27 @@ pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
             format!("pick.{k}.draw"),
             covers,
             match interval {
-                Ok(o) => format!(
-                    "leaf {} owns chances [{o}, {}) of {}",
-                    p.leaf.index,
-                    o.saturating_add(u64::from(p.leaf.weight)),
-                    f.total_weight
-                ),
-                Err(e) => e.to_string(),
+                Ok(o) => {
+                    let end = o.saturating_add(u64::from(p.leaf.weight));
+                    t(
+                        format!(
+                            "leaf {} owns chances [{o}, {end}) of {}",
+                            p.leaf.index, f.total_weight
+                        ),
+                        format!(
+                            "第 {} 号奖券拥有 {} 个机会中的 [{o}, {end})",
+                            p.leaf.index, f.total_weight
+                        ),
+                    )
+                }
+                Err(e) => t(e.to_string(), format!("抽奖树路径无效（{e}）")),
             },
         );
         let problem = leaf_problem(record, bundle, p);
         r.add(
             format!("pick.{k}.eligible"),
             problem.is_none(),
-            problem.unwrap_or_else(|| "the leaf meets the rules".to_owned()),
+            problem.unwrap_or_else(|| t("the leaf meets the rules", "该奖券符合规则")),
         );
         if holders.insert(p.leaf.participant) {
             placed.push(p);
@@ -441,11 +487,19 @@ pub fn verify_bundle(bundle: &DrawBundle, anchor: Anchor) -> Report {
     r.add(
         "bundle.picks",
         placed.len() == want && used == bundle.picks.len(),
-        format!(
-            "{} picks place {} people; the record places {want}; {} picks in the bundle",
-            used,
-            placed.len(),
-            bundle.picks.len()
+        t(
+            format!(
+                "{} picks place {} people; the record places {want}; {} picks in the bundle",
+                used,
+                placed.len(),
+                bundle.picks.len()
+            ),
+            format!(
+                "{} 次抽取选出 {} 人；记录中为 {want} 人；证明包含 {} 次抽取",
+                used,
+                placed.len(),
+                bundle.picks.len()
+            ),
         ),
     );
     let placement = |rank: usize, p: &BundlePick, prize: Option<String>| Placement {

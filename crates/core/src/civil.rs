@@ -134,19 +134,38 @@ impl CivilDate {
     }
 }
 
-/// Unix millisecond `ms` as China time, `2026-11-28 20:00:05 (UTC+8)`; the raw number when it
-/// lies outside 2000–2099.
+/// Unix millisecond `ms` as China time, `2026-11-28 20:00:05 (UTC+8)`, with `.123` when the
+/// milliseconds are not zero; the raw number when it lies outside 2000–2099.
 pub fn china_time(ms: u64) -> String {
-    let Some(date) = CivilDate::china_date_at(ms) else {
-        return format!("{ms} ms");
-    };
-    let into = (ms - date.china_start_ms()) / 1000;
-    format!(
-        "{date} {:02}:{:02}:{:02} (UTC+8)",
-        into / 3600,
-        into / 60 % 60,
-        into % 60
-    )
+    match clock(ms) {
+        Some((date, time)) => format!("{date} {time} (UTC+8)"),
+        None => format!("{ms} ms"),
+    }
+}
+
+/// As [`china_time`], in Chinese: `2026年11月28日 20:00:05（北京时间）`.
+pub fn china_time_zh(ms: u64) -> String {
+    match clock(ms) {
+        Some((d, time)) => format!(
+            "{}年{}月{}日 {time}（北京时间）",
+            d.year(),
+            d.month(),
+            d.day()
+        ),
+        None => format!("{ms} 毫秒"),
+    }
+}
+
+/// The China-time date and `HH:MM:SS[.mmm]` of a Unix millisecond.
+fn clock(ms: u64) -> Option<(CivilDate, String)> {
+    let date = CivilDate::china_date_at(ms)?;
+    let into = ms - date.china_start_ms();
+    let s = into / 1000;
+    let mut time = format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+    if into % 1000 != 0 {
+        time.push_str(&format!(".{:03}", into % 1000));
+    }
+    Some((date, time))
 }
 
 impl fmt::Display for CivilDate {

@@ -335,6 +335,27 @@ impl Witnessed {
             parts.join("; ")
         )
     }
+
+    /// [`Witnessed::describe`] in Chinese.
+    pub fn describe_zh(&self, i: usize) -> String {
+        let seen = self.seen_by(i);
+        let parts: Vec<String> = self
+            .names
+            .iter()
+            .zip(&seen)
+            .map(|(n, t)| match t {
+                Some(t) => format!("{n} 联署于 {}", crate::civil::china_time_zh(t * 1000)),
+                None => format!("{n} 未联署"),
+            })
+            .collect();
+        let n = seen.iter().flatten().count();
+        format!(
+            "{} 家见证方中有 {n} 家见证（法定 {}）：{}",
+            self.names.len(),
+            self.quorum,
+            parts.join("；")
+        )
+    }
 }
 
 /// Whether an event witnessed at POSIX second `t` existed before `deadline_ms`: the witness's

@@ -16,6 +16,7 @@ use crate::ledger::{Leaf, Ledger, TicketId};
 use crate::merkle::CompactTree;
 use crate::record::Placement;
 use crate::rules::{CampaignRules, DrawRules};
+use crate::verify::{Text, t};
 use std::collections::HashMap;
 
 /// The rules a scan checks each leaf against.
@@ -34,12 +35,12 @@ pub struct ScanRules<'a> {
 pub struct Tally {
     /// Leaves that break the rule.
     pub count: u64,
-    /// The first, described.
-    pub first: Option<String>,
+    /// The first, described in both languages.
+    pub first: Option<Text>,
 }
 
 impl Tally {
-    fn add(&mut self, what: impl FnOnce() -> String) {
+    fn add(&mut self, what: impl FnOnce() -> Text) {
         self.count += 1;
         if self.first.is_none() {
             self.first = Some(what());
@@ -135,38 +136,67 @@ impl<'a> LedgerScanner<'a> {
 
     fn check(&mut self, ctx: &ScanRules<'_>, leaf: &Leaf) {
         let (rules, draw) = (ctx.rules, ctx.draw);
-        let at = |what: String| move || format!("leaf {}: {what}", leaf.index);
+        let at = |what: Text| {
+            move || {
+                t(
+                    format!("leaf {}: {}", leaf.index, what.en),
+                    format!("第 {} 号奖券：{}", leaf.index, what.zh),
+                )
+            }
+        };
+        let time = |ms: u64| {
+            (
+                crate::civil::china_time(ms),
+                crate::civil::china_time_zh(ms),
+            )
+        };
         let t = &mut self.tallies;
         if leaf.amount_fen < rules.threshold_fen || leaf.amount_fen > rules.max_amount_fen {
-            t.amounts.add(at(format!(
-                "amount {} yuan is outside {}–{} yuan",
-                leaf.amount_fen, rules.threshold_fen, rules.max_amount_fen
+            t.amounts.add(at(self::t(
+                format!(
+                    "amount {} yuan is outside {}–{} yuan",
+                    leaf.amount_fen, rules.threshold_fen, rules.max_amount_fen
+                ),
+                format!(
+                    "金额 {} 元不在 {}–{} 元之间",
+                    leaf.amount_fen, rules.threshold_fen, rules.max_amount_fen
+                ),
             )));
         }
         let merchant = self.merchants.get(leaf.merchant_id.as_str()).copied();
         if merchant.is_none() {
-            t.merchants.add(at(format!(
-                "merchant {:?} is not on the list",
-                leaf.merchant_id
+            t.merchants.add(at(self::t(
+                format!("merchant {:?} is not on the list", leaf.merchant_id),
+                format!("商户 {:?} 不在参与名单上", leaf.merchant_id),
             )));
         }
         if leaf.weight != rules.weight_for(leaf.amount_fen) {
-            t.weights.add(at(format!(
-                "weight {} where the rules give {}",
-                leaf.weight,
-                rules.weight_for(leaf.amount_fen)
+            let want = rules.weight_for(leaf.amount_fen);
+            t.weights.add(at(self::t(
+                format!("weight {} where the rules give {want}", leaf.weight),
+                format!("权重为 {}，规则给出的是 {want}", leaf.weight),
             )));
         }
         let entry_day = CivilDate::china_date_at(leaf.entered_at_ms);
         if leaf.date < draw.entry_start || leaf.date > draw.entry_end {
-            t.dates.add(at(format!(
-                "receipt dated {} is outside the draw window {}–{}",
-                leaf.date, draw.entry_start, draw.entry_end
+            t.dates.add(at(self::t(
+                format!(
+                    "receipt dated {} is outside the draw window {}–{}",
+                    leaf.date, draw.entry_start, draw.entry_end
+                ),
+                format!(
+                    "小票日期 {} 不在本期范围 {}–{} 内",
+                    leaf.date, draw.entry_start, draw.entry_end
+                ),
             )));
         } else if entry_day.is_none_or(|d| leaf.date > d) {
-            t.dates.add(at(format!(
-                "receipt dated {} was entered earlier, at {} ms",
-                leaf.date, leaf.entered_at_ms
+            let when = time(leaf.entered_at_ms);
+            t.dates.add(at(self::t(
+                format!(
+                    "receipt dated {} was entered earlier, at {}",
+                    leaf.date, when.0
+                ),
+                format!("小票日期 {}，却早在 {} 就已登记", leaf.date, when.1),
             )));
         }
         let opens = draw.entry_start.china_start_ms();
@@ -175,9 +205,21 @@ impl<'a> LedgerScanner<'a> {
             || leaf.entered_at_ms >= closes
             || leaf.entered_at_ms >= ctx.frozen_at_ms
         {
-            t.entry_times.add(at(format!(
-                "entered at {} ms; the window is [{opens}, {closes}) ms and the freeze at {} ms",
-                leaf.entered_at_ms, ctx.frozen_at_ms
+            let (when, from, to, frozen) = (
+                time(leaf.entered_at_ms),
+                time(opens),
+                time(closes),
+                time(ctx.frozen_at_ms),
+            );
+            t.entry_times.add(at(self::t(
+                format!(
+                    "entered at {}; the window is from {} to before {}, and the freeze at {}",
+                    when.0, from.0, to.0, frozen.0
+                ),
+                format!(
+                    "登记于 {}；登记期为 {} 至 {} 之前，冻结于 {}",
+                    when.1, from.1, to.1, frozen.1
+                ),
             )));
         }
         let next = u32::try_from(self.people.len()).unwrap_or(u32::MAX);
@@ -217,28 +259,44 @@ fn count_cap_breaches(keys: &mut [(u32, u32, u16)], rules: &CampaignRules, tally
     let mut tally_groups = |keys: &mut [(u32, u32, u16)],
                             key: fn(&(u32, u32, u16)) -> (u32, u64),
                             cap: Option<u32>,
-                            what: &str| {
+                            what: (&str, &str)| {
         let Some(cap) = cap else { return };
         keys.sort_unstable_by_key(key);
         for group in keys.chunk_by(|a, b| key(a) == key(b)) {
             let n = group.len() as u64;
             for _ in u64::from(cap)..n {
                 tally.add(|| {
-                    format!(
-                        "one participant has {n} entries {what} (cap {cap}), day {}",
-                        group[0].1
+                    t(
+                        format!(
+                            "one participant has {n} entries {} (cap {cap}), day {}",
+                            what.0, group[0].1
+                        ),
+                        format!(
+                            "一位参与者{}有 {n} 条（限额 {cap}），日期 {}",
+                            what.1, group[0].1
+                        ),
                     )
                 });
             }
         }
     };
-    tally_groups(keys, |k| (k.0, u64::from(k.1)), caps.per_day, "on one day");
-    tally_groups(keys, |k| (k.0, 0), caps.per_campaign, "in this draw");
+    tally_groups(
+        keys,
+        |k| (k.0, u64::from(k.1)),
+        caps.per_day,
+        ("on one day", "在同一天"),
+    );
+    tally_groups(
+        keys,
+        |k| (k.0, 0),
+        caps.per_campaign,
+        ("in this draw", "在本期"),
+    );
     tally_groups(
         keys,
         |k| (k.0, u64::from(k.2)),
         caps.per_merchant,
-        "at one merchant",
+        ("at one merchant", "在同一商户"),
     );
 }
 

@@ -249,6 +249,48 @@ fn late_entries_fail_entry_times() {
     }
 }
 
+/// Every check says what it compared in Chinese too, with times as people read them: never
+/// epoch milliseconds, in either language, passing or failing.
+#[test]
+fn every_detail_is_in_both_languages_with_human_times() {
+    let (record, ledger) = demo();
+    let mut leaves = ledger.leaves.clone();
+    leaves[59].entered_at_ms = record.freeze.freeze.frozen_at_ms + 1;
+    leaves[3].amount_fen = fairdraw_core::money::Fen(1);
+    let mut late = record.clone();
+    late.reveals[0].revealed_at_ms = record.rules.draws[0].reveal_deadline_ms + 1;
+    let witnessed =
+        fairdraw_core::demo::demo_witnessed_draw(40, &Hash32([7; 32]), 5).expect("witnessed demo");
+    let slow = fairdraw_core::demo::demo_witnessed_draw(40, &Hash32([7; 32]), 10_000_000)
+        .expect("late witnesses");
+    let mut unwitnessed = witnessed.0.clone();
+    unwitnessed.witnessing = None;
+    for (r, l) in [
+        (record.clone(), ledger.clone()),
+        (record.clone(), rebuild(leaves)),
+        (late, ledger.clone()),
+        (witnessed.0.clone(), witnessed.1.clone()),
+        (slow.0, slow.1),
+        (unwitnessed, witnessed.1.clone()),
+    ] {
+        let report = verify_record(&r, &l, Anchor::Published(r.rules_hash));
+        assert!(report.checks.len() > 30);
+        for c in &report.checks {
+            let cjk = c
+                .detail_zh
+                .chars()
+                .any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch));
+            assert!(cjk, "{}: no Chinese detail: {:?}", c.id, c.detail_zh);
+            for text in [&c.detail, &c.detail_zh] {
+                let epoch = text
+                    .split(|ch: char| !ch.is_ascii_alphanumeric())
+                    .any(|w| w.len() == 13 && w.bytes().all(|b| b.is_ascii_digit()));
+                assert!(!epoch, "{}: epoch milliseconds in {text:?}", c.id);
+            }
+        }
+    }
+}
+
 /// Pearson's chi-square over `buckets` for many deterministic seeds. With k − 1 degrees of
 /// freedom the statistic has mean k − 1 and sd √(2(k − 1)); 6 sd above the mean happens by
 /// chance less than once in a billion, so a failure means bias, not bad luck.

@@ -299,6 +299,7 @@ fn run(cli: Cli) -> Result<ExitCode, InputError> {
                     ok: fairdraw_core::bundle::matches_record(&b, &rec),
                     detail: "the bundle's record is the published record, its merchant list cut"
                         .into(),
+                    detail_zh: "证明包中的记录就是公布的记录（商户名单已裁剪）".into(),
                 },
             );
             Ok(print_report(&report, json))
