@@ -11,6 +11,7 @@ pub mod hooks;
 pub mod i18n;
 pub mod live;
 pub mod pages;
+pub mod scan;
 pub mod setup_form;
 pub mod state;
 pub mod verify_job;

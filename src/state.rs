@@ -152,6 +152,7 @@ impl Reducible for VerifyState {
             }
             VerifyAction::Worker(
                 WorkerMessage::Selection { .. }
+                | WorkerMessage::Qr { .. }
                 | WorkerMessage::LightReport { .. }
                 | WorkerMessage::Ready,
             ) => {}
@@ -367,6 +368,89 @@ pub struct SavedTicket {
     /// against.
     #[serde(default)]
     pub anchor: Option<String>,
+    /// The shop's name, as entered (for the list of tickets).
+    #[serde(default)]
+    pub shop: String,
+    /// The amount, as the core read it (`688.00`).
+    #[serde(default)]
+    pub amount: String,
+    /// The receipt's date (`2026-12-15`).
+    #[serde(default)]
+    pub date: String,
+}
+
+impl SavedTicket {
+    /// The ticket's short code for people: its first 16 hex digits, upper case, in groups of
+    /// four (`9F3A 0C12 77B0 4E19`); the QR code carries the whole id.
+    pub fn short_code(&self) -> String {
+        short_code(&self.ticket_id)
+    }
+}
+
+/// See [`SavedTicket::short_code`].
+pub fn short_code(ticket_id: &str) -> String {
+    let head: Vec<char> = ticket_id.chars().take(16).collect();
+    head.chunks(4)
+        .map(|c| c.iter().collect::<String>().to_uppercase())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// localStorage key of the phone number remembered after the first entry on this device.
+pub const PHONE_KEY: &str = "fairdraw.phone";
+
+/// The form field a rejection is about (the element id), so its message sits under it.
+pub fn field_of(code: &str) -> &'static str {
+    match code {
+        c if c.starts_with("AMOUNT_") => "amount",
+        "BELOW_THRESHOLD" | "QR_AMOUNT_MISMATCH" => "amount",
+        c if c.starts_with("DATE_") => "date",
+        "DRAW_CLOSED" | "QR_DATE_MISMATCH" => "date",
+        "MERCHANT_UNKNOWN" | "CAP_PER_MERCHANT" => "shop",
+        "RECEIPT_MALFORMED" | "DUPLICATE_RECEIPT" | "QR_MALFORMED" => "receipt",
+        "PHONE_MALFORMED" | "CAP_PER_DAY" | "CAP_PER_CAMPAIGN" => "phone",
+        "CONSENT_MISSING" => "consent",
+        _ => "",
+    }
+}
+
+/// Why the submit button is not enabled yet, always said beside it; `None` when it is.
+pub fn submit_blocker(
+    form: &EntryForm,
+    connected: bool,
+    verdict_ok: Option<bool>,
+) -> Option<crate::i18n::Said> {
+    use crate::i18n::Said;
+    let i = &form.input;
+    let missing = |zh: &str, en: &str| Some(Said::new(zh, en));
+    if !connected {
+        return missing("正在连接服务器……", "Connecting to the server…");
+    }
+    if i.merchant_id.is_empty() {
+        return missing("请选择商户", "Choose the shop");
+    }
+    if i.receipt_number.trim().is_empty() && i.qr.trim().is_empty() {
+        return missing(
+            "请扫描发票二维码，或填写小票号",
+            "Scan the invoice QR code, or type the receipt number",
+        );
+    }
+    if i.amount.trim().is_empty() {
+        return missing("请填写实付金额", "Type the amount paid");
+    }
+    if i.phone.trim().is_empty() {
+        return missing("请填写手机号", "Type your mobile number");
+    }
+    if verdict_ok == Some(false) {
+        return missing(
+            "请先改正标红的一项",
+            "Correct the field marked in red first",
+        );
+    }
+    if !form.consent {
+        return missing("请勾选同意公示", "Tick the consent box");
+    }
+    None
 }
 
 /// localStorage key of the shopper's saved tickets.
@@ -388,6 +472,28 @@ pub fn remember_ticket(mut list: Vec<SavedTicket>, t: SavedTicket) -> Vec<SavedT
 #[cfg(test)]
 mod entry_tests {
     use super::*;
+
+    #[test]
+    fn errors_sit_under_their_fields_and_the_blocker_is_named() {
+        assert_eq!(field_of("AMOUNT_MALFORMED"), "amount");
+        assert_eq!(field_of("BELOW_THRESHOLD"), "amount");
+        assert_eq!(field_of("DATE_IN_FUTURE"), "date");
+        assert_eq!(field_of("DUPLICATE_RECEIPT"), "receipt");
+        assert_eq!(field_of("CAP_PER_DAY"), "phone");
+        assert_eq!(field_of("MERCHANT_UNKNOWN"), "shop");
+        let mut f = EntryForm::default();
+        assert!(submit_blocker(&f, false, None).is_some_and(|s| s.zh.contains("连接")));
+        assert!(submit_blocker(&f, true, None).is_some_and(|s| s.zh.contains("商户")));
+        f.input.merchant_id = "M001".into();
+        f.input.qr = "01,32,,…".into();
+        f.input.amount = "688".into();
+        f.input.phone = "13800138000".into();
+        assert!(submit_blocker(&f, true, Some(false)).is_some_and(|s| s.zh.contains("标红")));
+        assert!(submit_blocker(&f, true, Some(true)).is_some_and(|s| s.zh.contains("勾选")));
+        f.consent = true;
+        assert_eq!(submit_blocker(&f, true, Some(true)), None);
+        assert_eq!(short_code("9f3a0c1277b04e19aaaa"), "9F3A 0C12 77B0 4E19");
+    }
 
     fn today() -> CivilDate {
         CivilDate::parse("2026-12-20").expect("date")
@@ -448,6 +554,9 @@ mod entry_tests {
             draw_index: 0,
             leaf_index: 1,
             phone_masked: "138****1234".into(),
+            shop: String::new(),
+            amount: String::new(),
+            date: String::new(),
         };
         let list = remember_ticket(vec![t("a"), t("b")], t("b"));
         assert_eq!(

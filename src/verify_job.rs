@@ -49,6 +49,11 @@ pub enum WorkerMessage {
         /// Draws consumed.
         draws_used: u64,
     },
+    /// The texts of the QR codes found in one camera frame or photo (`{job: "qr", …}`).
+    Qr {
+        /// Each code's text; empty when none was found.
+        texts: Vec<String>,
+    },
     /// An input could not be read: which one, and why.
     Error {
         /// What went wrong (names the input and, for the ledger, the line).

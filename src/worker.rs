@@ -2,7 +2,8 @@
 //! own bundle, so the main bundle stays small: verification, where the page posts
 //! `{record, ledger}` (files) or `{record_url, ledger_url}` (this server), and the live
 //! screen's draw (`{job: "conduct", …}`), and light verification of a proof bundle
-//! (`{job: "light", …}`). For verification the worker streams the ledger through
+//! (`{job: "light", …}`), and reading a receipt's QR code from a camera frame or a photo
+//! (`{job: "qr", …}`, so the decoder is not in the main bundle). For verification the worker streams the ledger through
 //! [`VerifyJob`] in slices, posting [`WorkerMessage`]s as JSON text, so a 1,000,000-entry
 //! ledger never freezes the page and never sits in memory whole.
 
@@ -112,6 +113,22 @@ async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<Worker
         .and_then(|v| v.as_string());
     if job.as_deref() == Some("conduct") {
         return conduct(scope, &data).await;
+    }
+    if job.as_deref() == Some("qr") {
+        // `{job: "qr", width, height, luma: Uint8Array}`: one camera frame or photo, grey.
+        let num = |k: &str| {
+            Reflect::get(&data, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_f64())
+                .map_or(0, |v| v as usize)
+        };
+        let luma = Reflect::get(&data, &JsValue::from_str("luma"))
+            .ok()
+            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+            .map(|a| a.to_vec())
+            .unwrap_or_default();
+        let texts = crate::scan::decode_luma(num("width"), num("height"), &luma);
+        return Ok(WorkerMessage::Qr { texts });
     }
     let anchor = Reflect::get(&data, &JsValue::from_str("anchor"))
         .ok()

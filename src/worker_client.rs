@@ -18,6 +18,14 @@ pub struct JobHandle {
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
 
+impl JobHandle {
+    /// Posts another message to the running worker (after its first job was taken, the worker
+    /// listens: a scan posts one frame at a time this way).
+    pub fn post(&self, message: &JsValue) -> Result<(), JsValue> {
+        self.worker.post_message(message)
+    }
+}
+
 impl Drop for JobHandle {
     fn drop(&mut self) {
         self.worker.terminate();

@@ -46,14 +46,29 @@ impl Browser {
     /// A phone: ChromeDriver's device emulation at 390×844, DPR 3, with touch (the headless
     /// window's 500 px minimum would otherwise hide the phone layout).
     async fn start_phone() -> Browser {
+        Self::start_phone_with(&[]).await
+    }
+
+    /// [`Browser::start_phone`] with more Chromium switches (a fake camera).
+    async fn start_phone_with(args: &[String]) -> Browser {
         Self::start_with(
             500,
             900,
             json!({ "mobileEmulation": {
                 "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0, "touch": true },
                 "userAgent": "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.47"
-            } }),
+            }, "args": args }),
         )
+        .await
+    }
+
+    /// A phone whose camera shows `video` (Chromium's fake camera; permission granted).
+    async fn start_phone_with_camera(video: &Path) -> Browser {
+        Self::start_phone_with(&[
+            "--use-fake-device-for-media-stream".into(),
+            "--use-fake-ui-for-media-stream".into(),
+            format!("--use-file-for-fake-video-capture={}", video.display()),
+        ])
         .await
     }
 
@@ -76,7 +91,14 @@ impl Browser {
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--no-first-run", format!("--window-size={width},{height}") ] });
         if let (Some(o), Some(e)) = (options.as_object_mut(), extra.as_object()) {
-            o.extend(e.clone());
+            let mut e = e.clone();
+            // Extra command-line switches add to the list above.
+            if let (Some(Value::Array(more)), Some(Value::Array(args))) =
+                (e.remove("args"), o.get_mut("args"))
+            {
+                args.extend(more);
+            }
+            o.extend(e);
         }
         let caps = json!({ "capabilities": { "alwaysMatch": { "goog:chromeOptions": options } } });
         for _ in 0..200 {
@@ -398,6 +420,17 @@ impl Drop for Server {
     }
 }
 
+/// A ticket's code as people see it: the first 16 hex digits, upper case, in fours.
+fn short_code(ticket: &str) -> String {
+    ticket[..16]
+        .to_uppercase()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Saves a base64 PNG as `target/screenshots/<name>.png`.
 fn save_png(name: &str, base64_png: &str) {
     let bytes = base64::engine::general_purpose::STANDARD
@@ -488,38 +521,96 @@ async fn shopper_enters_receipts_on_a_phone() {
 
     // The receipt form, with the campaign loaded from the server.
     b.click("nav.tabs a:nth-child(2)").await;
-    b.find("#merchant option[value='M003']").await;
-    b.click("#merchant option[value='M003']").await;
+    // One shop control: part of the name, then the shop (no internal codes shown).
+    b.type_text("#shop", "西外").await;
+    let options = b.text_becomes("#shop-options", "西外好又多超市").await;
+    assert!(!options.contains("M003"), "{options}");
+    b.click("#shop-options button[data-id='M003']").await;
+    b.text_becomes("#chosen-shop", "西外好又多超市").await;
     let today = b.script("const d = new Date(Date.now() + 8 * 3600 * 1000); return d.toISOString().slice(0, 10);", json!([])).await;
     let today = today.as_str().expect("date").to_owned();
+    // The date is today's already.
+    let date = b
+        .script("return document.querySelector('#date').value;", json!([]))
+        .await;
+    assert_eq!(date, json!(today));
+    let fill = |receipt: &'static str| {
+        let b = &b;
+        async move {
+            b.type_text("#receipt", receipt).await;
+            b.type_text("#phone", "13812341234").await;
+            b.type_text("#amount", "688").await;
+            b.text_becomes("#entry-result", "符合条件").await;
+        }
+    };
     b.type_text("#receipt", "E2E-000123").await;
-    b.script("const e = document.querySelector('#date'); e.value = arguments[0]; e.dispatchEvent(new Event('input', { bubbles: true }));", json!([today])).await;
     b.type_text("#phone", "13812341234").await;
     b.type_text("#amount", "499.99").await;
     let shown = b.text_becomes("#entry-result", "未达到").await;
     assert_eq!(shown, "消费金额 499.99 元未达到 500.00 元，不能参与抽奖。");
+    // The error is the amount's: red, and read out with it.
+    let marked = b
+        .script(
+            "const a = document.querySelector('#amount'); return [a.getAttribute('aria-invalid'), a.getAttribute('aria-describedby')];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(marked, json!(["true", "entry-result"]));
     b.phone_shot("shopper-below-threshold").await;
 
-    b.type_text("#amount", "688").await;
-    b.text_becomes("#entry-result", "符合条件").await;
+    fill("E2E-000123").await;
+    // Why the button waits is said beside it.
+    b.text_becomes("#submit-why", "请勾选同意公示").await;
     b.click("#consent").await;
     b.click("#submit-entry").await;
-    let ticket = b.text("#ticket-id").await;
+    // The ticket takes the first screen: draw, shop, amount, date, a short code and its QR.
+    b.text_becomes("#entry-success", "登记成功").await;
+    let ticket = b.content("#ticket-id").await;
     assert_eq!(ticket.len(), 32, "{ticket}");
+    let code = b.text("#ticket-code").await;
+    assert_eq!(code, short_code(&ticket));
+    assert_eq!(b.text("#success-shop").await, "西外好又多超市");
+    assert_eq!(b.text("#success-amount").await, "¥688.00");
+    assert_eq!(b.text("#success-date").await, today);
+    assert!(b.text("#success-draw").await.contains("第二期"));
     b.phone_shot("shopper-ticket").await;
     assert!(b.text(".my-tickets").await.contains("138****1234"));
 
-    // The same form sent again from this tab (a double tap, or a retry after a lost answer):
-    // the same ticket, said to be the one already entered, not a second entry or an error.
+    // The same receipt sent again from this tab (a double tap, or a retry after a lost
+    // answer): the same ticket, said to be the one already entered, not a second entry.
+    b.click("#enter-another").await;
+    // The phone is remembered on this device: nothing to type.
+    let phone = b
+        .script("return document.querySelector('#phone').value;", json!([]))
+        .await;
+    assert_eq!(phone, json!("13812341234"));
+    b.find("#phone-remembered").await;
+    b.type_text("#shop", "西外").await;
+    b.click("#shop-options button[data-id='M003']").await;
+    fill("E2E-000123").await;
+    b.click("#consent").await;
     b.click("#submit-entry").await;
     let shown = b.text_becomes("#entry-result", "已经登记过").await;
-    assert!(shown.contains(&ticket), "{shown}");
+    assert!(shown.contains("这是它的奖券"), "{shown}");
+    assert_eq!(b.content("#ticket-id").await, ticket);
     // The same receipt from another device (another tab's key): the server's duplicate
-    // message, in Chinese, in the same place.
+    // message, in Chinese, under the receipt number.
     b.script("sessionStorage.clear();", json!([])).await;
+    b.click("#enter-another").await;
+    b.type_text("#shop", "西外").await;
+    b.click("#shop-options button[data-id='M003']").await;
+    fill("E2E-000123").await;
+    b.click("#consent").await;
     b.click("#submit-entry").await;
     let shown = b.text_becomes("#entry-result", "不能重复参与").await;
     assert_eq!(shown, "该小票（发票）已经登记过，不能重复参与。");
+    let at = b
+        .script(
+            "return document.querySelector('#receipt').getAttribute('aria-invalid');",
+            json!([]),
+        )
+        .await;
+    assert_eq!(at, json!("true"));
     b.phone_shot("shopper-duplicate").await;
 
     // Pasted fapiao QR text fills the form; the ticket comes with its QR code.
@@ -543,10 +634,11 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.phone_shot("shopper-qr-filled").await;
     b.assert_labelled("enter").await;
     b.click("#submit-entry").await;
-    let second = b.text_becomes("#ticket-id", "").await;
+    b.find("#entry-success").await;
+    let second = b.content("#ticket-id").await;
     assert_ne!(second, ticket);
     b.find("#ticket-qr path").await;
-    b.text_becomes(".my-tickets", &second[..16]).await;
+    b.text_becomes(".my-tickets", &short_code(&second)).await;
 
     // Checking the saved ticket: the server's status, with its signed promise verified here.
     b.click(".ticket-row:last-child button").await;
@@ -580,7 +672,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.emulate(360, 740, 3.0, true).await;
     for (path, ready, name) in [
         ("/", "#campaign-name", "phone360-home"),
-        ("/enter", "#merchant", "phone360-enter"),
+        ("/enter", "#shop", "phone360-enter"),
         ("/results", ".page", "phone360-results"),
         ("/rules", "#rules-hash", "phone360-rules"),
         ("/verify/dazhou-2026/0", "#record-file", "phone360-verify"),
@@ -1620,5 +1712,251 @@ async fn contact_sheet() {
         .await;
     assert_eq!(loaded, json!(true), "every screenshot loads");
     b.full_screenshot("contact-sheet").await;
+    b.quit().await;
+}
+
+/// A YUV4MPEG2 (4:2:0) file for Chromium's fake camera: the image centred on a grey 640×480
+/// frame (chroma neutral), repeated.
+fn write_y4m(path: &Path, image: Option<(usize, &[u8])>, frames: usize) {
+    let (w, h) = (640usize, 480usize);
+    let mut frame = vec![200u8; w * h];
+    if let Some((side, luma)) = image {
+        let scale = (side as f64 / (h as f64 * 0.9)).max(1.0);
+        let shown = (side as f64 / scale) as usize;
+        let (ox, oy) = ((w - shown) / 2, (h - shown) / 2);
+        for y in 0..shown {
+            for x in 0..shown {
+                let (sx, sy) = ((x as f64 * scale) as usize, (y as f64 * scale) as usize);
+                frame[(oy + y) * w + ox + x] = luma[sy.min(side - 1) * side + sx.min(side - 1)];
+            }
+        }
+    }
+    let mut out = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..frames {
+        out.extend_from_slice(b"FRAME\n");
+        out.extend_from_slice(&frame);
+        out.extend(std::iter::repeat_n(128u8, w * h / 2));
+    }
+    std::fs::write(path, out).expect("write y4m");
+}
+
+/// Counts the shopper's taps (clicks) and typed characters on the page from now on.
+async fn count_effort(b: &Browser) {
+    b.script(
+        "window.__taps = 0; window.__chars = 0;
+         document.addEventListener('click', e => { if (e.isTrusted) window.__taps++; }, true);
+         document.addEventListener('keydown', e => { if (e.key.length === 1) window.__chars++; }, true);",
+        json!([]),
+    )
+    .await;
+}
+
+/// The shopper's way from a shop's poster: its link chooses the shop, the camera reads the
+/// invoice (Chromium's fake camera shows real fapiao QR codes rendered here, read by the
+/// wasm decoder: Linux Chromium has no BarcodeDetector), consent, submit: three taps and, once
+/// this phone knows the number, nothing typed. Then both invoice kinds, a tilted and a faded
+/// code, a QR that is not an invoice's, a photo (PNG and JPEG), and each way scanning fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shopper_scans_a_receipt_from_a_poster() {
+    let srv = server("scan").await;
+    let base = srv.base.clone();
+    let dir = srv.dir.join("camera");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let today = fairdraw_core::civil::CivilDate::china_date_at(now_ms()).expect("today");
+    let ymd = today.to_string().replace('-', "");
+    let digital = |n: u64| format!("01,32,,2651{n:016},688.00,{ymd},,1DD6");
+    let video = |name: &str, text: Option<&str>, degrees: f64, dark: u8, light: u8| {
+        let path = dir.join(format!("{name}.y4m"));
+        let img = text.map(|t| fairdraw_web::scan::qr_image(t, 6, degrees, dark, light));
+        write_y4m(&path, img.as_ref().map(|(s, l)| (*s, l.as_slice())), 20);
+        path
+    };
+
+    // The first receipt on this phone: from the poster, scanned; the number typed once.
+    let b =
+        Browser::start_phone_with_camera(&video("digital-1", Some(&digital(1)), 0.0, 0, 255)).await;
+    b.goto(&format!("{base}/enter?shop=M007")).await;
+    let chosen = b.text_becomes("#chosen-shop", "来自商户海报").await;
+    assert!(!chosen.contains("M007"), "{chosen}");
+    b.click("#scan").await;
+    b.text_becomes("#qr-status", "已按发票二维码填写").await;
+    let filled = b.script("return [document.querySelector('#receipt').value, document.querySelector('#amount').value, document.querySelector('#date').value];", json!([])).await;
+    assert_eq!(
+        filled,
+        json!([format!("2651{:016}", 1), "688.00", today.to_string()])
+    );
+    b.type_text("#phone", "13912345678").await;
+    b.click("#consent").await;
+    b.click("#submit-entry").await;
+    b.text_becomes("#entry-success", "登记成功").await;
+    b.quit().await;
+
+    // The next receipt, the way it should always be: three taps, nothing typed. (The phone
+    // number is remembered by this device: a new browser profile, so it is set as the first
+    // entry left it.)
+    let b =
+        Browser::start_phone_with_camera(&video("digital-2", Some(&digital(2)), 0.0, 0, 255)).await;
+    b.goto(&format!("{base}/enter")).await;
+    b.find("#shop").await;
+    b.script(
+        "localStorage.setItem('fairdraw.phone', JSON.stringify('13912345678'));",
+        json!([]),
+    )
+    .await;
+    b.goto(&format!("{base}/enter?shop=M007")).await;
+    b.find("#chosen-shop").await;
+    b.find("#phone-remembered").await;
+    count_effort(&b).await;
+    b.click("#scan").await;
+    b.find("#scan-video").await;
+    b.phone_shot("shopper-scan-camera").await;
+    b.text_becomes("#qr-status", "已按发票二维码填写").await;
+    b.text_becomes("#entry-result", "符合条件").await;
+    b.click("#consent").await;
+    b.click("#submit-entry").await;
+    b.text_becomes("#entry-success", "登记成功").await;
+    let effort = b
+        .script("return [window.__taps, window.__chars];", json!([]))
+        .await;
+    assert_eq!(
+        effort,
+        json!([3, 0]),
+        "taps and typed characters for a scanned receipt"
+    );
+    println!(
+        "scanned receipt from a poster link: {} taps, {} characters typed",
+        effort[0], effort[1]
+    );
+    b.phone_shot("shopper-scan-success").await;
+    b.quit().await;
+
+    // An old-style invoice: number and date from the code, the amount paid typed (its code
+    // holds the amount before tax). Tilted and faded codes read the same.
+    let old = format!(
+        "01,10,051001900111,{:08},600.00,{ymd},81045826961248021535,134F",
+        42
+    );
+    for (name, text, degrees, dark, light) in [
+        ("old-style", old.clone(), 0.0, 0, 255),
+        ("tilted", digital(3), 17.0, 0, 255),
+        ("faded", digital(4), 0.0, 90, 160),
+    ] {
+        let b =
+            Browser::start_phone_with_camera(&video(name, Some(&text), degrees, dark, light)).await;
+        b.goto(&format!("{base}/enter?shop=M007")).await;
+        b.click("#scan").await;
+        b.text_becomes("#qr-status", "已按发票二维码填写").await;
+        let filled = b.script("return [document.querySelector('#receipt').value, document.querySelector('#amount').value];", json!([])).await;
+        if name == "old-style" {
+            assert_eq!(filled, json!(["051001900111-00000042", ""]), "{name}");
+        } else {
+            assert_eq!(filled[1], "688.00", "{name}");
+        }
+        b.quit().await;
+    }
+
+    // A QR code that is not an invoice's: said so, nothing filled.
+    let b = Browser::start_phone_with_camera(&video(
+        "not-fapiao",
+        Some("https://example.com/menu"),
+        0.0,
+        0,
+        255,
+    ))
+    .await;
+    b.goto(&format!("{base}/enter?shop=M007")).await;
+    b.click("#scan").await;
+    b.text_becomes("#qr-error", "这不是发票的二维码").await;
+    b.phone_shot("shopper-scan-not-fapiao").await;
+    // A photo from the gallery, PNG then JPEG, drawn here from a real code and decoded by the
+    // same path.
+    let (side, luma) = fairdraw_web::scan::qr_image(&digital(5), 8, 0.0, 0, 255);
+    for (kind, name) in [("image/png", "receipt.png"), ("image/jpeg", "receipt.jpg")] {
+        b.script(
+            "const [side, luma, kind, name] = arguments;
+             const c = document.createElement('canvas'); c.width = side; c.height = side;
+             const ctx = c.getContext('2d'); const img = ctx.createImageData(side, side);
+             for (let i = 0; i < side * side; i++) { const v = luma[i];
+               img.data[4*i] = v; img.data[4*i+1] = v; img.data[4*i+2] = v; img.data[4*i+3] = 255; }
+             ctx.putImageData(img, 0, 0);
+             c.toBlob(blob => {
+               const dt = new DataTransfer(); dt.items.add(new File([blob], name, { type: kind }));
+               const input = document.querySelector('#scan-photo'); input.files = dt.files;
+               input.dispatchEvent(new Event('change', { bubbles: true }));
+             }, kind, 0.92);",
+            json!([side, luma, kind, name]),
+        )
+        .await;
+        b.text_becomes("#qr-status", "已按发票二维码填写").await;
+        let number = b
+            .script(
+                "return document.querySelector('#receipt').value;",
+                json!([]),
+            )
+            .await;
+        assert_eq!(number, json!(format!("2651{:016}", 5)), "{kind}");
+        b.click("#qr-clear").await;
+    }
+    // A photo with no code in it.
+    b.script(
+        "const c = document.createElement('canvas'); c.width = 300; c.height = 200;
+         c.getContext('2d').fillRect(0, 0, 50, 50);
+         c.toBlob(blob => { const dt = new DataTransfer(); dt.items.add(new File([blob], 'cat.png', { type: 'image/png' }));
+           const input = document.querySelector('#scan-photo'); input.files = dt.files;
+           input.dispatchEvent(new Event('change', { bubbles: true })); }, 'image/png');",
+        json!([]),
+    )
+    .await;
+    b.text_becomes("#scan-error", "这张照片里没有找到二维码")
+        .await;
+    b.quit().await;
+
+    // On a new phone (nothing stored): the tickets found again with the number and one
+    // receipt number; a wrong pair finds nothing, said the same way as an unknown one.
+    let b = Browser::start_phone().await;
+    b.goto(&format!("{base}/enter")).await;
+    b.click("#recover summary").await;
+    b.type_text("#recover-phone", "13912345678").await;
+    b.type_text("#recover-receipt", "2651000000000000009").await;
+    b.click("#recover-submit").await;
+    b.text_becomes("#recover-result", "没有找到").await;
+    b.type_text("#recover-receipt", &format!("2651{:016}", 1))
+        .await;
+    b.click("#recover-submit").await;
+    b.text_becomes("#recover-result", "已找回 2 张奖券").await;
+    let mine = b.text_becomes(".my-tickets", "通川红旗连锁").await;
+    assert!(
+        mine.contains("¥688.00") && mine.contains("139****5678"),
+        "{mine}"
+    );
+    b.phone_shot("shopper-recovered").await;
+    b.quit().await;
+
+    // A camera that sees no code: after the scan's time, said so.
+    let b = Browser::start_phone_with_camera(&video("blank", None, 0.0, 0, 255)).await;
+    b.goto(&format!("{base}/enter?shop=M007")).await;
+    b.click("#scan").await;
+    b.find("#scan-video").await;
+    tokio::time::sleep(Duration::from_millis(fairdraw_web::scan::SCAN_TIMEOUT_MS)).await;
+    b.text_becomes("#scan-error", "没有找到二维码").await;
+    b.phone_shot("shopper-scan-nothing").await;
+    b.quit().await;
+
+    // Permission refused (no fake permission prompt: headless Chromium denies it), and no
+    // camera at all (no fake device on a machine without one).
+    let b = Browser::start_phone_with(&[
+        "--use-fake-device-for-media-stream".into(),
+        "--deny-permission-prompts".into(),
+    ])
+    .await;
+    b.goto(&format!("{base}/enter?shop=M007")).await;
+    b.click("#scan").await;
+    b.text_becomes("#scan-error", "相机权限被拒绝").await;
+    b.phone_shot("shopper-scan-refused").await;
+    b.quit().await;
+    let b = Browser::start_phone_with(&["--use-fake-ui-for-media-stream".into()]).await;
+    b.goto(&format!("{base}/enter?shop=M007")).await;
+    b.click("#scan").await;
+    b.text_becomes("#scan-error", "没有可用的相机").await;
     b.quit().await;
 }

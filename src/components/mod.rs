@@ -3,5 +3,7 @@ pub mod checklist;
 pub mod colors;
 pub mod lang_toggle;
 pub mod qr;
+pub mod recover;
+pub mod scanner;
 pub mod ticket_row;
 pub mod witnesses;

@@ -67,9 +67,11 @@ pub fn ticket_row(props: &TicketRowProps) -> Html {
     let t = &props.ticket;
     html! {
         <li class="ticket-row">
-            <code>{ &t.ticket_id[..t.ticket_id.len().min(16)] }</code>
-            { format!(" · {} · #{} ", t.phone_masked, t.leaf_index) }
-            <button class="small" {onclick} disabled={props.server_key.is_none()}>{ l.t("查询", "Check") }</button>
+            <p class="ticket-line">
+                if !t.shop.is_empty() { <strong>{ &t.shop }</strong>{ format!(" · ¥{} · {} · ", t.amount, t.date) } }
+                { format!("{} · ", t.phone_masked) }<code class="ticket-code">{ t.short_code() }</code>
+            </p>
+            <button class="small big-touch" {onclick} disabled={props.server_key.is_none()}>{ l.t("查询状态", "Check its status") }</button>
             <details class="ticket-qr">
                 <summary>{ l.t("二维码", "QR code") }</summary>
                 <Qr text={t.ticket_id.clone()} label={l.t("奖券二维码", "Ticket QR code")} />

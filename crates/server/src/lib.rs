@@ -34,8 +34,9 @@ pub const ENTRY_BODY_LIMIT: usize = 4 * 1024;
 /// `connect-src` adds the two public drand relays, so the live draw screen can fetch the round
 /// the rules name; nothing else leaves the origin. `img-src data:` shows the campaign's logo
 /// and prize pictures, which the rules carry as data URLs (an SVG shown as an image runs no
-/// script); QR codes are inline SVG.
-pub const CSP: &str = "default-src 'self'; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https://api.drand.sh https://drand.cloudflare.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+/// script); `blob:` lets the shopper's photo of a receipt be read for its QR code, on the
+/// phone; QR codes are inline SVG.
+pub const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https://api.drand.sh https://drand.cloudflare.com; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The whole HTTP API (and the web app, when `state.dist` is set).
 pub fn app(state: AppState) -> Router {
@@ -48,6 +49,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             &format!("{campaign}/entries"),
             post(public::submit_entry).layer(DefaultBodyLimit::max(ENTRY_BODY_LIMIT)),
+        )
+        .route(
+            &format!("{campaign}/tickets/recover"),
+            post(public::recover_tickets).layer(DefaultBodyLimit::max(ENTRY_BODY_LIMIT)),
         )
         .route(
             &format!("{campaign}/tickets/{{ticket}}"),

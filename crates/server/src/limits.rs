@@ -86,6 +86,24 @@ pub struct Limits {
     pub client_ip_header: Option<HeaderName>,
     /// What may let a limited request through.
     pub challenge: Box<dyn Challenge>,
+    /// Ticket recovery tries per phone number (always on: a phone number plus a receipt
+    /// number must not be guessable by trying).
+    recover_by_phone: DefaultKeyedRateLimiter<String>,
+    /// Ticket recovery tries per client address.
+    recover_by_address: DefaultKeyedRateLimiter<String>,
+}
+
+/// Ticket recovery tries allowed per phone number: 5 an hour.
+pub const RECOVER_PER_PHONE: (u32, u32) = (5, 5);
+/// Ticket recovery tries allowed per client address: 20 an hour, 10 at once.
+pub const RECOVER_PER_ADDRESS: (u32, u32) = (20, 10);
+
+fn hourly((per_hour, burst): (u32, u32)) -> DefaultKeyedRateLimiter<String> {
+    let one = NonZeroU32::MIN;
+    let quota = Quota::with_period(Duration::from_secs(3600) / per_hour.max(1))
+        .unwrap_or_else(|| Quota::per_hour(one))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(one));
+    RateLimiter::keyed(quota)
 }
 
 /// Concurrent reads by default: a few per core keeps SQLite busy without a connection per
@@ -107,7 +125,38 @@ impl Limits {
             hashing: Semaphore::new(HASHES),
             client_ip_header: None,
             challenge: Box::new(NoChallenge),
+            recover_by_phone: hourly(RECOVER_PER_PHONE),
+            recover_by_address: hourly(RECOVER_PER_ADDRESS),
         }
+    }
+
+    /// Checks a ticket recovery against its limits, per address first (so one address cannot
+    /// lock another's phone out by trying it), then per phone.
+    pub fn check_recovery(
+        &self,
+        campaign: &str,
+        client: Option<IpAddr>,
+        phone: &str,
+    ) -> Result<(), AppError> {
+        let client = client.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        for (limiter, key, what) in [
+            (
+                &self.recover_by_address,
+                format!("{campaign}/{client}"),
+                "recover_address",
+            ),
+            (
+                &self.recover_by_phone,
+                format!("{campaign}/{phone}"),
+                "recover_phone",
+            ),
+        ] {
+            if let Err(not_until) = limiter.check_key(&key) {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                return Err(rate_limited(what, wait));
+            }
+        }
+        Ok(())
     }
 
     /// The client's address: from the trusted proxy header when one is configured (its last
@@ -170,6 +219,7 @@ impl Limits {
         ]
         .into_iter()
         .flatten()
+        .chain([&self.recover_by_phone, &self.recover_by_address])
         {
             l.retain_recent();
             l.shrink_to_fit();
@@ -192,6 +242,18 @@ fn rate_limited(what: &'static str, wait: Duration) -> AppError {
             "这家商户的小票刚刚提交较多。",
             "Many receipts from this shop have just been entered.",
         ),
+        "recover_phone" | "recover_address" => {
+            return AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("找回奖券的尝试太多，请 {} 分钟后再试。", s.div_ceil(60)),
+                format!(
+                    "Too many tries to find tickets; please try again in {} min.",
+                    s.div_ceil(60)
+                ),
+            )
+            .retry_after(s);
+        }
         _ => (
             "登记人数较多，系统正在排队。",
             "Many people are entering right now.",

@@ -1959,3 +1959,107 @@ async fn an_open_ledger_streams_in_pages_and_comes_back_whole() {
         "{head}"
     );
 }
+
+/// A shopper on a new phone finds their tickets with their number and one receipt number they
+/// entered; a wrong pair gets the same answer as an unknown one (no tickets), and tries are
+/// limited per phone and per address.
+#[tokio::test]
+async fn tickets_are_recovered_by_phone_and_receipt_only() {
+    let mut app = TestApp::new("recover");
+    app.open_campaign(false).await;
+    let mut ids = Vec::new();
+    for (receipt, amount) in [("R-0001", "520"), ("R-0002", "1200")] {
+        let r = app
+            .post(
+                &format!("{C}/entries"),
+                entry(receipt, amount, "13912345678"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        ids.push(
+            r.json()["ticket_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    let other = app
+        .post(
+            &format!("{C}/entries"),
+            entry("R-0003", "600", "13700000000"),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    let recover = |phone: &str, receipt: &str| json!({ "phone": phone, "receipt_number": receipt });
+    // The right pair, the receipt typed another way: both of this person's tickets.
+    let r = app
+        .post(
+            &format!("{C}/tickets/recover"),
+            recover("139 1234 5678", "r 0001"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let found = r.json();
+    let got: Vec<&str> = found["tickets"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|t| t["ticket_id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(found["tickets"][1]["amount"], "1200.00");
+    assert_eq!(found["tickets"][0]["phone_masked"], "139****5678");
+    assert!(
+        !r.text.contains("13912345678"),
+        "the full number is not sent back"
+    );
+    // Another person's receipt with this phone, or an unknown phone: the same empty answer.
+    for (phone, receipt) in [("13912345678", "R-0003"), ("13600000000", "R-0001")] {
+        let r = app
+            .post(&format!("{C}/tickets/recover"), recover(phone, receipt))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json(), json!({ "tickets": [] }), "{phone} {receipt}");
+    }
+    // A malformed number is said so (it reveals nothing about anyone's entries).
+    let r = app
+        .post(&format!("{C}/tickets/recover"), recover("12345", "R-0001"))
+        .await;
+    assert_eq!(r.code(), "PHONE_MALFORMED");
+    // Five tries an hour per phone: the sixth is refused, with when to try again.
+    let mut last = StatusCode::OK;
+    for _ in 0..5 {
+        last = app
+            .post(
+                &format!("{C}/tickets/recover"),
+                recover("13912345678", "X-9999"),
+            )
+            .await
+            .status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    let r = app
+        .post(
+            &format!("{C}/tickets/recover"),
+            recover("13912345678", "R-0001"),
+        )
+        .await;
+    assert_eq!(r.code(), "RATE_LIMITED");
+    assert!(
+        r.json()["message_zh"]
+            .as_str()
+            .is_some_and(|m| m.contains("找回奖券"))
+    );
+    // Per address too: one address trying many phones is stopped.
+    let mut statuses = Vec::new();
+    for i in 0..25u32 {
+        let phone = format!("135{i:08}");
+        statuses.push(
+            app.post(&format!("{C}/tickets/recover"), recover(&phone, "R-0001"))
+                .await
+                .status,
+        );
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}

@@ -287,6 +287,80 @@ pub struct EntryRequest {
     consent: bool,
 }
 
+/// The body of `POST /api/campaigns/{id}/tickets/recover`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverRequest {
+    phone: String,
+    receipt_number: String,
+}
+
+/// `POST /api/campaigns/{id}/tickets/recover`: a shopper's tickets on a new phone (or after
+/// WeChat cleared its storage), for their phone number plus one receipt number they entered —
+/// both known only to them. The answer has the same shape whether or not the pair exists (no
+/// tickets), and tries are limited per address and per phone (429).
+pub async fn recover_tickets(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    crate::extract::Peer(peer): crate::extract::Peer,
+    headers: axum::http::HeaderMap,
+    ApiJson(req): ApiJson<RecoverRequest>,
+) -> ApiResult<Json<Value>> {
+    let row = state.campaign_cached(&id).await?;
+    let phone = fairdraw_core::phone::PhoneNumber::parse(&req.phone)
+        .map_err(|_| rejection_error(&Rejection::Phone))?;
+    let receipt = fairdraw_core::receipt::ReceiptNumber::parse(&req.receipt_number)
+        .or_else(|e| {
+            // A fapiao's QR text names its receipt too.
+            fairdraw_core::receipt::FapiaoQr::parse(&req.receipt_number)
+                .map(|q| q.number)
+                .map_err(|_| e)
+        })
+        .map_err(|r| rejection_error(&r))?
+        .to_string();
+    state
+        .limits
+        .check_recovery(&id, state.limits.client_ip(&headers, peer), phone.as_str())?;
+    let person = person_key(&state.keys.pseudonym, &row.rules.id, &phone);
+    let key = id.clone();
+    let rows = read(&state, move |c| {
+        let mut stmt = c.prepare_cached(
+            "SELECT receipt, ticket_id, draw_index, leaf_json FROM entries
+             WHERE campaign_id = ?1 AND participant = ?2 ORDER BY entered_at_ms",
+        )?;
+        let rows = stmt.query_map(params![key, person.0.as_slice()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, u32>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+    })
+    .await?;
+    // Every row for this person is read either way: the answer's time does not say whether
+    // the receipt matched.
+    let matched = rows.iter().filter(|r| r.0 == receipt).count() > 0;
+    let rules_hash = row.rules.hash();
+    let tickets: Vec<Value> = rows
+        .iter()
+        .filter(|_| matched)
+        .filter_map(|(_, ticket, draw_index, leaf_json)| {
+            let leaf: Leaf = serde_json::from_str(leaf_json).ok()?;
+            let shop = row
+                .rules
+                .merchant(&leaf.merchant_id)
+                .map(|m| m.name.clone())
+                .unwrap_or_default();
+            Some(json!({ "ticket_id": hex::encode(ticket), "draw_index": draw_index,
+                "leaf_index": leaf.index, "phone_masked": phone.masked(), "shop": shop,
+                "amount": leaf.amount_fen.to_string(), "date": leaf.date, "rules_hash": rules_hash }))
+        })
+        .collect();
+    Ok(Json(json!({ "tickets": tickets })))
+}
+
 /// Why the writer refused an entry.
 enum Refusal {
     Rejected(Rejection),
