@@ -74,6 +74,12 @@ pub enum Route {
         /// Draw index.
         draw: u32,
     },
+    /// Printable posters, one per shop, whose QR code chooses the shop.
+    #[at("/organizer/:campaign/posters")]
+    Posters {
+        /// Campaign id.
+        campaign: String,
+    },
     /// The draw record, for the notary's file.
     #[at("/print/:campaign/:draw")]
     Print {
@@ -122,6 +128,9 @@ fn page(route: &Route, l: Lang) -> Html {
         Route::Print { campaign, draw } => {
             html! { <PrintPage lang={l} campaign={campaign} draw={draw} /> }
         }
+        Route::Posters { campaign } => {
+            html! { <crate::pages::posters::PostersPage lang={l} campaign={campaign} /> }
+        }
         Route::NotFound => html! {
             <div class="page">
                 <h2>{ l.t("找不到这个页面", "Page not found") }</h2>
@@ -157,7 +166,10 @@ fn shell() -> Html {
     let l = *lang;
     let lang_attr = if l == Lang::Zh { "zh-CN" } else { "en" };
     // The projector and the printer get the page alone.
-    if matches!(route, Route::Live { .. } | Route::Print { .. }) {
+    if matches!(
+        route,
+        Route::Live { .. } | Route::Print { .. } | Route::Posters { .. }
+    ) {
         return html! {
             <div class="bare" lang={lang_attr}>
                 <div class="bare-lang"><LangToggle lang={l} on_change={on_lang} /></div>

@@ -1599,8 +1599,43 @@ async fn live_draw_on_a_projector() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_projector(&b.layout().await, "1280×720 reopened");
 
-    // The notary's record: printed to PDF by Chromium, two A4 pages and the appendix.
+    // Posters for the shops: one A5 page each, each QR code choosing its shop.
     b.emulate(1280, 900, 1.0, false).await;
+    b.goto(&format!("{base}/organizer/dazhou-2026/posters"))
+        .await;
+    b.find("section.poster[data-shop='M030'] svg.qr path").await;
+    let link = b
+        .script(
+            "return document.querySelector(\"section.poster[data-shop='M003'] svg.qr\").dataset.text;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(link, json!(format!("{base}/enter?shop=M003")));
+    assert!(
+        b.text("section.poster[data-shop='M003']")
+            .await
+            .contains("西外好又多超市")
+    );
+    b.viewport_screenshot("organizer-posters").await;
+    let v = b
+        .cdp(
+            "Page.printToPDF",
+            json!({ "preferCSSPageSize": true, "printBackground": true }),
+        )
+        .await;
+    let posters = base64::engine::general_purpose::STANDARD
+        .decode(v["data"].as_str().unwrap_or_default())
+        .expect("pdf");
+    let count = posters.windows(11).filter(|w| w == b"/Type /Page").count()
+        - posters.windows(12).filter(|w| w == b"/Type /Pages").count();
+    assert_eq!(count, 30, "one A5 page per shop");
+    std::fs::write(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots/shop-posters.pdf"),
+        &posters,
+    )
+    .expect("write");
+
+    // The notary's record: printed to PDF by Chromium, two A4 pages and the appendix.
     b.goto(&format!("{base}/print/dazhou-2026/0")).await;
     b.find("#print-appendix").await;
     let winners = b.text("#print-winners").await;

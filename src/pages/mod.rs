@@ -3,6 +3,7 @@ pub mod enter;
 pub mod home;
 pub mod live;
 pub mod organizer;
+pub mod posters;
 pub mod print;
 pub mod results;
 pub mod rules;

@@ -380,6 +380,7 @@ fn campaign_panel(props: &PanelProps) -> Html {
                 <input id={format!("csv-{}", c.id)} type="file" accept=".csv,text/csv" onchange={on_csv} />
                 <button class="primary open-campaign" onclick={act(format!("{base}/open"))}>{ l.t("开始活动（规则从此固定）", "Open (the rules are then fixed)") }</button>
             }
+            <p><a class="button posters-link" href={format!("/organizer/{}/posters", c.id)}>{ l.t("打印商户海报（每家一张，扫码即选好商户）", "Print shop posters (one per shop; the QR code chooses the shop)") }</a></p>
             <ol class="draws">{ for c.draws.iter().map(draw_row) }</ol>
             if c.state == "open" {
                 <WitnessStatus lang={l} campaign={c.id.clone()} />
