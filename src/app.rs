@@ -140,6 +140,24 @@ fn page(route: &Route, l: Lang) -> Html {
     }
 }
 
+/// A page's name for the window title.
+fn page_title(route: &Route, l: Lang) -> &'static str {
+    match route {
+        Route::Home => l.t("活动", "Campaign"),
+        Route::Enter => l.t("登记小票", "Enter a receipt"),
+        Route::Results => l.t("中奖结果", "Results"),
+        Route::Rules => l.t("规则与哈希", "Rules and hash"),
+        Route::Verify | Route::VerifyDraw { .. } => l.t("验证抽奖", "Verify a draw"),
+        Route::Organizer | Route::Setup => l.t("组织方", "Organizer"),
+        Route::Ceremony { .. } => l.t("种子仪式", "Seed ceremony"),
+        Route::Live { .. } => l.t("现场开奖", "Live draw"),
+        Route::Winners { .. } => l.t("中奖管理", "Winners"),
+        Route::Print { .. } => l.t("抽奖记录", "Draw record"),
+        Route::Posters { .. } => l.t("商户海报", "Shop posters"),
+        Route::NotFound => l.t("找不到这个页面", "Page not found"),
+    }
+}
+
 /// Header, nav and the routed page.
 #[function_component(Shell)]
 fn shell() -> Html {
@@ -165,6 +183,19 @@ fn shell() -> Html {
     });
     let l = *lang;
     let lang_attr = if l == Lang::Zh { "zh-CN" } else { "en" };
+    // The document says its language and the page it shows (a shared link, the tab list).
+    use_effect_with((route.clone(), l), move |(route, l)| {
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            if let Some(root) = doc.document_element() {
+                let _ = root.set_attribute("lang", lang_attr);
+            }
+            doc.set_title(&format!(
+                "{} · {}",
+                page_title(route, *l),
+                l.t("公平抽奖", "fairdraw")
+            ));
+        }
+    });
     // The projector and the printer get the page alone.
     if matches!(
         route,
@@ -202,9 +233,9 @@ fn shell() -> Html {
             } else {
                 <nav class="tabs" aria-label={l.t("页面", "Pages")}>
                     { tab(Route::Home, "活动", "Campaign") }
-                    { tab(Route::Enter, "登记小票", "Enter a receipt") }
+                    { tab(Route::Enter, "登记小票", "Enter") }
                     { tab(Route::Results, "中奖结果", "Results") }
-                    { tab(Route::Verify, "验证抽奖", "Verify a draw") }
+                    { tab(Route::Verify, "验证抽奖", "Verify") }
                 </nav>
             }
             <main>{ page(&route, l) }</main>

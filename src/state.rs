@@ -396,6 +396,20 @@ pub fn short_code(ticket_id: &str) -> String {
         .join(" ")
 }
 
+/// When a draw happens: when its last public input exists (the lottery numbers, or the drand
+/// round); `None` when the rules name neither.
+pub fn drawn_at(e: &fairdraw_core::rules::EntropySpec) -> Option<u64> {
+    let numbers = e
+        .public_numbers
+        .as_ref()
+        .and_then(|p| p.sources.iter().map(|s| s.drawn_at_ms).max());
+    let drand = e
+        .drand
+        .as_ref()
+        .map(|x| fairdraw_core::entropy::quicknet_round_time_ms(x.round));
+    numbers.max(drand)
+}
+
 /// localStorage key of the phone number remembered after the first entry on this device.
 pub const PHONE_KEY: &str = "fairdraw.phone";
 

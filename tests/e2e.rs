@@ -660,7 +660,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     // English on the toggle, remembered across a reload.
     b.click(".lang-toggle").await;
     b.goto(&format!("{base}/")).await;
-    b.text_becomes("nav.tabs", "Enter a receipt").await;
+    b.text_becomes("nav.tabs", "Enter").await;
     b.phone_shot("shopper-rules-english").await;
     b.click("nav.tabs a:nth-child(4)").await;
     b.find("#record-file").await;
@@ -681,6 +681,22 @@ async fn shopper_enters_receipts_on_a_phone() {
         b.find(ready).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         b.phone_shot(name).await;
+        // The tabs in one row; every button, tab, footer link and disclosure a finger can
+        // hit at least 44 px tall; the window titled by the page, the document's language set.
+        let facts = b
+            .script(
+                "const tops = [...document.querySelectorAll('nav.tabs .tab')].map(e => Math.round(e.getBoundingClientRect().top));
+                 const small = [...document.querySelectorAll('button, nav .tab, .foot a, summary, label.button')]
+                   .filter(e => e.getClientRects().length && e.getBoundingClientRect().height < 44)
+                   .map(e => e.outerHTML.slice(0, 80));
+                 return [new Set(tops).size, small, document.title, document.documentElement.lang];",
+                json!([]),
+            )
+            .await;
+        assert_eq!(facts[0], json!(1), "{name}: the tabs wrap: {facts}");
+        assert_eq!(facts[1], json!([]), "{name}: small touch targets: {facts}");
+        assert!(facts[2].as_str().is_some_and(|t| t.contains("公平抽奖")), "{name}: {facts}");
+        assert_eq!(facts[3], json!("zh-CN"), "{name}");
     }
     // The draw the link names is not published yet: said so, not an HTTP error.
     b.text_becomes("#light-verdict", "本期尚未公布").await;

@@ -294,19 +294,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
     // Entered: the ticket takes the first screen.
     if let Some(Ok((t, replayed))) = &*outcome {
         let draw = rules.draw(t.draw_index);
-        let drawn_at = draw.and_then(|d| {
-            let numbers = d
-                .entropy
-                .public_numbers
-                .as_ref()
-                .and_then(|p| p.sources.iter().map(|s| s.drawn_at_ms).max());
-            let drand = d
-                .entropy
-                .drand
-                .as_ref()
-                .map(|x| fairdraw_core::entropy::quicknet_round_time_ms(x.round));
-            numbers.max(drand)
-        });
+        let drawn_at = draw.and_then(|d| crate::state::drawn_at(&d.entropy));
         let organizer = crate::i18n::look::organizer(rules, l);
         return html! {
             <div class="page enter">

@@ -73,6 +73,11 @@ fn campaign_home(props: &CampaignHomeProps) -> Html {
                 </div>
                 <p>{ format!("{} {} — {} · {} {} · {} {}", l.t("登记", "Entries"), d.entry_start, d.entry_end,
                     d.prizes.len(), l.t("个大奖", "prize(s)"), d.entries, l.t("张奖券", "ticket(s) so far")) }</p>
+                if let Some(at) = crate::state::drawn_at(&d.entropy) {
+                    <p class="draw-when" id={format!("draw-when-{}", d.index)}>{ format!("{}{}", l.t("开奖：", "Drawn: "), crate::i18n::china_time(at)) }
+                        if let Some(place) = r.identity.as_ref().map(|i| i.place.clone()).filter(|p| !p.is_empty()) { { format!(" · {place}") } }
+                    </p>
+                }
                 if open_now {
                     <p class="countdown" id={format!("countdown-{}", d.index)}>{ countdown_text(l, d.closes_at_ms.saturating_sub(now)) }</p>
                 }

@@ -45,20 +45,7 @@ pub fn print_page(props: &DrawPageProps) -> Html {
             &h[h.len().saturating_sub(6)..]
         )
     };
-    // The draw happens when its last input exists: the lottery numbers, or the drand round.
-    let drawn_at = draw.map(|d| {
-        let numbers = d
-            .entropy
-            .public_numbers
-            .as_ref()
-            .map(|p| p.sources.iter().map(|s| s.drawn_at_ms).max().unwrap_or(0));
-        let drand = d
-            .entropy
-            .drand
-            .as_ref()
-            .map(|x| fairdraw_core::entropy::quicknet_round_time_ms(x.round));
-        numbers.unwrap_or(0).max(drand.unwrap_or(0))
-    });
+    let drawn_at = draw.and_then(|d| crate::state::drawn_at(&d.entropy));
     let party = |p: &str| look::party(rules, p, l);
     let prize = |name: &Option<String>| {
         name.as_deref()
