@@ -491,6 +491,19 @@ async fn server_serving(name: &str, dist: std::path::PathBuf) -> Server {
 async fn shopper_enters_receipts_on_a_phone() {
     let srv = server("shopper").await;
     let base = srv.base.clone();
+    // The page as served, before any script runs: the campaign is in it (a slow phone reads
+    // it before the wasm arrives) with its share card for WeChat.
+    for path in ["/", "/enter"] {
+        let html = reqwest::get(format!("{base}{path}"))
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("text");
+        for want in ["<title>爱达州·通川购 年终消费抽奖 · 公平抽奖</title>", "og:title", "6 辆汽车等您来拿", "单笔消费满 ¥500.00"] {
+            assert!(html.contains(want), "{path} lacks {want}");
+        }
+    }
     let b = Browser::start_phone().await;
     // The campaign home: prizes, the schedule with its countdown, shops with search.
     b.goto(&format!("{base}/")).await;

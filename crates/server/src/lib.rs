@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod limits;
 pub mod routes;
+pub mod shell;
 pub mod state;
 pub mod store;
 pub mod witnessing;
@@ -21,7 +22,7 @@ use axum::routing::{get, post};
 use routes::{organizer, public};
 use state::AppState;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Largest request body: ample for rules with hundreds of merchants and for draw records.
@@ -122,9 +123,16 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { error::AppError::not_found("该地址", "address") });
     if let Some(dist) = state.dist.clone() {
         // Hashed assets never change; index.html always revalidates.
+        // Client-side routes get index.html with the campaign in it (shell.rs).
+        let shell_state = state.clone();
+        let shell = axum::handler::HandlerWithoutStateExt::into_service(move || {
+            let state = shell_state.clone();
+            async move { shell::index(state).await }
+        });
         let assets = ServeDir::new(&dist)
             .precompressed_gzip()
-            .fallback(ServeFile::new(dist.join("index.html")));
+            .append_index_html_on_directories(false)
+            .fallback(shell);
         router = router
             .fallback_service(assets)
             .layer(middleware::from_fn(cache_headers));

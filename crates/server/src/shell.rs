@@ -1,0 +1,130 @@
+//! The web app's HTML, with the campaign in it: a shopper on a slow network reads the
+//! campaign (its name, organizer, the cars, the threshold, the entry windows and the next
+//! draw) before the wasm arrives, and a link shared in WeChat shows the campaign's card (Open
+//! Graph). The app then takes the page over.
+
+use crate::error::ApiResult;
+use crate::state::AppState;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fairdraw_core::rules::CampaignRules;
+
+/// What Trunk's `index.html` shows until the app loads; the campaign goes in its place.
+const BOOT_MARKER: &str = "<p>正在载入… Loading…</p>";
+
+/// HTML-escapes text for an element or a double-quoted attribute.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The one-line description of a campaign, for search results and share cards.
+pub fn description(r: &CampaignRules) -> String {
+    let cars: usize = r.draws.iter().map(|d| d.prizes.len()).sum();
+    format!(
+        "单笔消费满 {} 元，登记小票参与抽奖，共 {cars} 个大奖；{} 至 {}，{} 期开奖，过程公开、人人可验证。",
+        r.threshold_fen.to_string().trim_end_matches(".00"),
+        r.entry_start,
+        r.entry_end,
+        r.draws.len()
+    )
+}
+
+/// The page with `r` in it: title, description and Open Graph tags in the head, and the
+/// campaign's summary where the app will render.
+pub fn render(index: &str, r: &CampaignRules, now_ms: u64) -> String {
+    let title = esc(&r.name_zh);
+    let desc = esc(&description(r));
+    let head = format!(
+        "<meta name=\"description\" content=\"{desc}\" />\n    \
+         <meta property=\"og:type\" content=\"website\" />\n    \
+         <meta property=\"og:title\" content=\"{title}\" />\n    \
+         <meta property=\"og:description\" content=\"{desc}\" />\n    \
+         <meta property=\"og:site_name\" content=\"{}\" />\n  </head>",
+        esc(&r.organizer)
+    );
+    let cars: usize = r.draws.iter().map(|d| d.prizes.len()).sum();
+    let next = r
+        .draws
+        .iter()
+        .find(|d| d.closes_at_ms() > now_ms)
+        .or(r.draws.last());
+    let mut boot = format!(
+        "<h1 class=\"boot-campaign\">{title}</h1>\n      <p class=\"boot-org\">{}</p>\n      \
+         <p class=\"boot-offer\">{cars} 辆汽车等您来拿 · 单笔消费满 ¥{} 即可登记</p>\n      \
+         <p>活动时间 {} — {}</p>\n",
+        esc(&r.organizer),
+        r.threshold_fen,
+        r.entry_start,
+        r.entry_end
+    );
+    if let Some(d) = next {
+        boot.push_str(&format!(
+            "      <p>{}：登记至 {}</p>\n",
+            esc(&d.name),
+            d.entry_end
+        ));
+    }
+    boot.push_str("      <p class=\"boot-loading\">正在载入… Loading…</p>");
+    index
+        .replacen("<title>公平抽奖 fairdraw</title>", &format!("<title>{title} · 公平抽奖</title>"), 1)
+        .replacen("</head>", &head, 1)
+        .replacen(BOOT_MARKER, &boot, 1)
+}
+
+/// `GET` of any page of the web app: `index.html` with the first open campaign in it (as is
+/// when there is none, or the file cannot be read).
+pub async fn index(state: AppState) -> ApiResult<Response> {
+    let Some(dist) = state.dist.clone() else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
+    let index = tokio::fs::read_to_string(dist.join("index.html"))
+        .await
+        .map_err(crate::error::AppError::internal)?;
+    let list = crate::routes::public::campaign_list(&state, false).await?;
+    let page = match list["campaigns"][0]["id"].as_str() {
+        Some(id) => match state.campaign_cached(id).await {
+            Ok(row) => render(&index, &row.rules, state.now_ms()),
+            Err(_) => index,
+        },
+        None => index,
+    };
+    let mut resp = page.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_campaign_is_in_the_page_escaped() {
+        let mut r = fairdraw_core::demo::demo_rules(
+            [0; 32],
+            fairdraw_core::civil::CivilDate::new(2026, 12, 10).expect("date"),
+        );
+        r.name_zh = "爱达州<script>alert(1)</script>".into();
+        let index = "<html><head><title>公平抽奖 fairdraw</title></head><body><div id=\"boot\"><p>正在载入… Loading…</p></div></body></html>";
+        let page = render(index, &r, 0);
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(page.contains("爱达州&lt;script&gt;"));
+        assert!(page.contains("og:title"));
+        assert!(page.contains("6 辆汽车等您来拿 · 单笔消费满 ¥500.00"));
+        assert!(page.contains("第一期：登记至 2026-12-31"));
+        assert_eq!(render("<html>no markers</html>", &r, 0), "<html>no markers</html>");
+    }
+}
