@@ -4,14 +4,18 @@
 // files, network first otherwise. Public GETs under /api/ (campaign, ledger, record): network
 // first, falling back to the last copy seen (ledgers only for the live draw, which asks with
 // `?keep=1`). Nothing is cached for the organizer API or for any other method than GET.
-const CACHE = "fairdraw-v1";
+const CACHE = "fairdraw-v2";
+// The organizer's pages are a second app (organizer-app/); its page is cached as its own key.
+const ORGANIZER = /^\/(organizer(\/|$)|print\/)/;
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     const sums = await fetch("/SHA256SUMS", { cache: "no-store" }).then((r) => r.text());
     const files = sums.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter(Boolean);
-    await cache.addAll(["/", ...files.filter((f) => f !== "index.html").map((f) => "/" + f)]);
+    // The shoppers' app; the organizer's (organizer-app/) is cached as it is used.
+    const shoppers = files.filter((f) => !f.endsWith("index.html") && !f.startsWith("organizer-app/"));
+    await cache.addAll(["/", ...shoppers.map((f) => "/" + f)]);
     await self.skipWaiting();
   })());
 });
@@ -53,8 +57,8 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/")) {
     event.respondWith(networkFirst(event.request));
   } else if (event.request.mode === "navigate") {
-    // Every route is the one app page.
-    event.respondWith(networkFirst(event.request, "/"));
+    // Every route is one of the two app pages: the organizer's, or the shoppers'.
+    event.respondWith(networkFirst(event.request, ORGANIZER.test(url.pathname) ? "/organizer-app/" : "/"));
   } else if (hashed(url.pathname)) {
     event.respondWith(caches.match(event.request).then((hit) => hit || networkFirst(event.request)));
   } else {

@@ -27,7 +27,7 @@ CARGO_TARGET_DIR=target-wasm WASM_BINDGEN_TEST_TIMEOUT=900 \
   cargo test --release --features speed --target wasm32-unknown-unknown --test verify_speed -- --nocapture 2>&1 | grep "speed"
 
 echo "== web app: first render on a throttled phone; the verifier's worker on ${FAIRDRAW_SPEED_ENTRIES:-1000000} entries"
-trunk build --release --offline
+./scripts/build-web.sh
 for f in dist/*.wasm dist/*.js; do echo "$(gzip -9c "$f" | wc -c) bytes gzipped: $f"; done
 cargo test --release --features speed --test e2e -- --nocapture first_render worker_verifies phone_light_verifies 2>&1 | grep "^speed"
 

@@ -7,6 +7,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 . scripts/setup.sh
-trunk build --release --offline
+./scripts/build-web.sh
 cargo build --release --locked -p fairdraw-server
 exec target/release/fairdraw-server --data "${FAIRDRAW_DATA:-fairdraw-data}" --listen "${FAIRDRAW_LISTEN:-127.0.0.1:8080}" --demo --dist dist

@@ -20,7 +20,7 @@ step "vector files match the implementation"
 cargo run --quiet --locked -p fairdraw-core --example gen_vectors -- vectors --check
 
 step "web app release build (the end-to-end tests serve it)"
-trunk build --release --offline
+./scripts/build-web.sh
 ls -l dist
 
 step "native tests (end-to-end ones drive headless Chromium; screenshots in target/screenshots/)"

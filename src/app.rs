@@ -5,12 +5,8 @@ use crate::components::lang_toggle::LangToggle;
 use crate::i18n::Lang;
 use crate::pages::enter::EnterPage;
 use crate::pages::home::HomePage;
-use crate::pages::live::LivePage;
-use crate::pages::organizer::{CeremonyPage, OrganizerPage, WinnersPage};
-use crate::pages::print::PrintPage;
 use crate::pages::results::ResultsPage;
 use crate::pages::rules::RulesPage;
-use crate::pages::setup::SetupPage;
 use crate::pages::verify::VerifyPage;
 use gloo::storage::{LocalStorage, Storage};
 use yew::prelude::*;
@@ -94,18 +90,47 @@ pub enum Route {
     NotFound,
 }
 
-/// The root component.
+/// Which pages a bundle holds: the shopper's bundle the public pages only, the organizer's
+/// bundle every page. A route the bundle lacks is loaded from the server (whose HTML for an
+/// organizer's address loads the organizer's bundle).
+pub type Pages = fn(&Route, Lang) -> Option<Html>;
+
+/// The shopper's app (the main bundle): the public pages.
 #[function_component(App)]
 pub fn app() -> Html {
     html! {
         <BrowserRouter>
-            <Shell />
+            <Shell pages={public_page as Pages} />
         </BrowserRouter>
     }
 }
 
-fn page(route: &Route, l: Lang) -> Html {
-    match route.clone() {
+/// The organizer's app (its own bundle, loaded for `/organizer…` and `/print/…`): every page.
+#[function_component(OrganizerApp)]
+pub fn organizer_app() -> Html {
+    html! {
+        <BrowserRouter>
+            <Shell pages={any_page as Pages} />
+        </BrowserRouter>
+    }
+}
+
+/// True for the addresses the organizer's bundle serves.
+pub fn is_organizer_route(route: &Route) -> bool {
+    matches!(
+        route,
+        Route::Organizer
+            | Route::Setup
+            | Route::Ceremony { .. }
+            | Route::Live { .. }
+            | Route::Winners { .. }
+            | Route::Print { .. }
+            | Route::Posters { .. }
+    )
+}
+
+fn public_page(route: &Route, l: Lang) -> Option<Html> {
+    Some(match route.clone() {
         Route::Home => html! { <HomePage lang={l} /> },
         Route::Enter => html! { <EnterPage lang={l} /> },
         Route::Results => html! { <ResultsPage lang={l} /> },
@@ -114,6 +139,22 @@ fn page(route: &Route, l: Lang) -> Html {
         Route::VerifyDraw { campaign, draw } => {
             html! { <VerifyPage lang={l} server={Some((AttrValue::from(campaign), draw))} /> }
         }
+        Route::NotFound => html! {
+            <div class="page">
+                <h2>{ l.t("找不到这个页面", "Page not found") }</h2>
+                <Link<Route> to={Route::Home}>{ l.t("返回首页", "Back to the campaign") }</Link<Route>>
+            </div>
+        },
+        _ => return None,
+    })
+}
+
+fn any_page(route: &Route, l: Lang) -> Option<Html> {
+    use crate::pages::live::LivePage;
+    use crate::pages::organizer::{CeremonyPage, OrganizerPage, WinnersPage};
+    use crate::pages::print::PrintPage;
+    use crate::pages::setup::SetupPage;
+    Some(match route.clone() {
         Route::Organizer => html! { <OrganizerPage lang={l} /> },
         Route::Setup => html! { <SetupPage lang={l} /> },
         Route::Ceremony { campaign, draw } => {
@@ -131,12 +172,38 @@ fn page(route: &Route, l: Lang) -> Html {
         Route::Posters { campaign } => {
             html! { <crate::pages::posters::PostersPage lang={l} campaign={campaign} /> }
         }
-        Route::NotFound => html! {
-            <div class="page">
-                <h2>{ l.t("找不到这个页面", "Page not found") }</h2>
-                <Link<Route> to={Route::Home}>{ l.t("返回首页", "Back to the campaign") }</Link<Route>>
-            </div>
-        },
+        other => return public_page(&other, l),
+    })
+}
+
+/// A page this bundle does not hold: the server's page for that address, loaded whole.
+fn elsewhere(l: Lang) -> Html {
+    let path = web_sys::window()
+        .and_then(|w| w.location().pathname().ok())
+        .unwrap_or_default();
+    if let Some(w) = web_sys::window() {
+        // Once: the server answers an organizer's address with the organizer's bundle.
+        let key = format!("fairdraw.reload.{path}");
+        let storage = w.session_storage().ok().flatten();
+        let tried = storage
+            .as_ref()
+            .and_then(|s| s.get_item(&key).ok().flatten())
+            .is_some();
+        if let Some(s) = &storage {
+            if tried {
+                // Reloaded and still here (offline, say): the link, and a reload next time.
+                let _ = s.remove_item(&key);
+            } else {
+                let _ = s.set_item(&key, "1");
+                let _ = w.location().reload();
+            }
+        }
+    }
+    html! {
+        <div class="page">
+            <p class="note" aria-busy="true">{ l.t("正在打开组织方页面……", "Opening the organizer's pages…") }</p>
+            <a href={path}>{ l.t("打开", "Open") }</a>
+        </div>
     }
 }
 
@@ -158,9 +225,23 @@ fn page_title(route: &Route, l: Lang) -> &'static str {
     }
 }
 
+#[derive(Properties)]
+struct ShellProps {
+    pages: Pages,
+}
+
+impl PartialEq for ShellProps {
+    fn eq(&self, other: &Self) -> bool {
+        // Each app passes one function for its life; comparing addresses is enough here.
+        std::ptr::fn_addr_eq(self.pages, other.pages)
+    }
+}
+
 /// Header, nav and the routed page.
 #[function_component(Shell)]
-fn shell() -> Html {
+fn shell(props: &ShellProps) -> Html {
+    let pages = props.pages;
+    let page = |route: &Route, l: Lang| pages(route, l).unwrap_or_else(|| elsewhere(l));
     let lang = use_state(|| {
         LocalStorage::get::<String>(LANG_KEY)
             .map(|c| Lang::from_code(&c))
@@ -242,7 +323,7 @@ fn shell() -> Html {
             <footer class="foot">
                 <Link<Route> to={Route::Rules}>{ l.t("规则与哈希", "Rules and hash") }</Link<Route>>
                 { " · " }
-                <Link<Route> to={Route::Organizer}>{ l.t("组织方", "Organizer") }</Link<Route>>
+                <a href="/organizer">{ l.t("组织方", "Organizer") }</a>
             </footer>
         </div>
     }

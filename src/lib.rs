@@ -34,15 +34,27 @@ fn register_service_worker() {
     }
 }
 
-/// Mounts the app on `<body>`, replacing the static "loading" text index.html shows while the
-/// wasm downloads.
+/// Mounts the shopper's app on `<body>`, replacing what the page shows while the wasm
+/// downloads (the campaign, as the server put it there).
 pub fn start() {
     register_service_worker();
+    remove_boot();
+    yew::Renderer::<app::App>::new().render();
+}
+
+/// Mounts the organizer's app (its own bundle: the console, setup, ceremony, live draw,
+/// winners, print view and posters, with the public pages).
+pub fn start_organizer() {
+    register_service_worker();
+    remove_boot();
+    yew::Renderer::<app::OrganizerApp>::new().render();
+}
+
+fn remove_boot() {
     if let Some(boot) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("boot"))
     {
         boot.remove();
     }
-    yew::Renderer::<app::App>::new().render();
 }

@@ -500,7 +500,12 @@ async fn shopper_enters_receipts_on_a_phone() {
             .text()
             .await
             .expect("text");
-        for want in ["<title>爱达州·通川购 年终消费抽奖 · 公平抽奖</title>", "og:title", "6 辆汽车等您来拿", "单笔消费满 ¥500.00"] {
+        for want in [
+            "<title>爱达州·通川购 年终消费抽奖 · 公平抽奖</title>",
+            "og:title",
+            "6 辆汽车等您来拿",
+            "单笔消费满 ¥500.00",
+        ] {
             assert!(html.contains(want), "{path} lacks {want}");
         }
     }
@@ -510,6 +515,18 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.text_becomes("#campaign-name", "通川购").await;
     // The demo's first draw is frozen; the second is open today.
     assert!(b.text("#countdown-1").await.starts_with("距截止还有"));
+    // Shoppers download the shoppers' app only; the organizer's pages are a bundle apart.
+    let loaded = b
+        .script(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('.wasm'));",
+            json!([]),
+        )
+        .await;
+    let loaded = loaded.to_string();
+    assert!(
+        loaded.contains("fairdraw-web") && !loaded.contains("organizer"),
+        "{loaded}"
+    );
     b.type_text("#merchant-search", "M003").await;
     let shops = b.text_becomes("#merchant-list", "M003").await;
     assert_eq!(shops.lines().count(), 1, "{shops}");
@@ -708,7 +725,10 @@ async fn shopper_enters_receipts_on_a_phone() {
             .await;
         assert_eq!(facts[0], json!(1), "{name}: the tabs wrap: {facts}");
         assert_eq!(facts[1], json!([]), "{name}: small touch targets: {facts}");
-        assert!(facts[2].as_str().is_some_and(|t| t.contains("公平抽奖")), "{name}: {facts}");
+        assert!(
+            facts[2].as_str().is_some_and(|t| t.contains("公平抽奖")),
+            "{name}: {facts}"
+        );
         assert_eq!(facts[3], json!("zh-CN"), "{name}");
     }
     // The draw the link names is not published yet: said so, not an HTTP error.
@@ -741,6 +761,17 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.text_becomes("#audit-status", "哈希链完整").await;
     b.find("section.panel[data-campaign='dazhou-2026'] li.draw[data-draw='0']")
         .await;
+    let loaded = b
+        .script(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('.wasm'));",
+            json!([]),
+        )
+        .await
+        .to_string();
+    assert!(
+        loaded.contains("/organizer-app/fairdraw-organizer"),
+        "{loaded}"
+    );
     b.screenshot("organizer-console").await;
     b.assert_labelled("console").await;
 
@@ -1404,9 +1435,12 @@ async fn phone_light_verifies_a_million_entry_drand_draw() {
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::create_dir_all(dist.join("published")).expect("mkdir");
     let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
+    // The shoppers' app (its files; the organizer's app is not needed here).
     for e in std::fs::read_dir(&built).expect("dist") {
         let e = e.expect("entry");
-        std::fs::copy(e.path(), dist.join(e.file_name())).expect("copy");
+        if e.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::copy(e.path(), dist.join(e.file_name())).expect("copy");
+        }
     }
     std::fs::write(dist.join("published/bundle.json"), &text).expect("write");
     let srv = server_serving("light-million", dist.clone()).await;

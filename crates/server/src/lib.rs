@@ -125,10 +125,11 @@ pub fn app(state: AppState) -> Router {
         // Hashed assets never change; index.html always revalidates.
         // Client-side routes get index.html with the campaign in it (shell.rs).
         let shell_state = state.clone();
-        let shell = axum::handler::HandlerWithoutStateExt::into_service(move || {
-            let state = shell_state.clone();
-            async move { shell::index(state).await }
-        });
+        let shell =
+            axum::handler::HandlerWithoutStateExt::into_service(move |uri: axum::http::Uri| {
+                let state = shell_state.clone();
+                async move { shell::index(state, uri.path()).await }
+            });
         let assets = ServeDir::new(&dist)
             .precompressed_gzip()
             .append_index_html_on_directories(false)

@@ -77,17 +77,37 @@ pub fn render(index: &str, r: &CampaignRules, now_ms: u64) -> String {
     }
     boot.push_str("      <p class=\"boot-loading\">正在载入… Loading…</p>");
     index
-        .replacen("<title>公平抽奖 fairdraw</title>", &format!("<title>{title} · 公平抽奖</title>"), 1)
+        .replacen(
+            "<title>公平抽奖 fairdraw</title>",
+            &format!("<title>{title} · 公平抽奖</title>"),
+            1,
+        )
         .replacen("</head>", &head, 1)
         .replacen(BOOT_MARKER, &boot, 1)
 }
 
-/// `GET` of any page of the web app: `index.html` with the first open campaign in it (as is
-/// when there is none, or the file cannot be read).
-pub async fn index(state: AppState) -> ApiResult<Response> {
+/// Whether `path` is one of the organizer's pages, which the organizer's bundle serves.
+pub fn is_organizer_path(path: &str) -> bool {
+    path == "/organizer" || path.starts_with("/organizer/") || path.starts_with("/print/")
+}
+
+/// The organizer's app, built apart from the shoppers' (scripts/build-web.sh).
+pub const ORGANIZER_APP: &str = "organizer-app";
+
+/// `GET` of any page of the web app: for the organizer's pages the organizer's bundle
+/// (`organizer-app/index.html`); else `index.html` with the first open campaign in it (as is
+/// when there is none).
+pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     let Some(dist) = state.dist.clone() else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
+    let organizer = dist.join(ORGANIZER_APP).join("index.html");
+    if is_organizer_path(path) && tokio::fs::try_exists(&organizer).await.unwrap_or(false) {
+        let page = tokio::fs::read_to_string(&organizer)
+            .await
+            .map_err(crate::error::AppError::internal)?;
+        return Ok(html(page));
+    }
     let index = tokio::fs::read_to_string(dist.join("index.html"))
         .await
         .map_err(crate::error::AppError::internal)?;
@@ -99,12 +119,16 @@ pub async fn index(state: AppState) -> ApiResult<Response> {
         },
         None => index,
     };
+    Ok(html(page))
+}
+
+fn html(page: String) -> Response {
     let mut resp = page.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    Ok(resp)
+    resp
 }
 
 #[cfg(test)]
@@ -125,6 +149,16 @@ mod tests {
         assert!(page.contains("og:title"));
         assert!(page.contains("6 辆汽车等您来拿 · 单笔消费满 ¥500.00"));
         assert!(page.contains("第一期：登记至 2026-12-31"));
-        assert_eq!(render("<html>no markers</html>", &r, 0), "<html>no markers</html>");
+        assert_eq!(
+            render("<html>no markers</html>", &r, 0),
+            "<html>no markers</html>"
+        );
+        assert!(
+            is_organizer_path("/organizer") && is_organizer_path("/organizer/dazhou-2026/0/live")
+        );
+        assert!(
+            is_organizer_path("/print/dazhou-2026/1") && !is_organizer_path("/organizers-guide")
+        );
+        assert!(!is_organizer_path("/enter"));
     }
 }
