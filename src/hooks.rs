@@ -15,6 +15,19 @@ pub enum Load<T> {
 }
 
 impl<T> Load<T> {
+    /// The value, or what the page shows instead while it loads or when it failed.
+    pub fn or_page(&self, l: crate::i18n::Lang) -> Result<&T, Html> {
+        match self {
+            Load::Loading => Err(
+                html! { <p class="note" aria-busy="true">{ l.t("正在载入……", "Loading…") }</p> },
+            ),
+            Load::Failed(e) => Err(
+                html! { <p class="fail" role="alert">{ l.t(&e.message_zh, &e.message_en) }</p> },
+            ),
+            Load::Ready(v) => Ok(v),
+        }
+    }
+
     /// The value, once ready.
     pub fn ready(&self) -> Option<&T> {
         match self {

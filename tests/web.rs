@@ -175,19 +175,12 @@ async fn entry_form_validates_as_the_shopper_types() {
 
     // Every field filled: the core's full verdict (the demo window starts 2026-12-10, so a
     // receipt dated before it is refused with the window's own message).
-    let select: web_sys::HtmlSelectElement = document()
-        .query_selector("#merchant")
-        .ok()
-        .flatten()
-        .expect("select")
-        .dyn_into()
-        .expect("select");
-    select.set_value("M001");
-    let init = web_sys::EventInit::new();
-    init.set_bubbles(true);
-    select
-        .dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).expect("ev"))
-        .expect("dispatch");
+    // The shop, found by part of its name.
+    type_into("#shop", "达州百货");
+    element("#shop-options button[data-id='M001']")
+        .await
+        .click();
+    text_becomes("#chosen-shop", "达州百货大楼").await;
     type_into("#receipt", "A-0001");
     type_into("#date", "2026-11-01");
     type_into("#phone", "13812341234");

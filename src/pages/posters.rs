@@ -3,7 +3,7 @@
 //! shopper's phone. Printed from the organizer console, one poster a page.
 
 use crate::components::qr::Qr;
-use crate::hooks::{Load, use_campaign};
+use crate::hooks::use_campaign;
 use crate::i18n::{Lang, look};
 use yew::prelude::*;
 
@@ -21,12 +21,9 @@ pub struct PostersProps {
 pub fn posters_page(props: &PostersProps) -> Html {
     let l = props.lang;
     let campaign = use_campaign(props.campaign.clone(), false, 0);
-    let c = match &*campaign {
-        Load::Loading => return html! { <p class="note">{ l.t("正在载入……", "Loading…") }</p> },
-        Load::Failed(e) => {
-            return html! { <p class="fail" role="alert">{ l.t(&e.message_zh, &e.message_en) }</p> };
-        }
-        Load::Ready(c) => c,
+    let c = match campaign.or_page(l) {
+        Ok(c) => c,
+        Err(page) => return page,
     };
     let r = &c.rules;
     let origin = web_sys::window()

@@ -3,7 +3,7 @@
 
 use crate::components::qr::Qr;
 use crate::components::witnesses::WitnessList;
-use crate::hooks::{Load, use_campaign};
+use crate::hooks::use_campaign;
 use crate::i18n::look;
 use crate::pages::organizer::DrawPageProps;
 use yew::prelude::*;
@@ -13,12 +13,9 @@ use yew::prelude::*;
 pub fn print_page(props: &DrawPageProps) -> Html {
     let l = props.lang;
     let campaign = use_campaign(props.campaign.clone(), false, 0);
-    let c = match &*campaign {
-        Load::Loading => return html! { <p class="note">{ l.t("正在载入……", "Loading…") }</p> },
-        Load::Failed(e) => {
-            return html! { <p class="fail" role="alert">{ l.t(&e.message_zh, &e.message_en) }</p> };
-        }
-        Load::Ready(c) => c,
+    let c = match campaign.or_page(l) {
+        Ok(c) => c,
+        Err(page) => return page,
     };
     let Some(r) = c
         .draws

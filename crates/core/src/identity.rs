@@ -142,35 +142,44 @@ impl Identity {
                 return Some(("logo".into(), p));
             }
         }
-        let mut seen = BTreeSet::new();
+        let prizes_named = self.prizes.iter().map(|p| (p.prize.as_str(), &p.zh, &p.en));
+        if let Some(problem) = names_problem("prizes", "prize", prizes_named, prizes) {
+            return Some(problem);
+        }
         for (i, p) in self.prizes.iter().enumerate() {
-            if !prizes.contains(p.prize.as_str()) || !seen.insert(p.prize.as_str()) {
-                return Some((
-                    format!("prizes[{i}].prize"),
-                    "must name a prize of some draw, once",
-                ));
-            }
-            if p.zh.trim().is_empty() || p.en.trim().is_empty() {
-                return Some((format!("prizes[{i}]"), "names must not be blank"));
-            }
             if let Some(problem) = p.image.as_deref().and_then(picture_problem) {
                 return Some((format!("prizes[{i}].image"), problem));
             }
         }
-        let mut seen = BTreeSet::new();
-        for (i, p) in self.parties.iter().enumerate() {
-            if !parties.contains(p.party.as_str()) || !seen.insert(p.party.as_str()) {
-                return Some((
-                    format!("parties[{i}].party"),
-                    "must name a seed party of some draw, once",
-                ));
-            }
-            if p.zh.trim().is_empty() || p.en.trim().is_empty() {
-                return Some((format!("parties[{i}]"), "names must not be blank"));
-            }
-        }
-        None
+        let parties_named = self
+            .parties
+            .iter()
+            .map(|p| (p.party.as_str(), &p.zh, &p.en));
+        names_problem("parties", "party", parties_named, parties)
     }
+}
+
+/// The first entry of a list of display names (`prizes`, `parties`) that names something the
+/// rules do not have, names it a second time, or has a blank name.
+fn names_problem<'a>(
+    list: &str,
+    key: &str,
+    entries: impl Iterator<Item = (&'a str, &'a String, &'a String)>,
+    allowed: &BTreeSet<&str>,
+) -> Option<(String, &'static str)> {
+    let mut seen = BTreeSet::new();
+    for (i, (name, zh, en)) in entries.enumerate() {
+        if !allowed.contains(name) || !seen.insert(name) {
+            return Some((
+                format!("{list}[{i}].{key}"),
+                "must name one of the rules' own, once",
+            ));
+        }
+        if zh.trim().is_empty() || en.trim().is_empty() {
+            return Some((format!("{list}[{i}]"), "names must not be blank"));
+        }
+    }
+    None
 }
 
 /// `#rrggbb`, lower or upper case.
