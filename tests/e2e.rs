@@ -2027,6 +2027,12 @@ async fn shopper_scans_a_receipt_from_a_poster() {
         mine.contains("¥688.00") && mine.contains("139****5678"),
         "{mine}"
     );
+    // Each says where it stands, in words, without a tap.
+    b.text_becomes(
+        ".my-tickets .ticket-row:last-child .status",
+        "已登记，等待本期截止冻结",
+    )
+    .await;
     b.phone_shot("shopper-recovered").await;
     b.quit().await;
 

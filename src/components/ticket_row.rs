@@ -42,11 +42,11 @@ fn status_text(l: Lang, status: &str) -> String {
 pub fn ticket_row(props: &TicketRowProps) -> Html {
     let l = props.lang;
     let result = use_state(|| None::<Result<TicketCheck, ApiError>>);
-    let onclick = {
+    let check = {
         let result = result.clone();
         let t = props.ticket.clone();
         let key = props.server_key;
-        Callback::from(move |_| {
+        Callback::from(move |_: ()| {
             let result = result.clone();
             let t = t.clone();
             wasm_bindgen_futures::spawn_local(async move {
@@ -64,6 +64,17 @@ pub fn ticket_row(props: &TicketRowProps) -> Html {
             });
         })
     };
+    // Each ticket says where it stands as soon as the campaign's key is known (its promise and
+    // proofs checked here); the button asks again.
+    {
+        let check = check.clone();
+        use_effect_with(props.server_key.is_some(), move |ready| {
+            if *ready {
+                check.emit(());
+            }
+        });
+    }
+    let onclick = check.reform(|_: MouseEvent| ());
     let t = &props.ticket;
     html! {
         <li class="ticket-row">
