@@ -116,15 +116,14 @@ pub async fn post_once(path: &str, body: &Value) -> Result<Value, ApiError> {
 }
 
 fn idempotency_key(body: &Value) -> String {
-    use gloo::storage::{SessionStorage, Storage};
     const SALT: &str = "fairdraw.idempotency-salt";
-    let salt: String = SessionStorage::get(SALT).unwrap_or_else(|_| {
+    let salt: String = crate::storage::session_get(SALT).unwrap_or_else(|| {
         let mut b = [0u8; 16];
         let _ = web_sys::window()
             .and_then(|w| w.crypto().ok())
             .map(|c| c.get_random_values_with_u8_array(&mut b));
         let s = hex::encode(b);
-        let _ = SessionStorage::set(SALT, &s);
+        crate::storage::session_set(SALT, &s);
         s
     });
     let h = fairdraw_core::hash::Hash32::sha256(format!("{salt}\n{body}").as_bytes());

@@ -8,7 +8,6 @@ use crate::pages::home::HomePage;
 use crate::pages::results::ResultsPage;
 use crate::pages::rules::RulesPage;
 use crate::pages::verify::VerifyPage;
-use gloo::storage::{LocalStorage, Storage};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -243,7 +242,7 @@ fn shell(props: &ShellProps) -> Html {
     let pages = props.pages;
     let page = |route: &Route, l: Lang| pages(route, l).unwrap_or_else(|| elsewhere(l));
     let lang = use_state(|| {
-        LocalStorage::get::<String>(LANG_KEY)
+        crate::storage::get::<String>(LANG_KEY)
             .map(|c| Lang::from_code(&c))
             .unwrap_or_default()
     });
@@ -252,7 +251,7 @@ fn shell(props: &ShellProps) -> Html {
         let lang = lang.clone();
         Callback::from(move |next: Lang| {
             // Storage can be full or disabled (private mode); the toggle still works.
-            let _ = LocalStorage::set(LANG_KEY, next.code());
+            crate::storage::set(LANG_KEY, next.code());
             lang.set(next);
         })
     };

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod scan;
 pub mod setup_form;
 pub mod state;
+pub mod storage;
 pub mod verify_job;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

@@ -472,8 +472,7 @@ pub const TICKETS_KEY: &str = "fairdraw.tickets";
 
 /// The tickets saved on this device (none where storage is unavailable).
 pub fn saved_tickets() -> Vec<SavedTicket> {
-    use gloo::storage::Storage;
-    gloo::storage::LocalStorage::get::<Vec<SavedTicket>>(TICKETS_KEY).unwrap_or_default()
+    crate::storage::get::<Vec<SavedTicket>>(TICKETS_KEY).unwrap_or_default()
 }
 
 /// Adds a ticket to the saved list (newest first, no repeats).

@@ -2064,3 +2064,52 @@ async fn shopper_scans_a_receipt_from_a_poster() {
     b.text_becomes("#scan-error", "没有可用的相机").await;
     b.quit().await;
 }
+
+/// Where shoppers are: an older Android WebView inside WeChat, at DPR 3, with no service
+/// worker, no BarcodeDetector and no web storage (some in-app browsers turn DOM storage off).
+/// A receipt goes in and its ticket shows; only the keeping of tickets on the phone is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shopper_on_an_old_webview_without_storage_or_service_worker() {
+    let srv = server("old-webview").await;
+    let base = srv.base.clone();
+    let b = Browser::start_with(
+        500,
+        900,
+        json!({ "mobileEmulation": {
+            "deviceMetrics": { "width": 360, "height": 640, "pixelRatio": 3.0, "touch": true },
+            "userAgent": "Mozilla/5.0 (Linux; Android 8.1.0; MI 8 Build/OPM1.171019.026; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/69.0.3497.100 Mobile Safari/537.36 MicroMessenger/7.0.3.1400(0x27000334) NetType/4G Language/zh_CN"
+        } }),
+    )
+    .await;
+    b.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": "Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined });
+            delete window.BarcodeDetector;
+            for (const k of ['localStorage', 'sessionStorage']) {
+              Object.defineProperty(window, k, { get() { throw new DOMException('storage is disabled', 'SecurityError'); } });
+            }" }),
+    )
+    .await;
+    b.goto(&format!("{base}/enter?shop=M005")).await;
+    b.text_becomes("#chosen-shop", "来自商户海报").await;
+    let today = fairdraw_core::civil::CivilDate::china_date_at(now_ms()).expect("today");
+    b.type_text("#receipt", "OLD-WEBVIEW-1").await;
+    b.type_text("#amount", "566").await;
+    b.type_text("#phone", "13612345678").await;
+    b.text_becomes("#entry-result", "符合条件").await;
+    b.click("#consent").await;
+    b.click("#submit-entry").await;
+    b.text_becomes("#entry-success", "登记成功").await;
+    assert_eq!(b.text("#success-date").await, today.to_string());
+    b.phone_shot("shopper-old-webview").await;
+    // The other public pages render too.
+    for (path, ready) in [
+        ("/", "#campaign-name"),
+        ("/results", ".page"),
+        ("/rules", "#rules-hash"),
+    ] {
+        b.goto(&format!("{base}{path}")).await;
+        b.find(ready).await;
+    }
+    b.quit().await;
+}

@@ -5,7 +5,6 @@
 use crate::api::{self, ApiError};
 use crate::i18n::Lang;
 use crate::state::{SavedTicket, TICKETS_KEY, remember_ticket};
-use gloo::storage::{LocalStorage, Storage};
 use serde_json::json;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -75,14 +74,14 @@ pub fn recover(props: &RecoverProps) -> Html {
                     .map(|v| tickets_of(&id, &v));
                 if let Ok(found) = &got {
                     if !found.is_empty() {
-                        let mut list =
-                            LocalStorage::get::<Vec<SavedTicket>>(TICKETS_KEY).unwrap_or_default();
+                        let mut list = crate::storage::get::<Vec<SavedTicket>>(TICKETS_KEY)
+                            .unwrap_or_default();
                         for t in found.iter().rev() {
                             if !list.iter().any(|x| x.ticket_id == t.ticket_id) {
                                 list = remember_ticket(list, t.clone());
                             }
                         }
-                        let _ = LocalStorage::set(TICKETS_KEY, &list);
+                        crate::storage::set(TICKETS_KEY, &list);
                         on_found.emit(list);
                     }
                 }

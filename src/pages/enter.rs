@@ -17,7 +17,6 @@ use crate::state::{
 use fairdraw_core::civil::CivilDate;
 use fairdraw_core::message::Coded;
 use fairdraw_core::rules::CampaignRules;
-use gloo::storage::{LocalStorage, Storage};
 use serde_json::json;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -58,7 +57,7 @@ fn fresh_form(shop: String) -> EntryForm {
     let mut f = EntryForm::default();
     f.input.merchant_id = shop;
     f.input.date = today().to_string();
-    f.input.phone = LocalStorage::get::<String>(PHONE_KEY).unwrap_or_default();
+    f.input.phone = crate::storage::get::<String>(PHONE_KEY).unwrap_or_default();
     f
 }
 
@@ -85,7 +84,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
     // The ticket, and whether it was stored before (a repeated submission of the same form).
     let outcome = use_state(|| None::<Result<(SavedTicket, bool), ApiError>>);
     let tickets =
-        use_state(|| LocalStorage::get::<Vec<SavedTicket>>(TICKETS_KEY).unwrap_or_default());
+        use_state(|| crate::storage::get::<Vec<SavedTicket>>(TICKETS_KEY).unwrap_or_default());
     let busy = use_state(|| false);
 
     let fallback = use_memo((), |_| demo_rules());
@@ -184,7 +183,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
     let forget_phone = {
         let form = form.clone();
         Callback::from(move |_: MouseEvent| {
-            LocalStorage::delete(PHONE_KEY);
+            crate::storage::delete(PHONE_KEY);
             let mut f = (*form).clone();
             f.input.phone.clear();
             form.set(f);
@@ -250,8 +249,8 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
                 if let Ok((t, _)) = &result {
                     let list = remember_ticket((*tickets).clone(), t.clone());
                     // Storage may be full or disabled; the ticket is still shown.
-                    let _ = LocalStorage::set(TICKETS_KEY, &list);
-                    let _ = LocalStorage::set(PHONE_KEY, &i.phone);
+                    crate::storage::set(TICKETS_KEY, &list);
+                    crate::storage::set(PHONE_KEY, &i.phone);
                     tickets.set(list);
                 }
                 outcome.set(Some(result));
@@ -430,7 +429,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
                     <label for="phone">{ l.t("手机号", "Mobile number") }</label>
                     <input id="phone" type="tel" inputmode="tel" autocomplete="tel" value={form.input.phone.clone()} oninput={edit(Field::Phone)}
                         aria-invalid={invalid("phone")} aria-describedby={described("phone")} />
-                    if !form.input.phone.is_empty() && LocalStorage::get::<String>(PHONE_KEY).ok().as_deref() == Some(form.input.phone.as_str()) {
+                    if !form.input.phone.is_empty() && crate::storage::get::<String>(PHONE_KEY).as_deref() == Some(form.input.phone.as_str()) {
                         <p class="note" id="phone-remembered">{ l.t("本机已记住这个号码。", "This phone remembers this number. ") }
                             <button type="button" class="link-button" id="forget-phone" onclick={forget_phone}>{ l.t("忘记它", "Forget it") }</button></p>
                     }

@@ -24,7 +24,6 @@ use fairdraw_core::ledger::{Ledger, PhoneOpening};
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::seed::Reveal;
 use gloo::file::callbacks::{FileReader, read_as_text};
-use gloo::storage::{LocalStorage, Storage};
 use gloo::timers::callback::Interval;
 use std::rc::Rc;
 use web_sys::{DragEvent, HtmlInputElement, KeyboardEvent};
@@ -107,7 +106,7 @@ fn stage(props: &StageProps) -> Html {
     let c = &props.campaign;
     let n = props.draw;
     let key = storage_key(&c.id, n);
-    let inputs = use_state(|| LocalStorage::get::<LiveInputs>(&key).unwrap_or_default());
+    let inputs = use_state(|| crate::storage::get::<LiveInputs>(&key).unwrap_or_default());
     let readers = use_mut_ref(Vec::<FileReader>::new);
     // The reveal show: one ticker for the page's life; the clock says how far the current
     // prize's sequence has run and whether it is paused.
@@ -328,7 +327,7 @@ fn stage(props: &StageProps) -> Html {
         let key = key.clone();
         move |next: LiveInputs| {
             // Storage may be unavailable; the ceremony goes on, only a reload would lose it.
-            let _ = LocalStorage::set(&key, &next);
+            crate::storage::set(&key, &next);
             inputs.set(next);
         }
     };
@@ -588,7 +587,7 @@ fn stage(props: &StageProps) -> Html {
                 }
                 match result {
                     Ok(_) => {
-                        LocalStorage::delete(&key);
+                        crate::storage::delete(&key);
                         let origin = web_sys::window()
                             .and_then(|w| w.location().origin().ok())
                             .unwrap_or_default();
