@@ -83,33 +83,17 @@ mod time_tests {
     }
 }
 
-/// A message in both languages, chosen at display time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Said {
-    /// Chinese.
-    pub zh: String,
-    /// English.
-    pub en: String,
-}
+pub use fairdraw_core::message::Said;
 
-impl Said {
-    /// Both texts.
-    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Said {
-        Said {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-
+/// A [`Said`] in the language shown.
+pub trait InLang {
     /// The text in `lang`.
-    pub fn in_lang(&self, lang: Lang) -> &str {
-        lang.t(&self.zh, &self.en)
-    }
+    fn in_lang(&self, lang: Lang) -> &str;
 }
 
-impl std::fmt::Display for Said {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.en)
+impl InLang for Said {
+    fn in_lang(&self, lang: Lang) -> &str {
+        lang.t(&self.zh, &self.en)
     }
 }
 

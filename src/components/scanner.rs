@@ -3,6 +3,7 @@
 //! has one, else by rqrr in the Web Worker (its own bundle, loaded only when scanning). The
 //! text found goes to the form, which reads it as a fapiao.
 
+use crate::i18n::InLang;
 use crate::i18n::Lang;
 use crate::scan::{SCAN_TIMEOUT_MS, ScanProblem, rgba_to_luma, scaled};
 use crate::verify_job::WorkerMessage;

@@ -9,6 +9,7 @@ use crate::components::qr::Qr;
 use crate::components::recover::Recover;
 use crate::components::scanner::Scanner;
 use crate::components::ticket_row::TicketRow;
+use crate::i18n::InLang;
 use crate::i18n::Lang;
 use crate::state::{
     EntryForm, PHONE_KEY, SavedTicket, demo_rules, field_of, merchant_matches, remember_ticket,

@@ -14,6 +14,7 @@ use crate::components::colors::CampaignColors;
 use crate::components::qr::Qr;
 use crate::components::witnesses::{LiveWitnesses, WitnessList};
 use crate::hooks::{Load, use_campaign};
+use crate::i18n::InLang;
 use crate::i18n::{Lang, Said, look};
 use crate::live::{Ceremony, LiveInputs, numbers_as_read, rolling_ticket, storage_key};
 use crate::pages::organizer::DrawPageProps;

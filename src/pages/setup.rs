@@ -3,6 +3,7 @@
 
 use crate::api::{self, ApiError};
 use crate::app::Route;
+use crate::i18n::InLang;
 use crate::i18n::Lang;
 use crate::i18n::Said;
 use crate::setup_form::{DrawForm, SetupForm, picture_data_url};

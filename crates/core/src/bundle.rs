@@ -13,11 +13,12 @@ use crate::drawtree::{SumNode, verify_path};
 use crate::hash::Hash32;
 use crate::ledger::{Leaf, Ledger};
 use crate::merkle;
+use crate::message::Said;
 use crate::record::{DrawRecord, Placement};
 use crate::rules::{ALGORITHM_CHACHA20, ALGORITHM_RFC3797, merchant_leaf};
 use crate::sampler::DrawStream;
+use crate::verify::t;
 use crate::verify::{Anchor, Report};
-use crate::verify::{Text, t};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
@@ -263,7 +264,7 @@ fn parse_u64(s: &str) -> Option<u64> {
 
 /// The problem with one pick's leaf against the rules, if any (the per-leaf rules of §11 a
 /// phone can check: amount, merchant, weight, dates, entry time).
-fn leaf_problem(record: &DrawRecord, bundle: &DrawBundle, p: &BundlePick) -> Option<Text> {
+fn leaf_problem(record: &DrawRecord, bundle: &DrawBundle, p: &BundlePick) -> Option<Said> {
     let rules = &record.rules;
     let draw = rules.draw(record.draw_index)?;
     let leaf = &p.leaf;

@@ -14,9 +14,10 @@ use crate::encode::Encoder;
 use crate::hash::Hash32;
 use crate::ledger::{Leaf, Ledger, TicketId};
 use crate::merkle::CompactTree;
+use crate::message::Said;
 use crate::record::Placement;
 use crate::rules::{CampaignRules, DrawRules};
-use crate::verify::{Text, t};
+use crate::verify::t;
 use std::collections::HashMap;
 
 /// The rules a scan checks each leaf against.
@@ -36,11 +37,11 @@ pub struct Tally {
     /// Leaves that break the rule.
     pub count: u64,
     /// The first, described in both languages.
-    pub first: Option<Text>,
+    pub first: Option<Said>,
 }
 
 impl Tally {
-    fn add(&mut self, what: impl FnOnce() -> Text) {
+    fn add(&mut self, what: impl FnOnce() -> Said) {
         self.count += 1;
         if self.first.is_none() {
             self.first = Some(what());
@@ -136,7 +137,7 @@ impl<'a> LedgerScanner<'a> {
 
     fn check(&mut self, ctx: &ScanRules<'_>, leaf: &Leaf) {
         let (rules, draw) = (ctx.rules, ctx.draw);
-        let at = |what: Text| {
+        let at = |what: Said| {
             move || {
                 t(
                     format!("leaf {}: {}", leaf.index, what.en),

@@ -27,25 +27,15 @@ pub struct Check {
     pub detail_zh: String,
 }
 
-/// A check's detail in both languages.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Text {
-    /// English.
-    pub en: String,
-    /// Chinese.
-    pub zh: String,
-}
+use crate::message::Said;
 
-/// A detail in English and Chinese.
-pub(crate) fn t(en: impl Into<String>, zh: impl Into<String>) -> Text {
-    Text {
-        en: en.into(),
-        zh: zh.into(),
-    }
+/// A detail in English and Chinese (English first, as the checks read).
+pub(crate) fn t(en: impl Into<String>, zh: impl Into<String>) -> Said {
+    Said::new(zh, en)
 }
 
 /// An error's own words in both languages.
-pub(crate) fn coded(e: &dyn crate::message::Coded) -> Text {
+pub(crate) fn coded(e: &dyn crate::message::Coded) -> Said {
     t(e.message_en(), e.message_zh())
 }
 
@@ -84,7 +74,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub(crate) fn add(&mut self, id: impl Into<String>, ok: bool, detail: Text) {
+    pub(crate) fn add(&mut self, id: impl Into<String>, ok: bool, detail: Said) {
         self.checks.push(Check {
             id: id.into(),
             ok,
@@ -567,7 +557,7 @@ fn check_witnessing(r: &mut Report, record: &DrawRecord, draw: &crate::rules::Dr
     }
     let freeze = &record.freeze.freeze;
     let n = record.draw_index;
-    let ids = |r: &mut Report, detail: &Text| {
+    let ids = |r: &mut Report, detail: &Said| {
         for id in ["freeze.witnessed", "freeze.witnessed_before_entropy"] {
             r.add(id, false, detail.clone());
         }
