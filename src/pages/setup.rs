@@ -38,16 +38,20 @@ pub fn setup_page(props: &SetupPageProps) -> Html {
     let error = use_state(|| None::<ApiError>);
     let navigator = use_navigator();
     let checked = form.to_rules();
-    let field = |id: &'static str, label: &'static str, value: &str, edit: Edit| {
+    // What typing into one of the form's fields does: that field of the form changes.
+    let edits = |edit: Edit| {
         let form = form.clone();
-        let oninput = Callback::from(move |e: InputEvent| {
+        Callback::from(move |e: InputEvent| {
             let mut f = (*form).clone();
             edit(
                 &mut f,
                 e.target_unchecked_into::<HtmlInputElement>().value(),
             );
             form.set(f);
-        });
+        })
+    };
+    let field = |id: &'static str, label: &'static str, value: &str, edit: Edit| {
+        let oninput = edits(edit);
         html! { <><label for={id}>{ label }</label><input id={id} value={value.to_owned()} {oninput} /></> }
     };
     let draw_field = |k: usize,
@@ -169,15 +173,7 @@ pub fn setup_page(props: &SetupPageProps) -> Html {
         }))
     };
     let color = |id: &'static str, label: &'static str, value: &str, edit: Edit| {
-        let form = form.clone();
-        let oninput = Callback::from(move |e: InputEvent| {
-            let mut f = (*form).clone();
-            edit(
-                &mut f,
-                e.target_unchecked_into::<HtmlInputElement>().value(),
-            );
-            form.set(f);
-        });
+        let oninput = edits(edit);
         html! { <span class="color-field"><label for={id}>{ label }</label><input id={id} type="color" value={value.to_owned()} {oninput} /></span> }
     };
     let f = &*form;

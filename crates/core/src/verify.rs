@@ -730,19 +730,7 @@ fn check_witnessing(r: &mut Report, record: &DrawRecord, draw: &crate::rules::Dr
             }
             other => (
                 false,
-                t(
-                    format!(
-                        "the journal holds {} commitments by {} for draw {n}; exactly one is required",
-                        other.len(),
-                        c.party
-                    ),
-                    format!(
-                        "见证日志中{}在第 {} 期的承诺有 {} 条；应恰有一条",
-                        who(rules, &c.party),
-                        n + 1,
-                        other.len()
-                    ),
-                ),
+                not_one(("commitments", "承诺"), other.len(), rules, &c.party, n),
             ),
         };
         r.add(format!("commitment.{i}.witnessed"), ok, detail);
@@ -795,23 +783,31 @@ fn check_witnessing(r: &mut Report, record: &DrawRecord, draw: &crate::rules::Dr
             }
             other => (
                 false,
-                t(
-                    format!(
-                        "the journal holds {} reveals by {} for draw {n}; exactly one is required",
-                        other.len(),
-                        x.party
-                    ),
-                    format!(
-                        "见证日志中{}在第 {} 期的揭示有 {} 条；应恰有一条",
-                        who(rules, &x.party),
-                        n + 1,
-                        other.len()
-                    ),
-                ),
+                not_one(("reveals", "揭示"), other.len(), rules, &x.party, n),
             ),
         };
         r.add(format!("reveal.{i}.witnessed"), ok, detail);
     }
+}
+
+/// A party's events of one kind in the journal, found `count` times instead of once.
+fn not_one(
+    (kind_en, kind_zh): (&str, &str),
+    count: usize,
+    rules: &crate::rules::CampaignRules,
+    party: &str,
+    n: u32,
+) -> Said {
+    t(
+        format!(
+            "the journal holds {count} {kind_en} by {party} for draw {n}; exactly one is required"
+        ),
+        format!(
+            "见证日志中{}在第 {} 期的{kind_zh}有 {count} 条；应恰有一条",
+            who(rules, party),
+            n + 1
+        ),
+    )
 }
 
 /// `seed` and `algorithm`; returns the recomputed seed.
