@@ -155,15 +155,11 @@ pub fn scanner(props: &ScannerProps) -> Html {
             mode.set(Mode::Failed(p));
         })
     };
+    // A picture is being decoded: the next frame waits.
+    let busy: Rc<Cell<bool>> = use_memo((), |_| Cell::new(false));
     // A decoded frame from the worker: its text, or the next frame may go.
-    let busy = use_mut_ref(|| Rc::new(Cell::new(false)));
     let on_worker = {
-        let (found, fail, busy, mode) = (
-            found.clone(),
-            fail.clone(),
-            busy.borrow().clone(),
-            mode.clone(),
-        );
+        let (found, fail, busy, mode) = (found.clone(), fail.clone(), busy.clone(), mode.clone());
         Rc::new(move |m: WorkerMessage| match m {
             WorkerMessage::Qr { texts } => {
                 busy.set(false);
@@ -183,7 +179,7 @@ pub fn scanner(props: &ScannerProps) -> Html {
         let (session, canvas, busy, found, fail, on_worker) = (
             session.clone(),
             canvas.clone(),
-            busy.borrow().clone(),
+            busy.clone(),
             found.clone(),
             fail.clone(),
             on_worker.clone(),
@@ -241,7 +237,7 @@ pub fn scanner(props: &ScannerProps) -> Html {
             video.clone(),
             decode.clone(),
             fail.clone(),
-            busy.borrow().clone(),
+            busy.clone(),
         );
         Callback::from(move |_: MouseEvent| {
             session.borrow_mut().take();
@@ -322,7 +318,7 @@ pub fn scanner(props: &ScannerProps) -> Html {
             session.clone(),
             decode.clone(),
             fail.clone(),
-            busy.borrow().clone(),
+            busy.clone(),
         );
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();

@@ -111,15 +111,17 @@ pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     let index = tokio::fs::read_to_string(dist.join("index.html"))
         .await
         .map_err(crate::error::AppError::internal)?;
-    let list = crate::routes::public::campaign_list(&state, false).await?;
-    let page = match list["campaigns"][0]["id"].as_str() {
-        Some(id) => match state.campaign_cached(id).await {
-            Ok(row) => render(&index, &row.rules, state.now_ms()),
-            Err(_) => index,
-        },
-        None => index,
-    };
-    Ok(html(page))
+    // The first open campaign, as `/api/campaigns` lists them: one query for the ids, the rows
+    // from the server's campaign cache (every page view comes here).
+    let ids = crate::routes::public::read(&state, crate::db::campaign_ids).await?;
+    for id in ids {
+        if let Ok(row) = state.campaign_cached(&id).await {
+            if row.state == "open" {
+                return Ok(html(render(&index, &row.rules, state.now_ms())));
+            }
+        }
+    }
+    Ok(html(index))
 }
 
 fn html(page: String) -> Response {
