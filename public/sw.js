@@ -4,18 +4,22 @@
 // files, network first otherwise. Public GETs under /api/ (campaign, ledger, record): network
 // first, falling back to the last copy seen (ledgers only for the live draw, which asks with
 // `?keep=1`). Nothing is cached for the organizer API or for any other method than GET.
-const CACHE = "fairdraw-v2";
-// The organizer's pages are a second app (organizer-app/); its page is cached as its own key.
+const CACHE = "fairdraw-v3";
+// The verifier's and the organizer's pages are apps of their own (verify-app/, organizer-app/);
+// each app's page is cached as its own key.
 const ORGANIZER = /^\/(organizer(\/|$)|print\/)/;
+const VERIFY = /^\/verify(\/|$)/;
+const appPage = (path) => ORGANIZER.test(path) ? "/organizer-app/" : VERIFY.test(path) ? "/verify-app/" : "/";
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     const sums = await fetch("/SHA256SUMS", { cache: "no-store" }).then((r) => r.text());
     const files = sums.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter(Boolean);
-    // The shoppers' app; the organizer's (organizer-app/) is cached as it is used.
-    const shoppers = files.filter((f) => !f.endsWith("index.html") && !f.startsWith("organizer-app/"));
-    await cache.addAll(["/", ...shoppers.map((f) => "/" + f)]);
+    // The shoppers' app and the verifier's (an auditor's check works offline once any page has
+    // loaded); the organizer's (organizer-app/) is cached as it is used.
+    const kept = files.filter((f) => !f.endsWith("index.html") && !f.startsWith("organizer-app/"));
+    await cache.addAll(["/", "/verify-app/", ...kept.map((f) => "/" + f)]);
     await self.skipWaiting();
   })());
 });
@@ -57,8 +61,9 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/api/")) {
     event.respondWith(networkFirst(event.request));
   } else if (event.request.mode === "navigate") {
-    // Every route is one of the two app pages: the organizer's, or the shoppers'.
-    event.respondWith(networkFirst(event.request, ORGANIZER.test(url.pathname) ? "/organizer-app/" : "/"));
+    // Every route is one of the three apps' pages: the organizer's, the verifier's, or the
+    // shoppers'.
+    event.respondWith(networkFirst(event.request, appPage(url.pathname)));
   } else if (hashed(url.pathname)) {
     event.respondWith(caches.match(event.request).then((hit) => hit || networkFirst(event.request)));
   } else {

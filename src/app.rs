@@ -7,7 +7,6 @@ use crate::pages::enter::EnterPage;
 use crate::pages::home::HomePage;
 use crate::pages::results::ResultsPage;
 use crate::pages::rules::RulesPage;
-use crate::pages::verify::VerifyPage;
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -89,9 +88,10 @@ pub enum Route {
     NotFound,
 }
 
-/// Which pages a bundle holds: the shopper's bundle the public pages only, the organizer's
-/// bundle every page. A route the bundle lacks is loaded from the server (whose HTML for an
-/// organizer's address loads the organizer's bundle).
+/// Which pages a bundle holds: the shopper's bundle the shoppers' pages only, the verifier's
+/// bundle those and the verifier, the organizer's bundle every page. A route the bundle lacks
+/// is loaded from the server (whose HTML for a verifier's or an organizer's address loads that
+/// bundle).
 pub type Pages = fn(&Route, Lang) -> Option<Html>;
 
 /// The shopper's app (the main bundle): the public pages.
@@ -100,6 +100,17 @@ pub fn app() -> Html {
     html! {
         <BrowserRouter>
             <Shell pages={public_page as Pages} />
+        </BrowserRouter>
+    }
+}
+
+/// The verifier's app (its own bundle, loaded for `/verify…`): the shoppers' pages and the
+/// verifier, whose record and proof checks stay out of the bundle every shopper downloads.
+#[function_component(VerifyApp)]
+pub fn verify_app() -> Html {
+    html! {
+        <BrowserRouter>
+            <Shell pages={verify_page as Pages} />
         </BrowserRouter>
     }
 }
@@ -114,30 +125,12 @@ pub fn organizer_app() -> Html {
     }
 }
 
-/// True for the addresses the organizer's bundle serves.
-pub fn is_organizer_route(route: &Route) -> bool {
-    matches!(
-        route,
-        Route::Organizer
-            | Route::Setup
-            | Route::Ceremony { .. }
-            | Route::Live { .. }
-            | Route::Winners { .. }
-            | Route::Print { .. }
-            | Route::Posters { .. }
-    )
-}
-
 fn public_page(route: &Route, l: Lang) -> Option<Html> {
     Some(match route.clone() {
         Route::Home => html! { <HomePage lang={l} /> },
         Route::Enter => html! { <EnterPage lang={l} /> },
         Route::Results => html! { <ResultsPage lang={l} /> },
         Route::Rules => html! { <RulesPage lang={l} /> },
-        Route::Verify => html! { <VerifyPage lang={l} /> },
-        Route::VerifyDraw { campaign, draw } => {
-            html! { <VerifyPage lang={l} server={Some((AttrValue::from(campaign), draw))} /> }
-        }
         Route::NotFound => html! {
             <div class="page">
                 <h2>{ l.t("找不到这个页面", "Page not found") }</h2>
@@ -145,6 +138,17 @@ fn public_page(route: &Route, l: Lang) -> Option<Html> {
             </div>
         },
         _ => return None,
+    })
+}
+
+fn verify_page(route: &Route, l: Lang) -> Option<Html> {
+    use crate::pages::verify::VerifyPage;
+    Some(match route.clone() {
+        Route::Verify => html! { <VerifyPage lang={l} /> },
+        Route::VerifyDraw { campaign, draw } => {
+            html! { <VerifyPage lang={l} server={Some((AttrValue::from(campaign), draw))} /> }
+        }
+        other => return public_page(&other, l),
     })
 }
 
@@ -171,7 +175,7 @@ fn any_page(route: &Route, l: Lang) -> Option<Html> {
         Route::Posters { campaign } => {
             html! { <crate::pages::posters::PostersPage lang={l} campaign={campaign} /> }
         }
-        other => return public_page(&other, l),
+        other => return verify_page(&other, l),
     })
 }
 
@@ -200,7 +204,7 @@ fn elsewhere(l: Lang) -> Html {
     }
     html! {
         <div class="page">
-            <p class="note" aria-busy="true">{ l.t("正在打开组织方页面……", "Opening the organizer's pages…") }</p>
+            <p class="note" aria-busy="true">{ l.t("正在打开……", "Opening…") }</p>
             <a href={path}>{ l.t("打开", "Open") }</a>
         </div>
     }

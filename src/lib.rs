@@ -43,6 +43,13 @@ pub fn start() {
     yew::Renderer::<app::App>::new().render();
 }
 
+/// Mounts the verifier's app (its own bundle: the verifier, with the shoppers' pages).
+pub fn start_verify() {
+    register_service_worker();
+    remove_boot();
+    yew::Renderer::<app::VerifyApp>::new().render();
+}
+
 /// Mounts the organizer's app (its own bundle: the console, setup, ceremony, live draw,
 /// winners, print view and posters, with the public pages).
 pub fn start_organizer() {

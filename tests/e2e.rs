@@ -301,6 +301,16 @@ impl Browser {
         save_png(name, v["data"].as_str().unwrap_or_default());
     }
 
+    /// The wasm files this page has loaded (their URLs, as JSON text): which bundle a page is.
+    async fn loaded_wasm(&self) -> String {
+        self.script(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('.wasm'));",
+            json!([]),
+        )
+        .await
+        .to_string()
+    }
+
     /// Layout facts a person would see: the viewport, the verify QR code's box, horizontal
     /// overflow, each prize card's bottom, and any rendered text a Chinese reader would not
     /// read — an English word outside code, hashes, links, quoted rules text and the language
@@ -515,16 +525,13 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.text_becomes("#campaign-name", "通川购").await;
     // The demo's first draw is frozen; the second is open today.
     assert!(b.text("#countdown-1").await.starts_with("距截止还有"));
-    // Shoppers download the shoppers' app only; the organizer's pages are a bundle apart.
-    let loaded = b
-        .script(
-            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('.wasm'));",
-            json!([]),
-        )
-        .await;
-    let loaded = loaded.to_string();
+    // Shoppers download the shoppers' app only; the organizer's and the verifier's pages are
+    // bundles apart.
+    let loaded = b.loaded_wasm().await;
     assert!(
-        loaded.contains("fairdraw-web") && !loaded.contains("organizer"),
+        loaded.contains("fairdraw-web")
+            && !loaded.contains("organizer")
+            && !loaded.contains("fairdraw-verify"),
         "{loaded}"
     );
     b.type_text("#merchant-search", "M003").await;
@@ -761,13 +768,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.text_becomes("#audit-status", "哈希链完整").await;
     b.find("section.panel[data-campaign='dazhou-2026'] li.draw[data-draw='0']")
         .await;
-    let loaded = b
-        .script(
-            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('.wasm'));",
-            json!([]),
-        )
-        .await
-        .to_string();
+    let loaded = b.loaded_wasm().await;
     assert!(
         loaded.contains("/organizer-app/fairdraw-organizer"),
         "{loaded}"
@@ -1074,6 +1075,12 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     b.click("#full-audit").await;
     let summary = b.text_becomes("#verify-summary", "全部检查通过").await;
     assert!(!summary.contains("未通过"), "{summary}");
+    // The verifier is a bundle of its own.
+    let loaded = b.loaded_wasm().await;
+    assert!(
+        loaded.contains("/verify-app/fairdraw-verify") && !loaded.contains("fairdraw-web"),
+        "{loaded}"
+    );
     // Every line of the checklist in Chinese, times as people read them.
     let facts = b.layout().await;
     assert_eq!(

@@ -91,22 +91,41 @@ pub fn is_organizer_path(path: &str) -> bool {
     path == "/organizer" || path.starts_with("/organizer/") || path.starts_with("/print/")
 }
 
+/// Whether `path` is one of the verifier's pages, which the verifier's bundle serves.
+pub fn is_verify_path(path: &str) -> bool {
+    path == "/verify" || path.starts_with("/verify/")
+}
+
 /// The organizer's app, built apart from the shoppers' (scripts/build-web.sh).
 pub const ORGANIZER_APP: &str = "organizer-app";
 
+/// The verifier's app, built apart from the shoppers' (scripts/build-web.sh).
+pub const VERIFY_APP: &str = "verify-app";
+
 /// `GET` of any page of the web app: for the organizer's pages the organizer's bundle
-/// (`organizer-app/index.html`); else `index.html` with the first open campaign in it (as is
-/// when there is none).
+/// (`organizer-app/index.html`), for the verifier's the verifier's (`verify-app/index.html`);
+/// else `index.html` with the first open campaign in it (as is when there is none).
 pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     let Some(dist) = state.dist.clone() else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
-    let organizer = dist.join(ORGANIZER_APP).join("index.html");
-    if is_organizer_path(path) && tokio::fs::try_exists(&organizer).await.unwrap_or(false) {
-        let page = tokio::fs::read_to_string(&organizer)
-            .await
-            .map_err(crate::error::AppError::internal)?;
-        return Ok(html(page));
+    // An app's own folder (`/verify-app/`, which the service worker caches) is its page too.
+    let own = |app: &str| path.strip_prefix('/').and_then(|p| p.strip_prefix(app)) == Some("/");
+    let app = if is_organizer_path(path) || own(ORGANIZER_APP) {
+        Some(ORGANIZER_APP)
+    } else if is_verify_path(path) || own(VERIFY_APP) {
+        Some(VERIFY_APP)
+    } else {
+        None
+    };
+    if let Some(app) = app {
+        let page = dist.join(app).join("index.html");
+        if tokio::fs::try_exists(&page).await.unwrap_or(false) {
+            let page = tokio::fs::read_to_string(&page)
+                .await
+                .map_err(crate::error::AppError::internal)?;
+            return Ok(html(page));
+        }
     }
     let index = tokio::fs::read_to_string(dist.join("index.html"))
         .await
@@ -162,5 +181,7 @@ mod tests {
             is_organizer_path("/print/dazhou-2026/1") && !is_organizer_path("/organizers-guide")
         );
         assert!(!is_organizer_path("/enter"));
+        assert!(is_verify_path("/verify") && is_verify_path("/verify/dazhou-2026/1"));
+        assert!(!is_verify_path("/verifying") && !is_verify_path("/enter"));
     }
 }
