@@ -279,15 +279,61 @@ pub struct DrawView {
     pub reveal_deadline_ms: u64,
     /// Entries so far.
     pub entries: u64,
-    /// The signed freeze, once frozen.
+    /// The signed freeze, once frozen (read by [`DrawView::freeze`]).
     #[serde(default)]
-    pub freeze: Option<SignedFreeze>,
-    /// The record, once published.
+    freeze: Option<Later<SignedFreeze>>,
+    /// The record, once published (read by [`DrawView::record`]).
     #[serde(default)]
-    pub record: Option<DrawRecord>,
+    record: Option<Later<DrawRecord>>,
     /// Results with forfeits, once published.
     #[serde(default)]
     pub results: Option<Results>,
+}
+
+impl DrawView {
+    /// The signed freeze, once frozen.
+    pub fn freeze(&self) -> Option<&SignedFreeze> {
+        self.freeze.as_ref()?.get()
+    }
+
+    /// The record, once published.
+    pub fn record(&self) -> Option<&DrawRecord> {
+        self.record.as_ref()?.get()
+    }
+}
+
+/// A part of an answer kept as JSON and read into `T` the first time a page asks for it: the
+/// shoppers' pages never ask for a draw's freeze or record, so the code that reads them (the
+/// record's witnessing, journal and proofs) stays out of the shoppers' bundle. A value that
+/// does not read as `T` is treated as absent.
+#[derive(Debug, Clone)]
+pub struct Later<T> {
+    json: std::rc::Rc<Value>,
+    read: std::rc::Rc<std::cell::OnceCell<Option<T>>>,
+}
+
+impl<T: DeserializeOwned> Later<T> {
+    /// The value, read on first use.
+    pub fn get(&self) -> Option<&T> {
+        self.read
+            .get_or_init(|| T::deserialize(&*self.json).ok())
+            .as_ref()
+    }
+}
+
+impl<T> PartialEq for Later<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.json == other.json
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Later<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Later {
+            json: std::rc::Rc::new(Value::deserialize(d)?),
+            read: std::rc::Rc::default(),
+        })
+    }
 }
 
 /// A campaign as the server publishes it.

@@ -152,7 +152,6 @@ impl Reducible for VerifyState {
             }
             VerifyAction::Worker(
                 WorkerMessage::Selection { .. }
-                | WorkerMessage::Qr { .. }
                 | WorkerMessage::LightReport { .. }
                 | WorkerMessage::Ready,
             ) => {}
@@ -581,8 +580,9 @@ mod entry_tests {
     }
 }
 
-/// What this phone could check about a ticket the server reported on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What this phone could check about a ticket the server reported on (in the worker: the
+/// signature and proof code stays out of the shoppers' bundle).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TicketCheck {
     /// The server's status (`waiting_for_freeze`, `in_frozen_ledger`, `won`, …).
     pub status: String,

@@ -49,16 +49,64 @@ pub enum WorkerMessage {
         /// Draws consumed.
         draws_used: u64,
     },
-    /// The texts of the QR codes found in one camera frame or photo (`{job: "qr", …}`).
-    Qr {
-        /// Each code's text; empty when none was found.
-        texts: Vec<String>,
-    },
     /// An input could not be read: which one, and why.
     Error {
         /// What went wrong (names the input and, for the ledger, the line).
         message: String,
     },
+}
+
+/// What the worker tells the shoppers' pages: a message type of their own, so the shoppers'
+/// bundle does not carry the code that reads a verification report. `ready` and `error` are
+/// written as in [`WorkerMessage`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ShopperReply {
+    /// As [`WorkerMessage::Ready`].
+    Ready,
+    /// The texts of the QR codes found in one camera frame or photo (`{job: "qr", …}`).
+    Qr {
+        /// Each code's text; empty when none was found.
+        texts: Vec<String>,
+    },
+    /// Each ticket's check (`{job: "tickets", …}`), in the order posted: what the server said,
+    /// with its signed promise and proofs checked, or why they could not be read.
+    Tickets {
+        /// One per posted answer.
+        checks: Vec<Result<crate::state::TicketCheck, String>>,
+    },
+    /// As [`WorkerMessage::Error`].
+    Error {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// A message the page's side of the worker reads: it knows the worker is listening, and it
+/// can stand for a worker that failed.
+pub trait Reply: serde::de::DeserializeOwned + 'static {
+    /// The worker's `ready`.
+    fn is_ready(&self) -> bool;
+    /// An error message.
+    fn error(message: String) -> Self;
+}
+
+impl Reply for WorkerMessage {
+    fn is_ready(&self) -> bool {
+        *self == WorkerMessage::Ready
+    }
+    fn error(message: String) -> Self {
+        WorkerMessage::Error { message }
+    }
+}
+
+impl Reply for ShopperReply {
+    fn is_ready(&self) -> bool {
+        *self == ShopperReply::Ready
+    }
+    fn error(message: String) -> Self {
+        ShopperReply::Error { message }
+    }
 }
 
 /// A draw for the worker to conduct: everything but the ledger, which is posted beside it (the
@@ -283,6 +331,32 @@ pub fn verify_texts(record: &str, ledger: &str, chunk: usize, anchor: Anchor) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shoppers_read_the_workers_ready_and_error_as_the_verifier_does() {
+        // The worker says `ready` once, before it knows which page started it.
+        let ready = serde_json::to_string(&WorkerMessage::Ready).expect("json");
+        let reply: ShopperReply = serde_json::from_str(&ready).expect("read");
+        assert!(reply.is_ready());
+        let error = serde_json::to_string(&WorkerMessage::Error {
+            message: "ledger: line 3".into(),
+        })
+        .expect("json");
+        assert_eq!(
+            serde_json::from_str::<ShopperReply>(&error).expect("read"),
+            ShopperReply::error("ledger: line 3".into())
+        );
+        // A verifier's message is not a shopper's: it reads as an error, not as nothing.
+        assert!(serde_json::from_str::<ShopperReply>(r#"{"kind":"report","report":{}}"#).is_err());
+        let checks = ShopperReply::Tickets {
+            checks: vec![Err("leaf: missing field".into())],
+        };
+        let text = serde_json::to_string(&checks).expect("json");
+        assert_eq!(
+            serde_json::from_str::<ShopperReply>(&text).expect("read"),
+            checks
+        );
+    }
 
     #[test]
     fn swapped_files_are_told_apart() {

@@ -7,7 +7,7 @@
 //! [`VerifyJob`] in slices, posting [`WorkerMessage`]s as JSON text, so a 1,000,000-entry
 //! ledger never freezes the page and never sits in memory whole.
 
-use crate::verify_job::{Anchor, ConductJob, VerifyJob, WorkerMessage};
+use crate::verify_job::{Anchor, ConductJob, ShopperReply, VerifyJob, WorkerMessage};
 use fairdraw_core::record::DrawRecord;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -18,7 +18,7 @@ use web_sys::{Blob, DedicatedWorkerGlobalScope, MessageEvent, Response};
 /// Bytes read per slice of the ledger.
 const SLICE: u64 = 4 << 20;
 
-fn post(scope: &DedicatedWorkerGlobalScope, m: &WorkerMessage) {
+fn post(scope: &DedicatedWorkerGlobalScope, m: &impl serde::Serialize) {
     let text = serde_json::to_string(m).unwrap_or_default();
     // Posting a string to our own page cannot fail short of the page being gone.
     let _ = scope.post_message(&JsValue::from_str(&text));
@@ -114,22 +114,6 @@ async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<Worker
     if job.as_deref() == Some("conduct") {
         return conduct(scope, &data).await;
     }
-    if job.as_deref() == Some("qr") {
-        // `{job: "qr", width, height, luma: Uint8Array}`: one camera frame or photo, grey.
-        let num = |k: &str| {
-            Reflect::get(&data, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_f64())
-                .map_or(0, |v| v as usize)
-        };
-        let luma = Reflect::get(&data, &JsValue::from_str("luma"))
-            .ok()
-            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
-            .map(|a| a.to_vec())
-            .unwrap_or_default();
-        let texts = crate::scan::decode_luma(num("width"), num("height"), &luma);
-        return Ok(WorkerMessage::Qr { texts });
-    }
     let anchor = Reflect::get(&data, &JsValue::from_str("anchor"))
         .ok()
         .and_then(|v| v.as_string())
@@ -188,12 +172,68 @@ async fn run(scope: &DedicatedWorkerGlobalScope, data: JsValue) -> Result<Worker
     })
 }
 
+/// A shopper's job: `{job: "qr", width, height, luma: Uint8Array}`, one camera frame or photo
+/// in grey; `{job: "tickets", key: hex, answers: JSON text}`, the server's answers about saved
+/// tickets, checked against the campaign's server key. `None` for any other job.
+fn shopper_job(data: &JsValue) -> Option<ShopperReply> {
+    let job = Reflect::get(data, &JsValue::from_str("job"))
+        .ok()?
+        .as_string()?;
+    let text = |k: &str| {
+        Reflect::get(data, &JsValue::from_str(k))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    match job.as_str() {
+        "tickets" => Some(
+            match (
+                fairdraw_core::hash::fixed_hex::<32>(&text("key")),
+                serde_json::from_str::<Vec<serde_json::Value>>(&text("answers")),
+            ) {
+                (Ok(key), Ok(answers)) => ShopperReply::Tickets {
+                    checks: answers
+                        .iter()
+                        .map(|a| crate::state::check_ticket(&key, a))
+                        .collect(),
+                },
+                (Err(e), _) => ShopperReply::Error {
+                    message: format!("key: {e}"),
+                },
+                (_, Err(e)) => ShopperReply::Error {
+                    message: format!("answers: {e}"),
+                },
+            },
+        ),
+        "qr" => {
+            let num = |k: &str| {
+                Reflect::get(data, &JsValue::from_str(k))
+                    .ok()
+                    .and_then(|v| v.as_f64())
+                    .map_or(0, |v| v as usize)
+            };
+            let luma = Reflect::get(data, &JsValue::from_str("luma"))
+                .ok()
+                .and_then(|v| v.dyn_into::<Uint8Array>().ok())
+                .map(|a| a.to_vec())
+                .unwrap_or_default();
+            let texts = crate::scan::decode_luma(num("width"), num("height"), &luma);
+            Some(ShopperReply::Qr { texts })
+        }
+        _ => None,
+    }
+}
+
 /// Installs the message handler (the worker binary's `main`).
 pub fn start() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let handler_scope = scope.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let scope = handler_scope.clone();
+        if let Some(reply) = shopper_job(&e.data()) {
+            post(&scope, &reply);
+            return;
+        }
         wasm_bindgen_futures::spawn_local(async move {
             let out = run(&scope, e.data())
                 .await

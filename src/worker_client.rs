@@ -1,7 +1,7 @@
 //! The page's side of the Web Worker (`worker.rs`): start a job, receive its messages; the
 //! worker is terminated when the handle is dropped.
 
-use crate::verify_job::WorkerMessage;
+use crate::verify_job::Reply;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -32,11 +32,13 @@ impl Drop for JobHandle {
     }
 }
 
-/// Starts a worker on `message`; `on_message` gets everything it says.
+/// Starts a worker on `message`; `on_message` gets everything it says, read as `M` (the
+/// verifier's and the live screen's [`WorkerMessage`](crate::verify_job::WorkerMessage), the
+/// shoppers' [`ShopperReply`](crate::verify_job::ShopperReply)).
 /// `on_message` also hears of a worker that failed to load or crashed, as an error.
-pub fn start_job(
+pub fn start_job<M: Reply>(
     message: &JsValue,
-    on_message: impl FnMut(WorkerMessage) + 'static,
+    on_message: impl FnMut(M) + 'static,
 ) -> Result<JobHandle, JsValue> {
     let worker = Worker::new(WORKER_URL)?;
     let on_message = Rc::new(RefCell::new(on_message));
@@ -46,23 +48,17 @@ pub fn start_job(
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let text = e.data().as_string().unwrap_or_default();
         let m =
-            serde_json::from_str::<WorkerMessage>(&text).unwrap_or_else(|e| WorkerMessage::Error {
-                message: format!("worker: {e}"),
-            });
-        if m == WorkerMessage::Ready {
+            serde_json::from_str::<M>(&text).unwrap_or_else(|e| M::error(format!("worker: {e}")));
+        if m.is_ready() {
             if let Err(e) = to_worker.post_message(&job) {
-                (to_page.borrow_mut())(WorkerMessage::Error {
-                    message: format!("worker: {e:?}"),
-                });
+                (to_page.borrow_mut())(M::error(format!("worker: {e:?}")));
             }
             return;
         }
         (to_page.borrow_mut())(m);
     });
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |e: ErrorEvent| {
-        (on_message.borrow_mut())(WorkerMessage::Error {
-            message: format!("worker: {}", e.message()),
-        });
+        (on_message.borrow_mut())(M::error(format!("worker: {}", e.message())));
     });
     worker.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));

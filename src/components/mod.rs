@@ -5,5 +5,5 @@ pub mod lang_toggle;
 pub mod qr;
 pub mod recover;
 pub mod scanner;
-pub mod ticket_row;
+pub mod tickets;
 pub mod witnesses;

@@ -6,7 +6,7 @@
 use crate::i18n::InLang;
 use crate::i18n::Lang;
 use crate::scan::{SCAN_TIMEOUT_MS, ScanProblem, rgba_to_luma, scaled};
-use crate::verify_job::WorkerMessage;
+use crate::verify_job::ShopperReply;
 use crate::worker_client::{JobHandle, set, start_job};
 use gloo::timers::callback::Interval;
 use std::cell::Cell;
@@ -160,8 +160,8 @@ pub fn scanner(props: &ScannerProps) -> Html {
     // A decoded frame from the worker: its text, or the next frame may go.
     let on_worker = {
         let (found, fail, busy, mode) = (found.clone(), fail.clone(), busy.clone(), mode.clone());
-        Rc::new(move |m: WorkerMessage| match m {
-            WorkerMessage::Qr { texts } => {
+        Rc::new(move |m: ShopperReply| match m {
+            ShopperReply::Qr { texts } => {
                 busy.set(false);
                 if let Some(t) = texts.into_iter().next() {
                     found(t);
@@ -169,7 +169,7 @@ pub fn scanner(props: &ScannerProps) -> Html {
                     fail(ScanProblem::NoCodeInPhoto);
                 }
             }
-            WorkerMessage::Error { message } => fail(ScanProblem::Other(message)),
+            ShopperReply::Error { message } => fail(ScanProblem::Other(message)),
             _ => {}
         })
     };

@@ -8,7 +8,7 @@ use crate::api::{self, ApiError};
 use crate::components::qr::Qr;
 use crate::components::recover::Recover;
 use crate::components::scanner::Scanner;
-use crate::components::ticket_row::TicketRow;
+use crate::components::tickets::TicketList;
 use crate::i18n::InLang;
 use crate::i18n::Lang;
 use crate::state::{
@@ -284,7 +284,7 @@ pub fn enter_page(props: &EnterPageProps) -> Html {
             if !tickets.is_empty() {
                 <section class="my-tickets">
                     <h3>{ l.t("我的奖券（保存在本机）", "My tickets (kept on this phone)") }</h3>
-                    <ul>{ for tickets.iter().map(|t| html! { <TicketRow key={t.ticket_id.clone()} ticket={t.clone()} server_key={server_key} lang={l} /> }) }</ul>
+                    <TicketList tickets={(*tickets).clone()} server_key={server_key} lang={l} />
                 </section>
             }
             <Recover lang={l} campaign={campaign.as_ref().map(|(id, _)| id.clone())} on_found={on_found} />

@@ -154,7 +154,7 @@ fn stage(props: &StageProps) -> Html {
     // Reveals the server has recorded (with its times): from the campaign, then as posted.
     let recorded = use_state(|| d.reveals.clone());
     let reveal_error = use_state(|| None::<ApiError>);
-    let freeze = d.freeze.clone();
+    let freeze = d.freeze().cloned();
     let ledger_rc = props.ledger.0.clone();
     // Each secret that opens its commitment goes to the server at once: the reveal's time is
     // the server's, and it must come before the deadline and before the public numbers exist.
@@ -287,13 +287,13 @@ fn stage(props: &StageProps) -> Html {
     let freeze_ok = *use_memo((freeze.clone(), c.rules.server_key), |(f, key)| {
         f.as_ref().is_some_and(|f| f.verify(key).is_ok())
     });
-    let Some(frozen) = &d.freeze else {
+    let Some(frozen) = d.freeze() else {
         return html! { <div class="live"><p class="big">{ l.t("本期名单尚未冻结。", "This draw's ledger is not frozen yet.") }</p></div> };
     };
     let ledger = &*props.ledger.0;
     let (verify_url, short_link) = verify_links(&c.id, n, &c.rules.hash().to_hex());
     // A published draw shows its published result, not a fresh ceremony.
-    if let Some(r) = d.record.as_ref().filter(|_| d.state == "published") {
+    if let Some(r) = d.record().filter(|_| d.state == "published") {
         return html! {
             <div class="live locked" id="live-published">
                 <CampaignColors rules={c.rules.clone()} />

@@ -348,7 +348,7 @@ fn campaign_panel(props: &PanelProps) -> Html {
                         <Link<Route> to={route(|campaign, draw| Route::Ceremony { campaign, draw })} classes="button small">{ l.t("种子仪式", "Seed ceremony") }</Link<Route>>
                     }
                 </p>
-                if let Some(f) = &d.freeze {
+                if let Some(f) = d.freeze() {
                     <p class="sth">{ l.t("已签名冻结：", "Signed freeze: ") }
                         <code id={format!("sth-{}", d.index)}>{ format!("{} {} · root {}", f.freeze.tree_size, l.t("条", "entries"), f.freeze.root) }</code></p>
                 }

@@ -17,11 +17,7 @@ pub fn print_page(props: &DrawPageProps) -> Html {
         Ok(c) => c,
         Err(page) => return page,
     };
-    let Some(r) = c
-        .draws
-        .get(props.draw as usize)
-        .and_then(|d| d.record.as_ref())
-    else {
+    let Some(r) = c.draws.get(props.draw as usize).and_then(|d| d.record()) else {
         return html! { <p class="fail">{ l.t("本期抽奖记录尚未公布。", "This draw's record is not published yet.") }</p> };
     };
     let origin = web_sys::window()
