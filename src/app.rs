@@ -210,6 +210,16 @@ fn elsewhere(l: Lang) -> Html {
     }
 }
 
+/// The campaign's names (Chinese, English) from the served page's `application-name`.
+fn served_campaign_name() -> Option<(String, String)> {
+    let meta = web_sys::window()?
+        .document()?
+        .query_selector("meta[name=application-name]")
+        .ok()??;
+    let zh = meta.get_attribute("content").filter(|s| !s.trim().is_empty())?;
+    Some((zh, meta.get_attribute("data-en").unwrap_or_default()))
+}
+
 /// A page's name for the window title.
 fn page_title(route: &Route, l: Lang) -> &'static str {
     match route {
@@ -265,19 +275,22 @@ fn shell(props: &ShellProps) -> Html {
             let _ = p.mark("fairdraw-app-rendered");
         }
     });
+    // The campaign's name as the server put it in the page (`application-name`): the header
+    // and the window title say whose draw this is; without it, the product's name.
+    let campaign = use_memo((), |_| served_campaign_name());
     let l = *lang;
     let lang_attr = if l == Lang::Zh { "zh-CN" } else { "en" };
+    let name: String = match &*campaign {
+        Some((zh, en)) => l.t(zh, if en.is_empty() { zh } else { en }).to_owned(),
+        None => l.t("公平抽奖", "fairdraw").to_owned(),
+    };
     // The document says its language and the page it shows (a shared link, the tab list).
-    use_effect_with((route.clone(), l), move |(route, l)| {
+    use_effect_with((route.clone(), l, name.clone()), move |(route, l, name)| {
         if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
             if let Some(root) = doc.document_element() {
                 let _ = root.set_attribute("lang", lang_attr);
             }
-            doc.set_title(&format!(
-                "{} · {}",
-                page_title(route, *l),
-                l.t("公平抽奖", "fairdraw")
-            ));
+            doc.set_title(&format!("{} · {name}", page_title(route, *l)));
         }
     });
     // The projector and the printer get the page alone.
@@ -306,7 +319,7 @@ fn shell(props: &ShellProps) -> Html {
     html! {
         <div class="app" lang={lang_attr}>
             <header class="top">
-                <h1><Link<Route> to={Route::Home}>{ l.t("公平抽奖 fairdraw", "fairdraw") }</Link<Route>></h1>
+                <h1 id="site-name"><Link<Route> to={Route::Home}>{ if campaign.is_some() { name.clone() } else { l.t("公平抽奖 fairdraw", "fairdraw").to_owned() } }</Link<Route>></h1>
                 <LangToggle lang={l} on_change={on_lang} />
             </header>
             if organizer {

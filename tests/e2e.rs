@@ -726,14 +726,20 @@ async fn shopper_enters_receipts_on_a_phone() {
                  const small = [...document.querySelectorAll('button, nav .tab, .foot a, summary, label.button')]
                    .filter(e => e.getClientRects().length && e.getBoundingClientRect().height < 44)
                    .map(e => e.outerHTML.slice(0, 80));
-                 return [new Set(tops).size, small, document.title, document.documentElement.lang];",
+                 return [new Set(tops).size, small, document.title, document.documentElement.lang,
+                   document.querySelector('#site-name').innerText];",
                 json!([]),
             )
             .await;
         assert_eq!(facts[0], json!(1), "{name}: the tabs wrap: {facts}");
         assert_eq!(facts[1], json!([]), "{name}: small touch targets: {facts}");
+        // Whose draw this is, in the header and the window title: the campaign, not the
+        // product.
+        assert_eq!(facts[4], json!("爱达州·通川购 年终消费抽奖"), "{name}: {facts}");
         assert!(
-            facts[2].as_str().is_some_and(|t| t.contains("公平抽奖")),
+            facts[2]
+                .as_str()
+                .is_some_and(|t| t.ends_with(" · 爱达州·通川购 年终消费抽奖")),
             "{name}: {facts}"
         );
         assert_eq!(facts[3], json!("zh-CN"), "{name}");

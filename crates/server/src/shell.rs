@@ -45,12 +45,16 @@ pub fn description(r: &CampaignRules) -> String {
 pub fn render(index: &str, r: &CampaignRules, now_ms: u64) -> String {
     let title = esc(&r.name_zh);
     let desc = esc(&description(r));
+    // `application-name` also tells the app's header the campaign's name in both languages,
+    // without another request.
     let head = format!(
-        "<meta name=\"description\" content=\"{desc}\" />\n    \
+        "<meta name=\"application-name\" content=\"{title}\" data-en=\"{}\" />\n    \
+         <meta name=\"description\" content=\"{desc}\" />\n    \
          <meta property=\"og:type\" content=\"website\" />\n    \
          <meta property=\"og:title\" content=\"{title}\" />\n    \
          <meta property=\"og:description\" content=\"{desc}\" />\n    \
          <meta property=\"og:site_name\" content=\"{}\" />\n  </head>",
+        esc(&r.name_en),
         esc(&r.organizer)
     );
     let cars: usize = r.draws.iter().map(|d| d.prizes.len()).sum();
@@ -103,8 +107,9 @@ pub const ORGANIZER_APP: &str = "organizer-app";
 pub const VERIFY_APP: &str = "verify-app";
 
 /// `GET` of any page of the web app: for the organizer's pages the organizer's bundle
-/// (`organizer-app/index.html`), for the verifier's the verifier's (`verify-app/index.html`);
-/// else `index.html` with the first open campaign in it (as is when there is none).
+/// (`organizer-app/index.html`), as it is; for the verifier's the verifier's
+/// (`verify-app/index.html`), else `index.html`, with the first open campaign in it (as is when
+/// there is none).
 pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     let Some(dist) = state.dist.clone() else {
         return Ok(StatusCode::NOT_FOUND.into_response());
@@ -118,29 +123,27 @@ pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     } else {
         None
     };
-    if let Some(app) = app {
-        let page = dist.join(app).join("index.html");
-        if tokio::fs::try_exists(&page).await.unwrap_or(false) {
-            let page = tokio::fs::read_to_string(&page)
-                .await
-                .map_err(crate::error::AppError::internal)?;
-            return Ok(html(page));
-        }
-    }
-    let index = tokio::fs::read_to_string(dist.join("index.html"))
+    let page = match app.map(|a| dist.join(a).join("index.html")) {
+        Some(p) if tokio::fs::try_exists(&p).await.unwrap_or(false) => p,
+        _ => dist.join("index.html"),
+    };
+    let page = tokio::fs::read_to_string(&page)
         .await
         .map_err(crate::error::AppError::internal)?;
+    if app == Some(ORGANIZER_APP) {
+        return Ok(html(page));
+    }
     // The first open campaign, as `/api/campaigns` lists them: one query for the ids, the rows
     // from the server's campaign cache (every page view comes here).
     let ids = crate::routes::public::read(&state, crate::db::campaign_ids).await?;
     for id in ids {
         if let Ok(row) = state.campaign_cached(&id).await {
             if row.state == "open" {
-                return Ok(html(render(&index, &row.rules, state.now_ms())));
+                return Ok(html(render(&page, &row.rules, state.now_ms())));
             }
         }
     }
-    Ok(html(index))
+    Ok(html(page))
 }
 
 fn html(page: String) -> Response {
@@ -168,6 +171,7 @@ mod tests {
         assert!(!page.contains("<script>alert"), "{page}");
         assert!(page.contains("爱达州&lt;script&gt;"));
         assert!(page.contains("og:title"));
+        assert!(page.contains("<meta name=\"application-name\" content=\"爱达州&lt;script&gt;"));
         assert!(page.contains("6 辆汽车等您来拿 · 单笔消费满 ¥500.00"));
         assert!(page.contains("第一期：登记至 2026-12-31"));
         assert_eq!(
