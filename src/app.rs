@@ -216,7 +216,9 @@ fn served_campaign_name() -> Option<(String, String)> {
         .document()?
         .query_selector("meta[name=application-name]")
         .ok()??;
-    let zh = meta.get_attribute("content").filter(|s| !s.trim().is_empty())?;
+    let zh = meta
+        .get_attribute("content")
+        .filter(|s| !s.trim().is_empty())?;
     Some((zh, meta.get_attribute("data-en").unwrap_or_default()))
 }
 

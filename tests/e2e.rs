@@ -735,7 +735,11 @@ async fn shopper_enters_receipts_on_a_phone() {
         assert_eq!(facts[1], json!([]), "{name}: small touch targets: {facts}");
         // Whose draw this is, in the header and the window title: the campaign, not the
         // product.
-        assert_eq!(facts[4], json!("爱达州·通川购 年终消费抽奖"), "{name}: {facts}");
+        assert_eq!(
+            facts[4],
+            json!("爱达州·通川购 年终消费抽奖"),
+            "{name}: {facts}"
+        );
         assert!(
             facts[2]
                 .as_str()
