@@ -531,7 +531,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     assert!(
         loaded.contains("fairdraw-web")
             && !loaded.contains("organizer")
-            && !loaded.contains("fairdraw-verify"),
+            && !loaded.contains("fairdraw-verify-app"),
         "{loaded}"
     );
     b.type_text("#merchant-search", "M003").await;
@@ -1088,7 +1088,7 @@ async fn organizer_runs_a_draw_and_the_auditor_checks_it() {
     // The verifier is a bundle of its own.
     let loaded = b.loaded_wasm().await;
     assert!(
-        loaded.contains("/verify-app/fairdraw-verify") && !loaded.contains("fairdraw-web"),
+        loaded.contains("/verify-app/fairdraw-verify-app") && !loaded.contains("fairdraw-web"),
         "{loaded}"
     );
     // Every line of the checklist in Chinese, times as people read them.
