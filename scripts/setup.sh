@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything fairdraw needs on a fresh Debian machine with Rust: the wasm target,
-# Trunk, wasm-bindgen-cli (the version in Cargo.lock), wasm-opt (binaryen from npm) and
-# Chromium with ChromeDriver for the browser tests. Safe to run again: it skips what is there.
+# Trunk, wasm-bindgen-cli (the version in Cargo.lock), wasm-opt (binaryen from npm),
+# Chromium with ChromeDriver for the browser tests, and PostgreSQL's server binaries.
+# Safe to run again: it skips what is there.
 # Source it (`. scripts/setup.sh`) to get PATH set up in the calling shell.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +45,19 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || !
   else
     sudo apt-get update -qq
     sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
+  fi
+fi
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  # The server binaries only: scripts/pg.sh starts a throwaway cluster for development and
+  # tests (the PostgreSQL backend, issue 13); nothing runs as a system service.
+  say "installing the PostgreSQL server binaries"
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   fi
 fi
 

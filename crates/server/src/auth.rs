@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use fairdraw_core::hash::Hash32;
-use rusqlite::{OptionalExtension, params};
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "fairdraw_session";
@@ -103,15 +102,6 @@ impl crate::store::SqliteStore {
     /// Whether a session with this token hash is live.
     pub fn read_session(&self, hash: &[u8], now_ms: i64) -> Result<bool, AppError> {
         use crate::store::Store;
-        Ok(self
-            .read(|c| {
-                c.query_row(
-                    "SELECT 1 FROM sessions WHERE token_hash = ?1 AND expires_at_ms > ?2",
-                    params![hash, now_ms],
-                    |_| Ok(()),
-                )
-                .optional()
-            })?
-            .is_some())
+        Ok(self.read(|c| crate::db::session_live(c, hash, now_ms as u64))?)
     }
 }

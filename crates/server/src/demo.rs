@@ -23,7 +23,7 @@ use fairdraw_core::journal::Event;
 use fairdraw_core::phone::PhoneNumber;
 use fairdraw_core::receipt::person_key;
 use fairdraw_core::seed::{SeedCommitment, SeedSecret, commitment, secret_file};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use std::path::Path;
 
 /// Synthetic entries in the first draw (closed and frozen).
@@ -48,19 +48,24 @@ fn insert_ledger(
         .zip(&demo.openings)
         .zip(&demo.phones);
     for ((leaf, opening), phone) in rows {
-        let json = serde_json::to_string(leaf).map_err(AppError::internal)?;
         let hash = leaf.leaf_hash();
         let person = PhoneNumber::parse(phone)
             .map(|p| person_key(pseudonym_key, id, &p))
             .map_err(|_| AppError::internal("a synthetic phone is malformed"))?;
-        c.execute(
-            "INSERT INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![id, draw, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(), person.0.as_slice(),
-                json, hash.0.as_slice(), format!("synthetic:{phone}"), format!("synthetic-{draw}-{}", leaf.index), leaf.merchant_id,
-                CivilDate::china_date_at(leaf.entered_at_ms).map_or(0, |d| d.yyyymmdd()), leaf.entered_at_ms as i64,
-                opening.phone_salt.as_slice(), leaf.weight],
-        )?;
+        let row = db::EntryRow {
+            campaign_id: id,
+            leaf,
+            leaf_hash: &hash,
+            person: person.0.as_slice(),
+            phone: &format!("synthetic:{phone}"),
+            receipt: &format!("synthetic-{draw}-{}", leaf.index),
+            entry_day: CivilDate::china_date_at(leaf.entered_at_ms).map_or(0, |d| d.yyyymmdd()),
+            phone_salt: &opening.phone_salt,
+            idem_key: None,
+        };
+        if !db::insert_entry(c, draw, &row)? {
+            return Err(AppError::internal("a synthetic receipt is there twice"));
+        }
         effects.push(Effect::AppendLeaf {
             campaign_id: id.to_owned(),
             draw_index: draw,
@@ -259,7 +264,6 @@ pub async fn ensure_demo_sized(
     .sign(&state.keys.signing);
     let (frozen_size, frozen_root) = (freeze.freeze.tree_size, freeze.freeze.root);
     let freeze_hash = freeze.freeze.hash();
-    let freeze_json = serde_json::to_string(&freeze).map_err(AppError::internal)?;
     let pseudonym_key = state.keys.pseudonym;
     let (tx, rx) = tokio::sync::oneshot::channel::<ApiResult<bool>>();
     let key = id.clone();
@@ -276,17 +280,14 @@ pub async fn ensure_demo_sized(
                 insert_ledger(c, &key, 0, &closed, &pseudonym_key, effects)?;
                 insert_ledger(c, &key, 1, &open, &pseudonym_key, effects)?;
                 for (party, cm) in &commitments {
-                    c.execute(
-                        "INSERT INTO commitments (campaign_id, draw_index, party, commitment, published_at_ms) VALUES (?1, 0, ?2, ?3, ?4)",
-                        params![key, party, cm.to_hex(), committed_at as i64],
-                    )?;
+                    let saved = SeedCommitment { party: party.clone(), commitment: *cm, published_at_ms: committed_at };
+                    if !db::insert_commitment(c, &key, 0, &saved)? {
+                        return Err(AppError::internal("a demo party committed twice"));
+                    }
                     crate::witnessing::append(c, &key, &Event::Commitment { draw_index: 0, party: party.clone(), commitment: *cm, at_ms: committed_at })?;
                 }
                 crate::witnessing::append(c, &key, &Event::Freeze { draw_index: 0, freeze_hash, at_ms: frozen_at })?;
-                c.execute(
-                    "UPDATE draws SET state = 'frozen', freeze_json = ?2 WHERE campaign_id = ?1 AND draw_index = 0",
-                    params![key, freeze_json],
-                )?;
+                db::set_frozen(c, &key, 0, &freeze)?;
                 db::audit(c, now, "demo.seed", &serde_json::json!({ "campaign": key,
                     "entries": [closed.ledger.leaves.len(), open.ledger.leaves.len()], "frozen": { "draw": 0, "tree_size": frozen_size, "root": frozen_root } }))?;
                 Ok(true)

@@ -8,7 +8,7 @@
 
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::merkle::MerkleLevels;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc;
@@ -373,22 +373,9 @@ impl SqliteStore {
         let conn = open(path)?;
         migrate(&conn)?;
         let mut map: HashMap<(String, u32), DrawLedger> = HashMap::new();
-        {
-            let mut stmt = conn.prepare(
-                "SELECT campaign_id, draw_index, leaf_hash FROM entries ORDER BY campaign_id, draw_index, leaf_index",
-            )?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let key: (String, u32) = (row.get(0)?, row.get(1)?);
-                let bytes: Vec<u8> = row.get(2)?;
-                let mut h = [0u8; 32];
-                if bytes.len() == 32 {
-                    h.copy_from_slice(&bytes);
-                }
-                let l = map.entry(key).or_default();
-                l.tree.push_hash(Hash32(h));
-            }
-        }
+        crate::db::each_leaf_hash(&conn, |key, hash| {
+            map.entry(key).or_default().tree.push_hash(hash);
+        })?;
         let ledgers: Ledgers = Arc::new(RwLock::new(map));
         // Checkpoints (copying the WAL back into the database file, with its own fsyncs) run on
         // their own connection and thread, not inside the writer's commits, where they would
@@ -469,20 +456,4 @@ impl Store for SqliteStore {
     fn ledgers(&self) -> &Ledgers {
         &self.ledgers
     }
-}
-
-/// Reads one optional value.
-pub fn optional<T>(r: rusqlite::Result<T>) -> rusqlite::Result<Option<T>> {
-    r.optional()
-}
-
-/// The next leaf index of a draw, read inside the writer's transaction.
-pub fn next_leaf_index(
-    conn: &Connection,
-    campaign_id: &str,
-    draw_index: u32,
-) -> rusqlite::Result<u64> {
-    conn.prepare_cached("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM entries WHERE campaign_id = ?1 AND draw_index = ?2")?
-        .query_row(params![campaign_id, draw_index], |r| r.get::<_, i64>(0))
-        .map(|v| v as u64)
 }

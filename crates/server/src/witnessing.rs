@@ -18,7 +18,7 @@ use fairdraw_core::hash::Hash32;
 use fairdraw_core::journal::{Event, Witnessing, signed_checkpoint};
 use fairdraw_core::merkle::consistency_proof;
 use fairdraw_core::rules::CampaignRules;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
@@ -111,33 +111,23 @@ impl Witnesses {
 
 /// Appends an event to a campaign's journal, inside the caller's transaction; returns its index.
 pub fn append(c: &Connection, campaign: &str, event: &Event) -> ApiResult<u64> {
-    let idx: i64 = c.query_row(
-        "SELECT count(*) FROM journal WHERE campaign_id = ?1",
-        params![campaign],
-        |r| r.get(0),
-    )?;
+    let idx = db::journal_len(c, campaign)?;
     let json = serde_json::to_string(event).map_err(AppError::internal)?;
-    c.execute(
-        "INSERT INTO journal (campaign_id, idx, event_json, leaf_hash) VALUES (?1, ?2, ?3, ?4)",
-        params![campaign, idx, json, event.leaf_hash().0.as_slice()],
-    )?;
-    Ok(idx as u64)
+    db::insert_journal_event(c, campaign, idx, &json, &event.leaf_hash())?;
+    Ok(idx)
 }
 
 /// A campaign's journal, in order.
 pub fn journal(c: &Connection, campaign: &str) -> rusqlite::Result<Vec<Event>> {
-    let mut stmt =
-        c.prepare("SELECT event_json FROM journal WHERE campaign_id = ?1 ORDER BY idx")?;
-    stmt.query_map(params![campaign], |r| r.get::<_, String>(0))?
+    db::journal_events(c, campaign)?
+        .iter()
         .map(|t| {
-            t.and_then(|t| {
-                serde_json::from_str(&t).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        0,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                })
+            serde_json::from_str(t).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
             })
         })
         .collect()
@@ -158,18 +148,15 @@ pub struct StoredCosignature {
 
 /// Every stored cosignature of a campaign's journal, by size then witness.
 pub fn cosignatures(c: &Connection, campaign: &str) -> rusqlite::Result<Vec<StoredCosignature>> {
-    let mut stmt = c.prepare(
-        "SELECT size, witness, line, time FROM cosignatures WHERE campaign_id = ?1 ORDER BY size, witness",
-    )?;
-    stmt.query_map(params![campaign], |r| {
-        Ok(StoredCosignature {
-            size: r.get::<_, i64>(0)? as u64,
-            witness: r.get::<_, i64>(1)? as usize,
-            line: r.get(2)?,
-            time: r.get::<_, i64>(3)? as u64,
+    Ok(db::cosignature_rows(c, campaign)?
+        .into_iter()
+        .map(|(size, witness, line, time)| StoredCosignature {
+            size,
+            witness,
+            line,
+            time,
         })
-    })?
-    .collect()
+        .collect())
 }
 
 /// How many distinct witnesses cosigned a journal of more than `index` entries, and which of
@@ -179,13 +166,7 @@ pub fn seen(
     rules: &CampaignRules,
     index: u64,
 ) -> rusqlite::Result<(usize, Vec<String>)> {
-    let mut stmt = c.prepare(
-        "SELECT DISTINCT witness FROM cosignatures WHERE campaign_id = ?1 AND size > ?2",
-    )?;
-    let who: Vec<usize> = stmt
-        .query_map(params![rules.id, index as i64], |r| r.get::<_, i64>(0))?
-        .map(|x| x.map(|x| x as usize))
-        .collect::<rusqlite::Result<_>>()?;
+    let who = db::witnesses_past(c, &rules.id, index)?;
     let silent = rules
         .witnesses
         .iter()
@@ -298,13 +279,9 @@ pub async fn wait_for_quorum(state: &AppState, rules: &CampaignRules, index: u64
 pub async fn run(state: AppState) {
     loop {
         let _ = tokio::time::timeout(RETRY_EVERY, state.witnesses.notify.notified()).await;
-        let ids = crate::routes::public::read(&state, |c| {
-            let mut stmt = c.prepare("SELECT DISTINCT campaign_id FROM journal")?;
-            stmt.query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .await
-        .unwrap_or_default();
+        let ids = crate::routes::public::read(&state, db::journal_campaigns)
+            .await
+            .unwrap_or_default();
         for id in ids {
             sync_campaign(&state, &id).await;
         }
@@ -529,11 +506,7 @@ pub async fn accept(
     let now = state.now_ms();
     let key = id.clone();
     let stored = crate::routes::organizer::write(state, move |c, _| {
-        c.execute(
-            "INSERT OR IGNORE INTO cosignatures (campaign_id, size, witness, line, time, received_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![key, size as i64, i as i64, line, time as i64, now as i64],
-        )?;
-        Ok(())
+        Ok(db::insert_cosignature(c, &key, size, i, &line, time, now)?)
     })
     .await;
     match stored {

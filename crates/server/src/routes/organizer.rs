@@ -21,7 +21,7 @@ use fairdraw_core::ledger::{Ledger, TicketId, parse_leaf_line};
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::{CampaignRules, Merchant};
 use fairdraw_core::seed::{SeedCommitment, SeedSecret, commitment};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -89,15 +89,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
     let client = client_key(&state, req.headers(), addr);
     // Only well-formed attempts count: a malformed body is refused before any limit is used.
     let ApiJson(body) = ApiJson::<Login>::from_request_ok(req, &state).await?;
-    let stored = read(&state, |c| {
-        c.query_row(
-            "SELECT password_hash FROM organizer WHERE id = 1",
-            [],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()
-    })
-    .await?;
+    let stored = read(&state, db::password_hash).await?;
     if let Some(h) = &stored {
         state.logins.against(h);
     }
@@ -161,14 +153,7 @@ pub async fn login(State(state): State<AppState>, req: Request) -> ApiResult<Res
     let hash = token_hash(&token);
     let expires = state.now_ms() + SESSION_MS;
     write(&state, move |c, st| {
-        c.execute(
-            "DELETE FROM sessions WHERE expires_at_ms <= ?1",
-            params![st.now_ms() as i64],
-        )?;
-        c.execute(
-            "INSERT INTO sessions (token_hash, expires_at_ms) VALUES (?1, ?2)",
-            params![hash, expires as i64],
-        )?;
+        db::start_session(c, &hash, expires, st.now_ms())?;
         db::audit(c, st.now_ms(), "organizer.login", &json!({}))?;
         Ok(())
     })
@@ -197,10 +182,7 @@ impl<T: serde::de::DeserializeOwned> ApiJson<T> {
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(token) = session_token(&headers) {
         let hash = token_hash(&token);
-        write(&state, move |c, _| {
-            Ok(c.execute("DELETE FROM sessions WHERE token_hash = ?1", params![hash])?)
-        })
-        .await?;
+        write(&state, move |c, _| Ok(db::end_session(c, &hash)?)).await?;
     }
     let mut resp = Json(json!({ "logged_in": false })).into_response();
     let cookie = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
@@ -237,12 +219,7 @@ pub async fn list_campaigns(State(state): State<AppState>) -> ApiResult<Json<Val
 
 /// Inserts a draft campaign.
 pub fn insert_draft(c: &Connection, rules: &CampaignRules, now_ms: u64) -> ApiResult<()> {
-    let json = serde_json::to_string(rules).map_err(AppError::internal)?;
-    let n = c.execute(
-        "INSERT OR IGNORE INTO campaigns (id, rules_json, state, created_at_ms) VALUES (?1, ?2, 'draft', ?3)",
-        params![rules.id, json, now_ms as i64],
-    )?;
-    if n == 0 {
+    if !db::insert_draft(c, rules, now_ms)? {
         return Err(lifecycle(
             "CAMPAIGN_EXISTS",
             "已有同名活动。",
@@ -299,11 +276,7 @@ fn replace_draft(
         )
         .field("id"));
     }
-    let json = serde_json::to_string(rules).map_err(AppError::internal)?;
-    c.execute(
-        "UPDATE campaigns SET rules_json = ?2 WHERE id = ?1",
-        params![id, json],
-    )?;
+    db::replace_rules(c, id, rules)?;
     db::audit(
         c,
         now,
@@ -375,16 +348,7 @@ pub fn open_campaign_in(c: &Connection, id: &str, now: u64) -> ApiResult<()> {
         ));
     }
     let hash = row.rules.hash();
-    c.execute(
-        "UPDATE campaigns SET state = 'open', rules_hash = ?2, opened_at_ms = ?3 WHERE id = ?1",
-        params![id, hash.to_hex(), now as i64],
-    )?;
-    for i in 0..row.rules.draws.len() {
-        c.execute(
-            "INSERT INTO draws (campaign_id, draw_index, state) VALUES (?1, ?2, 'collecting')",
-            params![id, i as u32],
-        )?;
-    }
+    db::mark_open(c, id, &hash, now, row.rules.draws.len())?;
     db::audit(
         c,
         now,
@@ -433,18 +397,15 @@ pub async fn add_commitment(
         if now >= draw.closes_at_ms() {
             return Err(lifecycle("COMMIT_AFTER_CLOSE", "本期登记已截止，不能再提交承诺。", "Entries have closed; commitments can no longer be made."));
         }
-        let n_ins = c.execute(
-            "INSERT OR IGNORE INTO commitments (campaign_id, draw_index, party, commitment, published_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key, n, body.party, body.commitment.to_hex(), now as i64],
-        )?;
-        if n_ins == 0 {
+        let saved = SeedCommitment { party: body.party.clone(), commitment: body.commitment, published_at_ms: now };
+        if !db::insert_commitment(c, &key, n, &saved)? {
             return Err(lifecycle("ALREADY_COMMITTED", "该参与方已提交过承诺。", "That party has already committed."));
         }
         db::audit(c, now, "draw.commit", &json!({ "campaign": key, "draw": n, "party": body.party, "commitment": body.commitment }))?;
         // Its own journal entry, so a witness's clock, not only ours, says it came before the
         // close (SPEC.md §17).
         crate::witnessing::append(c, &key, &Event::Commitment { draw_index: n, party: body.party.clone(), commitment: body.commitment, at_ms: now })?;
-        Ok(SeedCommitment { party: body.party, commitment: body.commitment, published_at_ms: now })
+        Ok(saved)
     })
     .await?;
     state.witnesses.poke();
@@ -482,13 +443,12 @@ pub async fn freeze(
         // From the table, inside this transaction: an entry committed earlier in the same batch
         // is not in the in-memory ledger yet, and must not end up acknowledged but outside the
         // frozen tree.
-        let (leaves, last_entry) = frozen_leaves(c, &key, n)?;
+        let (leaves, last_entry) = db::weighted_leaves(c, &key, n)?;
         let frozen_at = last_entry.map_or(now, |t| now.max(t + 1));
         let signed = Freeze::of_leaves(row.rules_hash, &key, n, leaves, commitments, frozen_at)
             .map_err(|e| AppError::internal(e.to_string()))?
             .sign(&st.keys.signing);
-        let json = serde_json::to_string(&signed).map_err(AppError::internal)?;
-        c.execute("UPDATE draws SET state = 'frozen', freeze_json = ?3 WHERE campaign_id = ?1 AND draw_index = ?2", params![key, n, json])?;
+        db::set_frozen(c, &key, n, &signed)?;
         let f = &signed.freeze;
         db::audit(c, now, "draw.freeze", &json!({ "campaign": key, "draw": n, "tree_size": f.tree_size, "root": f.root,
             "total_weight": f.total_weight, "draw_root": f.draw_root, "frozen_at_ms": f.frozen_at_ms }))?;
@@ -506,28 +466,6 @@ pub async fn freeze(
         }
     };
     Ok(Json(json!({ "freeze": signed, "witnessed": witnessed })))
-}
-
-/// Each leaf's weight and hash, in index order.
-pub type WeightedLeaves = Vec<(u32, Hash32)>;
-
-/// Each leaf's weight and hash, in index order, as the current transaction sees them, and the
-/// latest acknowledgement time.
-pub fn frozen_leaves(c: &Connection, id: &str, n: u32) -> ApiResult<(WeightedLeaves, Option<u64>)> {
-    let mut stmt = c.prepare("SELECT weight, leaf_hash, entered_at_ms FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY leaf_index")?;
-    let mut rows = stmt.query(params![id, n])?;
-    let mut out = Vec::new();
-    let mut last: Option<u64> = None;
-    while let Some(r) = rows.next()? {
-        let bytes: Vec<u8> = r.get(1)?;
-        let hash: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| AppError::internal("a stored leaf hash is not 32 bytes"))?;
-        out.push((r.get::<_, u32>(0)?, Hash32(hash)));
-        let at = r.get::<_, i64>(2)? as u64;
-        last = Some(last.map_or(at, |l| l.max(at)));
-    }
-    Ok((out, last))
 }
 
 /// A seed party's reveal.
@@ -583,19 +521,16 @@ pub async fn add_reveal(
                     format!("The freeze is not yet cosigned by a quorum of witnesses ({count} of {}); secrets cannot be revealed yet. Not cosigned by: {}.", row.rules.witness_quorum, silent.join(", "))));
             }
         }
-        let inserted = c.execute(
-            "INSERT OR IGNORE INTO reveals (campaign_id, draw_index, party, secret, revealed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key, n, body.party, hex::encode(body.secret.0), now as i64],
-        )?;
+        let inserted = db::insert_reveal(c, &key, n, &fairdraw_core::seed::Reveal { party: body.party.clone(), secret: body.secret.clone(), revealed_at_ms: now })?;
         let reveal = db::reveals(c, &key, n, &rules.seed_parties)?
             .into_iter()
             .find(|x| x.party == body.party)
             .ok_or_else(|| AppError::internal("the reveal was not stored"))?;
-        if inserted == 1 {
+        if inserted {
             db::audit(c, now, "draw.reveal", &json!({ "campaign": key, "draw": n, "party": body.party }))?;
             crate::witnessing::append(c, &key, &Event::Reveal { draw_index: n, party: reveal.party.clone(), secret: reveal.secret.clone(), at_ms: reveal.revealed_at_ms })?;
         }
-        Ok((inserted == 1, reveal))
+        Ok((inserted, reveal))
     })
     .await?;
     state.witnesses.poke();
@@ -651,14 +586,9 @@ pub async fn openings(
     }
     let leaves = body.leaves.clone();
     let found = crate::routes::public::read(&state, move |c| {
-        let mut stmt = c.prepare("SELECT phone, phone_salt FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index = ?3")?;
         leaves
             .iter()
-            .map(|i| {
-                stmt.query_row(params![id, n, *i as i64], |r| {
-                    Ok((*i, r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
-                })
-            })
+            .map(|i| db::phone_opening(c, &id, n, *i).map(|(phone, salt)| (*i, phone, salt)))
             .collect::<rusqlite::Result<Vec<_>>>()
     })
     .await?;
@@ -677,14 +607,16 @@ pub async fn openings(
 }
 
 /// Loads a draw's ledger from the database.
-pub fn load_ledger(c: &Connection, id: &str, n: u32, size: u64) -> ApiResult<Ledger> {
-    let mut stmt = c.prepare("SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index < ?3 ORDER BY leaf_index")?;
-    let mut rows = stmt.query(params![id, n, size as i64])?;
+pub fn load_ledger(c: &Connection, id: &str, n: u32, size: u64) -> rusqlite::Result<Ledger> {
     let mut ledger = Ledger::default();
-    while let Some(r) = rows.next()? {
-        let text: String = r.get(0)?;
-        ledger.push(parse_leaf_line(&text, ledger.size()).map_err(AppError::internal)?);
-    }
+    db::each_leaf_line(c, id, n, 0, size, |line| {
+        let text = std::str::from_utf8(line).map_err(rusqlite::Error::Utf8Error)?;
+        let leaf = parse_leaf_line(text, ledger.size()).map_err(|e| {
+            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e)))
+        })?;
+        ledger.push(leaf);
+        Ok(())
+    })?;
     Ok(ledger)
 }
 
@@ -723,10 +655,10 @@ pub async fn submit_record(
     let key = id.clone();
     let size = freeze.freeze.tree_size;
     let (ledger, reveals) = read(&state, move |c| {
-        let l = load_ledger(c, &key, n, size).map_err(|e| {
-            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e.message_en)))
-        })?;
-        Ok((l, db::reveals(c, &key, n, &parties)?))
+        Ok((
+            load_ledger(c, &key, n, size)?,
+            db::reveals(c, &key, n, &parties)?,
+        ))
     })
     .await?;
     let mismatch = |what: &str| {
@@ -800,13 +732,20 @@ pub async fn submit_record(
     let bundle_json = serde_json::to_string(&bundle).map_err(AppError::internal)?;
     let key = id.clone();
     write(&state, move |c, st| {
-        let json = serde_json::to_string(&record).map_err(AppError::internal)?;
-        let changed = c.execute("UPDATE draws SET state = 'drawn', record_json = ?3, bundle_json = ?4 WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'frozen'", params![key, n, json, bundle_json])?;
-        if changed == 0 {
-            return Err(lifecycle("ALREADY_DRAWN", "本期已提交过抽奖记录。", "This draw already has a record."));
+        if !db::set_drawn(c, &key, n, &record, &bundle_json)? {
+            return Err(lifecycle(
+                "ALREADY_DRAWN",
+                "本期已提交过抽奖记录。",
+                "This draw already has a record.",
+            ));
         }
-        db::audit(c, st.now_ms(), "draw.record", &json!({ "campaign": key, "draw": n, "seed": record.seed,
-            "winners": record.winners.iter().map(|w| w.leaf_index).collect::<Vec<_>>() }))?;
+        db::audit(
+            c,
+            st.now_ms(),
+            "draw.record",
+            &json!({ "campaign": key, "draw": n, "seed": record.seed,
+            "winners": record.winners.iter().map(|w| w.leaf_index).collect::<Vec<_>>() }),
+        )?;
         Ok(())
     })
     .await?;
@@ -820,11 +759,19 @@ pub async fn publish(
 ) -> ApiResult<Json<Value>> {
     let key = id.clone();
     write(&state, move |c, st| {
-        let changed = c.execute("UPDATE draws SET state = 'published' WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'drawn'", params![key, n])?;
-        if changed == 0 {
-            return Err(lifecycle("NOT_DRAWN", "请先提交并验证抽奖记录。", "Submit a verified record first."));
+        if !db::set_published(c, &key, n)? {
+            return Err(lifecycle(
+                "NOT_DRAWN",
+                "请先提交并验证抽奖记录。",
+                "Submit a verified record first.",
+            ));
         }
-        db::audit(c, st.now_ms(), "draw.publish", &json!({ "campaign": key, "draw": n }))?;
+        db::audit(
+            c,
+            st.now_ms(),
+            "draw.publish",
+            &json!({ "campaign": key, "draw": n }),
+        )?;
         Ok(())
     })
     .await?;
@@ -854,28 +801,60 @@ pub async fn forfeit(
         let draw = db::draw(c, &key, n)?.ok_or_else(|| AppError::not_found("该期抽奖", "draw"))?;
         let record = match (draw.state.as_str(), draw.record) {
             ("drawn" | "published", Some(r)) => r,
-            _ => return Err(lifecycle("NOT_DRAWN", "开奖后才能处理弃奖。", "Forfeits come after the draw.")),
+            _ => {
+                return Err(lifecycle(
+                    "NOT_DRAWN",
+                    "开奖后才能处理弃奖。",
+                    "Forfeits come after the draw.",
+                ));
+            }
         };
         let mut forfeits = db::forfeits(c, &key, n)?;
         let claims = crate::routes::public::claims_of(&record, &forfeits);
         let Some(claim) = claims.prizes.get(body.rank as usize) else {
-            return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "NO_SUCH_WINNER", "没有这个名次的奖项。", "No prize has that rank.").field("rank"));
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "NO_SUCH_WINNER",
+                "没有这个名次的奖项。",
+                "No prize has that rank.",
+            )
+            .field("rank"));
         };
         let holder = match claim.current() {
             fairdraw_core::claims::Holder::Winner(r) => record.winners.get(r as usize),
             fairdraw_core::claims::Holder::Alternate(r) => record.alternates.get(r as usize),
         };
-        if body.ticket_id.is_some_and(|t| holder.map(|h| h.ticket_id) != Some(t)) {
-            return Err(lifecycle("HOLDER_CHANGED", "该奖项的得主已经变更，请刷新后再操作。", "That prize's holder has changed; reload and try again."));
+        if body
+            .ticket_id
+            .is_some_and(|t| holder.map(|h| h.ticket_id) != Some(t))
+        {
+            return Err(lifecycle(
+                "HOLDER_CHANGED",
+                "该奖项的得主已经变更，请刷新后再操作。",
+                "That prize's holder has changed; reload and try again.",
+            ));
         }
         forfeits.push(body.rank);
-        let applied = fairdraw_core::claims::apply_forfeits(record.winners.len() as u32, record.alternates.len() as u32, &forfeits);
+        let applied = fairdraw_core::claims::apply_forfeits(
+            record.winners.len() as u32,
+            record.alternates.len() as u32,
+            &forfeits,
+        );
         if applied.is_err() {
-            return Err(lifecycle("NO_ALTERNATE_LEFT", "候补名单已用完。", "No alternate is left."));
+            return Err(lifecycle(
+                "NO_ALTERNATE_LEFT",
+                "候补名单已用完。",
+                "No alternate is left.",
+            ));
         }
-        c.execute("INSERT INTO forfeits (campaign_id, draw_index, seq, rank, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)", params![key, n, forfeits.len() as i64 - 1, body.rank, st.now_ms() as i64])?;
-        db::audit(c, st.now_ms(), "draw.forfeit", &json!({ "campaign": key, "draw": n, "rank": body.rank,
-            "holder": holder.map(|h| h.ticket_id) }))?;
+        db::insert_forfeit(c, &key, n, forfeits.len() - 1, body.rank, st.now_ms())?;
+        db::audit(
+            c,
+            st.now_ms(),
+            "draw.forfeit",
+            &json!({ "campaign": key, "draw": n, "rank": body.rank,
+            "holder": holder.map(|h| h.ticket_id) }),
+        )?;
         Ok(results(&record, &db::forfeits(c, &key, n)?))
     })
     .await?;
@@ -928,11 +907,7 @@ pub async fn contacts(
                 Some(Standing::Holds { prize, .. }) => (prize + 1).to_string(),
                 _ => String::new(),
             };
-            let (phone, receipt): (String, String) = c.query_row(
-                "SELECT phone, receipt FROM entries WHERE campaign_id = ?1 AND ticket_id = ?2",
-                params![key, p.ticket_id.0.as_slice()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let (phone, receipt) = db::contact(c, &key, p.ticket_id.0.as_slice())?;
             w.write_record([
                 role.to_owned(),
                 p.rank.to_string(),
@@ -1010,17 +985,10 @@ pub async fn audit(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 
 /// Sets the organizer password at first start.
 pub fn ensure_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<bool> {
-    let exists: Option<i64> = c
-        .query_row("SELECT id FROM organizer WHERE id = 1", [], |r| r.get(0))
-        .optional()?;
-    if exists.is_some() {
+    if db::password_hash(c)?.is_some() {
         return Ok(false);
     }
-    let hash = hash_password(password)?;
-    c.execute(
-        "INSERT INTO organizer (id, password_hash) VALUES (1, ?1)",
-        params![hash],
-    )?;
+    db::set_password_hash(c, &hash_password(password)?, false)?;
     db::audit(c, now, "organizer.password_set", &json!({}))?;
     Ok(true)
 }
@@ -1028,13 +996,7 @@ pub fn ensure_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<b
 /// Sets a new organizer password from the server's console (the recovery path: no one can be
 /// locked out for good by guesses) and ends every session; audited.
 pub fn reset_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<()> {
-    let hash = hash_password(password)?;
-    c.execute(
-        "INSERT INTO organizer (id, password_hash) VALUES (1, ?1)
-         ON CONFLICT (id) DO UPDATE SET password_hash = ?1",
-        params![hash],
-    )?;
-    c.execute("DELETE FROM sessions", [])?;
+    db::set_password_hash(c, &hash_password(password)?, true)?;
     db::audit(c, now, "organizer.password_reset", &json!({}))?;
     Ok(())
 }

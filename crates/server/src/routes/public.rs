@@ -4,7 +4,7 @@ use crate::db::{self, CampaignRow, DrawRow};
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
 use crate::state::{AppState, random_16};
-use crate::store::{Effect, JobOutcome, Store, next_leaf_index};
+use crate::store::{Effect, JobOutcome, Store};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -18,7 +18,6 @@ use fairdraw_core::receipt::{
     receipt_fingerprint, validate_form,
 };
 use fairdraw_core::tree_head::{TicketPromise, TreeHead};
-use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -324,36 +323,24 @@ pub async fn recover_tickets(
     let person = person_key(&state.keys.pseudonym, &row.rules.id, &phone);
     let key = id.clone();
     let rows = read(&state, move |c| {
-        let mut stmt = c.prepare_cached(
-            "SELECT receipt, ticket_id, draw_index, leaf_json FROM entries
-             WHERE campaign_id = ?1 AND participant = ?2 ORDER BY entered_at_ms",
-        )?;
-        let rows = stmt.query_map(params![key, person.0.as_slice()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, u32>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
+        db::person_tickets(c, &key, person.0.as_slice())
     })
     .await?;
     // Every row for this person is read either way: the answer's time does not say whether
     // the receipt matched.
-    let matched = rows.iter().filter(|r| r.0 == receipt).count() > 0;
+    let matched = rows.iter().filter(|r| r.receipt == receipt).count() > 0;
     let rules_hash = row.rules.hash();
     let tickets: Vec<Value> = rows
         .iter()
         .filter(|_| matched)
-        .filter_map(|(_, ticket, draw_index, leaf_json)| {
-            let leaf: Leaf = serde_json::from_str(leaf_json).ok()?;
+        .filter_map(|t| {
+            let leaf: Leaf = serde_json::from_str(&t.leaf_json).ok()?;
             let shop = row
                 .rules
                 .merchant(&leaf.merchant_id)
                 .map(|m| m.name.clone())
                 .unwrap_or_default();
-            Some(json!({ "ticket_id": hex::encode(ticket), "draw_index": draw_index,
+            Some(json!({ "ticket_id": hex::encode(&t.ticket_id), "draw_index": t.draw_index,
                 "leaf_index": leaf.index, "phone_masked": phone.masked(), "shop": shop,
                 "amount": leaf.amount_fen.to_string(), "date": leaf.date, "rules_hash": rules_hash }))
         })
@@ -481,40 +468,39 @@ pub async fn submit_entry(
                 // A retry of a stored entry (same key, receipt and phone): its ticket, not a
                 // refusal. (Same receipt means the same date, so the same draw.)
                 if let Some(k) = &idem_key {
-                    let stored: Option<(String, Vec<u8>)> = conn
-                        .prepare_cached("SELECT leaf_json, phone_salt FROM entries WHERE campaign_id = ?1 AND fingerprint = ?2 AND idem_key = ?3 AND participant = ?4")?
-                        .query_row(params![campaign_id, fingerprint.0.as_slice(), k, participant.0.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?;
-                    if let Some((json, salt)) = stored {
-                        let leaf: Leaf = serde_json::from_str(&json).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                    if let Some((json, salt)) = db::stored_retry(
+                        conn,
+                        &campaign_id,
+                        fingerprint.0.as_slice(),
+                        k,
+                        participant.0.as_slice(),
+                    )? {
+                        let leaf: Leaf = serde_json::from_str(&json)
+                            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                         let salt: [u8; 16] = salt.try_into().unwrap_or_default();
                         return Ok(Ok((leaf, salt, true)));
                     }
                 }
-                let draw_state: Option<String> = conn
-                    .prepare_cached("SELECT state FROM draws WHERE campaign_id = ?1 AND draw_index = ?2")?
-                    .query_row(params![campaign_id, draw_index], |r| r.get(0))
-                    .optional()?;
-                if draw_state.as_deref() != Some("collecting") {
+                if db::draw_state(conn, &campaign_id, draw_index)?.as_deref() != Some("collecting")
+                {
                     return Ok(Err(Refusal::DrawClosed));
                 }
-                let count = |sql: &str, extra: &dyn rusqlite::ToSql| -> rusqlite::Result<u32> {
-                    conn.prepare_cached(sql)?.query_row(params![campaign_id, participant.0.as_slice(), extra], |r| r.get(0))
-                };
+                let count =
+                    |scope| db::person_entries(conn, &campaign_id, participant.0.as_slice(), scope);
                 // Only the caps the rules set are counted.
                 let rules = &rules_row.rules;
                 let caps = &rules.caps;
                 let usage = PersonUsage {
                     today: match caps.per_day {
-                        Some(_) => count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND entry_day = ?3", &day)?,
+                        Some(_) => count(db::CapScope::Day(day))?,
                         None => 0,
                     },
                     campaign: match caps.per_campaign {
-                        Some(_) => count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND ?3 = ?3", &0)?,
+                        Some(_) => count(db::CapScope::Campaign)?,
                         None => 0,
                     },
                     at_merchant: match caps.per_merchant {
-                        Some(_) => count("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND merchant_id = ?3", &leaf_template.merchant_id)?,
+                        Some(_) => count(db::CapScope::Merchant(&leaf_template.merchant_id))?,
                         None => 0,
                     },
                 };
@@ -522,21 +508,28 @@ pub async fn submit_entry(
                     return Ok(Err(Refusal::Rejected(r)));
                 }
                 let mut leaf = leaf_template;
-                leaf.index = next_leaf_index(conn, &campaign_id, draw_index)?;
+                leaf.index = db::next_leaf_index(conn, &campaign_id, draw_index)?;
                 let leaf_hash = leaf.leaf_hash();
-                let leaf_json = serde_json::to_string(&leaf).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                let row = db::EntryRow {
+                    campaign_id: &campaign_id,
+                    leaf: &leaf,
+                    leaf_hash: &leaf_hash,
+                    person: participant.0.as_slice(),
+                    phone: &phone,
+                    receipt: &receipt,
+                    entry_day: day,
+                    phone_salt: &phone_salt,
+                    idem_key: idem_key.as_deref(),
+                };
                 // The UNIQUE constraint decides duplicates, even between concurrent submissions.
-                let inserted = conn.prepare_cached(
-                    "INSERT OR IGNORE INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight, idem_key)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                )?
-                .execute(params![campaign_id, draw_index, leaf.index as i64, leaf.ticket_id.0.as_slice(), leaf.fingerprint.0.as_slice(),
-                        participant.0.as_slice(), leaf_json, leaf_hash.0.as_slice(), phone, receipt, leaf.merchant_id,
-                        day, leaf.entered_at_ms as i64, phone_salt.as_slice(), leaf.weight, idem_key])?;
-                if inserted == 0 {
+                if !db::insert_entry(conn, draw_index, &row)? {
                     return Ok(Err(Refusal::Rejected(Rejection::Duplicate)));
                 }
-                effects.push(Effect::AppendLeaf { campaign_id: campaign_id.clone(), draw_index, leaf_hash });
+                effects.push(Effect::AppendLeaf {
+                    campaign_id: campaign_id.clone(),
+                    draw_index,
+                    leaf_hash,
+                });
                 Ok(Ok((leaf, phone_salt, false)))
             })();
             match outcome {
@@ -554,7 +547,10 @@ pub async fn submit_entry(
                 }
                 Err(e) => {
                     tracing::error!(%e, "entry job failed");
-                    JobOutcome { keep: false, finish: Box::new(move |_| drop(tx)) }
+                    JobOutcome {
+                        keep: false,
+                        finish: Box::new(move |_| drop(tx)),
+                    }
                 }
             }
         }))
@@ -609,15 +605,7 @@ pub async fn ticket_status(
 ) -> ApiResult<Json<Value>> {
     let ticket = parse_ticket(&ticket)?;
     let key = id.clone();
-    let found = read(&state, move |c| {
-        c.query_row(
-            "SELECT draw_index, leaf_json FROM entries WHERE campaign_id = ?1 AND ticket_id = ?2",
-            params![key, ticket.0.as_slice()],
-            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)),
-        )
-        .optional()
-    })
-    .await?;
+    let found = read(&state, move |c| db::ticket(c, &key, ticket.0.as_slice())).await?;
     let Some((draw_index, leaf_json)) = found else {
         return Err(AppError::not_found("该奖券", "ticket"));
     };
@@ -730,15 +718,12 @@ pub async fn ledger(
             }
             let to = (from + LEDGER_PAGE).min(size);
             let page = read(&state, move |c| {
-                let mut stmt = c.prepare_cached(
-                    "SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index >= ?3 AND leaf_index < ?4 ORDER BY leaf_index",
-                )?;
                 let mut out = Vec::with_capacity(((to - from) * 330) as usize);
-                let mut rows = stmt.query(params![id, n, from as i64, to as i64])?;
-                while let Some(r) = rows.next()? {
-                    out.extend_from_slice(r.get_ref(0)?.as_bytes()?);
+                db::each_leaf_line(c, &id, n, from, to, |line| {
+                    out.extend_from_slice(line);
                     out.push(b'\n');
-                }
+                    Ok(())
+                })?;
                 Ok(out)
             })
             .await;
@@ -793,28 +778,30 @@ async fn frozen_ledger_file(
             std::io::BufWriter::new(std::fs::File::create(&tmp_gz).map_err(io)?),
             flate2::Compression::default(),
         );
-        let mut stmt = c.prepare(
-            "SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index < ?3 ORDER BY leaf_index",
-        )?;
-        let mut rows = stmt.query(params![key, n, size as i64])?;
         let mut written = 0u64;
         use std::io::Write;
-        while let Some(r) = rows.next()? {
-            let line = r.get_ref(0)?.as_bytes()?;
+        db::each_leaf_line(c, &key, n, 0, size, |line| {
             for w in [&mut out as &mut dyn Write, &mut gz] {
                 w.write_all(line).map_err(io)?;
                 w.write_all(b"\n").map_err(io)?;
             }
             written += 1;
-        }
+            Ok(())
+        })?;
         let file = out.into_inner().map_err(|e| io(e.into_error()))?;
         file.sync_all().map_err(io)?;
-        let gz_file = gz.finish().map_err(io)?.into_inner().map_err(|e| io(e.into_error()))?;
+        let gz_file = gz
+            .finish()
+            .map_err(io)?
+            .into_inner()
+            .map_err(|e| io(e.into_error()))?;
         gz_file.sync_all().map_err(io)?;
         if written != size {
             let _ = std::fs::remove_file(&tmp);
             let _ = std::fs::remove_file(&tmp_gz);
-            return Err(io(std::io::Error::other("the ledger is shorter than its freeze")));
+            return Err(io(std::io::Error::other(
+                "the ledger is shorter than its freeze",
+            )));
         }
         // The gzip first: once the plain file exists, both do.
         std::fs::rename(&tmp_gz, format!("{}.gz", target.display())).map_err(io)?;
@@ -1043,18 +1030,9 @@ pub async fn bundle(
     Path((id, n)): Path<(String, u32)>,
 ) -> ApiResult<impl IntoResponse> {
     load(&state, &id, false).await?;
-    let found = read(&state, move |c| {
-        c.query_row(
-            "SELECT bundle_json FROM draws WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'published'",
-            params![id, n],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()
-    })
-    .await?;
-    let text = found
-        .flatten()
-        .ok_or_else(|| AppError::not_found("已公布的证明包", "published proof bundle"))?;
+    let found = read(&state, move |c| db::published_bundle(c, &id, n)).await?;
+    let text =
+        found.ok_or_else(|| AppError::not_found("已公布的证明包", "published proof bundle"))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], text))
 }
 
