@@ -28,7 +28,7 @@ CARGO_TARGET_DIR=target-wasm WASM_BINDGEN_TEST_TIMEOUT=900 \
 
 echo "== web app: first render on a throttled phone; the verifier's worker on ${FAIRDRAW_SPEED_ENTRIES:-1000000} entries"
 ./scripts/build-web.sh
-for f in dist/*.wasm dist/*.js; do echo "$(gzip -9c "$f" | wc -c) bytes gzipped: $f"; done
+for f in dist/*.wasm dist/*/*.wasm dist/*.js; do echo "$(gzip -9c "$f" | wc -c) bytes gzipped: $f"; done
 cargo test --release --features speed --test e2e -- --nocapture first_render worker_verifies phone_light_verifies 2>&1 | grep "^speed"
 
 echo "== server under load (release build, loopback)"

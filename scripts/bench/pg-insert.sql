@@ -1,0 +1,1 @@
+INSERT INTO t (fp, leaf) VALUES (gen_random_uuid()::text::bytea, repeat('x', 300));
