@@ -373,6 +373,28 @@ pub async fn organizer_campaign(id: &str) -> Result<CampaignView, ApiError> {
     get_as(&format!("/api/organizer/campaigns/{id}")).await
 }
 
+thread_local! {
+    static SERVED: std::cell::RefCell<Option<CampaignView>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Reads the campaign the server put into this page (`#fairdraw-campaign`: its answer to
+/// `GET /api/campaigns/{id}` when it served the page) before the app mounts, which empties
+/// `<body>`.
+pub fn keep_served_campaign() {
+    let text = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("fairdraw-campaign"))
+        .and_then(|el| el.text_content());
+    let view = text.and_then(|t| serde_json::from_str::<CampaignView>(&t).ok());
+    SERVED.with(|s| *s.borrow_mut() = view);
+}
+
+/// The campaign the server put into this page, taken once: the first page shows it at its
+/// first render; later ones ask the server.
+pub fn served_campaign() -> Option<CampaignView> {
+    SERVED.with(|s| s.borrow_mut().take())
+}
+
 /// The first open campaign.
 pub async fn current_campaign() -> Result<CampaignView, ApiError> {
     let list = get("/api/campaigns").await?;

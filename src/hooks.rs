@@ -37,13 +37,17 @@ impl<T> Load<T> {
     }
 }
 
-/// The current (first open) campaign; `refresh` increments reload it.
+/// The current (first open) campaign; `refresh` increments reload it. The first page the app
+/// shows starts from the campaign the server put into the page, without asking again.
 #[hook]
 pub fn use_current_campaign(refresh: u32) -> UseStateHandle<Load<CampaignView>> {
-    let state = use_state(|| Load::Loading);
+    let state = use_state(|| api::served_campaign().map_or(Load::Loading, Load::Ready));
     {
         let state = state.clone();
-        use_effect_with(refresh, move |_| {
+        use_effect_with(refresh, move |refresh| {
+            if *refresh == 0 && matches!(*state, Load::Ready(_)) {
+                return;
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 state.set(match api::current_campaign().await {
                     Ok(c) => Load::Ready(c),

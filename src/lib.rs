@@ -39,6 +39,7 @@ fn register_service_worker() {
 /// downloads (the campaign, as the server put it there).
 pub fn start() {
     register_service_worker();
+    api::keep_served_campaign();
     remove_boot();
     yew::Renderer::<app::App>::new().render();
 }
@@ -46,6 +47,7 @@ pub fn start() {
 /// Mounts the verifier's app (its own bundle: the verifier, with the shoppers' pages).
 pub fn start_verify() {
     register_service_worker();
+    api::keep_served_campaign();
     remove_boot();
     yew::Renderer::<app::VerifyApp>::new().render();
 }

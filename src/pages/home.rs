@@ -49,6 +49,12 @@ fn campaign_home(props: &CampaignHomeProps) -> Html {
     let c = &props.campaign;
     let r = &c.rules;
     let now = use_now(1000);
+    use_effect_with((), |_| {
+        // For the first-render figure in BENCHMARKS.md: the campaign, rendered by the app.
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = p.mark("fairdraw-campaign-rendered");
+        }
+    });
     let query = use_state(String::new);
     let on_search = {
         let query = query.clone();

@@ -139,11 +139,53 @@ pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     for id in ids {
         if let Ok(row) = state.campaign_cached(&id).await {
             if row.state == "open" {
-                return Ok(html(render(&page, &row.rules, state.now_ms())));
+                let page = render(&page, &row.rules, state.now_ms());
+                let data = served_campaign(&state, &id).await?;
+                return Ok(html(with_campaign_data(&page, &data)));
             }
         }
     }
     Ok(html(page))
+}
+
+/// The campaign answer last put into a served page: when it was read (server ms), the
+/// campaign's id, and the JSON.
+pub type Served = (u64, String, String);
+
+/// How long a served page's campaign answer is reused.
+const SERVED_FOR_MS: u64 = 1_000;
+
+/// `GET /api/campaigns/{id}`'s answer, read at most once a [`SERVED_FOR_MS`] for the pages.
+async fn served_campaign(state: &AppState, id: &str) -> ApiResult<String> {
+    let now = state.now_ms();
+    let fresh = |s: &Served| s.1 == id && now.saturating_sub(s.0) < SERVED_FOR_MS;
+    if let Some(s) = state.served_campaign.lock().ok().and_then(|g| g.clone()) {
+        if fresh(&s) {
+            return Ok(s.2);
+        }
+    }
+    let json = crate::routes::public::campaign_json(state, id, false)
+        .await?
+        .to_string();
+    if let Ok(mut g) = state.served_campaign.lock() {
+        *g = Some((now, id.to_owned(), json.clone()));
+    }
+    Ok(json)
+}
+
+/// The page with the campaign's API answer in it (`<script type="application/json"
+/// id="fairdraw-campaign">`, data the browser does not run), so the app's first render shows
+/// the campaign instead of a loading line and two requests. `<` is written `\u003c`, so no
+/// text in the rules can end the element.
+pub fn with_campaign_data(page: &str, json: &str) -> String {
+    let data = json.replace('<', "\\u003c");
+    page.replacen(
+        "</body>",
+        &format!(
+            "<script type=\"application/json\" id=\"fairdraw-campaign\">{data}</script>\n  </body>"
+        ),
+        1,
+    )
 }
 
 fn html(page: String) -> Response {
@@ -187,5 +229,16 @@ mod tests {
         assert!(!is_organizer_path("/enter"));
         assert!(is_verify_path("/verify") && is_verify_path("/verify/dazhou-2026/1"));
         assert!(!is_verify_path("/verifying") && !is_verify_path("/enter"));
+        // The campaign's answer rides in the page as data; nothing in it can close the element.
+        let json = serde_json::json!({ "name": "</script><script>alert(1)</script>" }).to_string();
+        let page = with_campaign_data("<html><body><p>x</p></body></html>", &json);
+        assert!(!page.contains("</script><script>alert"), "{page}");
+        let inner = page
+            .split("id=\"fairdraw-campaign\">")
+            .nth(1)
+            .and_then(|t| t.split("</script>").next())
+            .expect("the data element");
+        let back: serde_json::Value = serde_json::from_str(inner).expect("still JSON");
+        assert_eq!(back["name"], "</script><script>alert(1)</script>");
     }
 }

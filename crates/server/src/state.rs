@@ -239,6 +239,9 @@ pub struct AppState {
     pub witnesses: Arc<crate::witnessing::Witnesses>,
     /// Campaign rows by id, dropped whenever the organizer changes one.
     pub campaigns: Arc<std::sync::RwLock<HashMap<String, Arc<crate::db::CampaignRow>>>>,
+    /// The campaign answer served inside the web app's page, with when it was read: read at
+    /// most once a second however many pages are served (shell.rs).
+    pub served_campaign: Arc<std::sync::Mutex<Option<crate::shell::Served>>>,
 }
 
 /// The SQLite file in the data directory.
@@ -271,6 +274,7 @@ impl AppState {
             limits: Arc::new(crate::limits::Limits::new(crate::limits::EntryQuotas::OFF)),
             witnesses: Arc::default(),
             campaigns: Arc::default(),
+            served_campaign: Arc::default(),
         })
     }
 
