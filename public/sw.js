@@ -1,6 +1,6 @@
-// fairdraw offline support: once a page has loaded, the live draw and the verifier keep
-// working with the network cut, across reloads. The build's SHA256SUMS lists every shipped
-// file; they are cached at install. Pages and assets: cache first for hashed (immutable)
+// fairdraw offline support: once a page has loaded, it keeps working with the network cut,
+// across reloads (the live draw and the verifier included, once each has loaded). The build's
+// SHA256SUMS lists every shipped file; the shoppers' are cached at install. Pages and assets: cache first for hashed (immutable)
 // files, network first otherwise. Public GETs under /api/ (campaign, ledger, record): network
 // first, falling back to the last copy seen (ledgers only for the live draw, which asks with
 // `?keep=1`). Nothing is cached for the organizer API or for any other method than GET.
@@ -16,10 +16,12 @@ self.addEventListener("install", (event) => {
     const cache = await caches.open(CACHE);
     const sums = await fetch("/SHA256SUMS", { cache: "no-store" }).then((r) => r.text());
     const files = sums.split("\n").map((l) => l.trim().split(/\s+/)[1]).filter(Boolean);
-    // The shoppers' app and the verifier's (an auditor's check works offline once any page has
-    // loaded); the organizer's (organizer-app/) is cached as it is used.
-    const kept = files.filter((f) => !f.endsWith("index.html") && !f.startsWith("organizer-app/"));
-    await cache.addAll(["/", "/verify-app/", ...kept.map((f) => "/" + f)]);
+    // The shoppers' app, with the worker it scans and checks tickets with; the verifier's
+    // (verify-app/) and the organizer's (organizer-app/) are cached as they are used, so a
+    // shopper's phone does not fetch them in the background.
+    const apart = (f) => f.startsWith("organizer-app/") || f.startsWith("verify-app/");
+    const kept = files.filter((f) => !f.endsWith("index.html") && !apart(f));
+    await cache.addAll(["/", ...kept.map((f) => "/" + f)]);
     await self.skipWaiting();
   })());
 });

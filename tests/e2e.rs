@@ -1293,6 +1293,10 @@ async fn loaded_pages_keep_working_with_the_network_cut() {
     assert!(controlled, "the service worker never took control");
     b.goto(&format!("{base}/")).await;
     b.text_becomes("#campaign-name", "通川购").await;
+    // An auditor opens the verifier once (its app is cached as it is used, not fetched in the
+    // background for every shopper).
+    b.goto(&format!("{base}/verify")).await;
+    b.find("#record-file").await;
     let (record, ledger) =
         fairdraw_core::demo::demo_draw(2_000, &fairdraw_core::hash::Hash32([4; 32])).expect("demo");
     let record_path = srv.dir.join("offline-record.json");
