@@ -3,7 +3,7 @@
 //! draw) before the wasm arrives, and a link shared in WeChat shows the campaign's card (Open
 //! Graph). The app then takes the page over.
 
-use crate::error::ApiResult;
+use crate::error::{ApiResult, AppError};
 use crate::state::AppState;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -129,7 +129,7 @@ pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     };
     let page = tokio::fs::read_to_string(&page)
         .await
-        .map_err(crate::error::AppError::internal)?;
+        .map_err(AppError::internal)?;
     if app == Some(ORGANIZER_APP) {
         return Ok(html(page));
     }
@@ -148,9 +148,23 @@ pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     Ok(html(page))
 }
 
-/// The campaign answer last put into a served page: when it was read (server ms), the
-/// campaign's id, and the JSON.
-pub type Served = (u64, String, String);
+/// The campaign answer last put into a served page, and a count of the organizer's writes: an
+/// answer read before a write is never kept after it, so a page served after a freeze or a
+/// publication shows it.
+#[derive(Debug, Default)]
+pub struct Served {
+    writes: u64,
+    /// When it was read (server ms), the campaign's id, and the JSON.
+    last: Option<(u64, String, String)>,
+}
+
+impl Served {
+    /// Forgets the answer: the organizer changed something.
+    pub fn changed(&mut self) {
+        self.writes += 1;
+        self.last = None;
+    }
+}
 
 /// How long a served page's campaign answer is reused.
 const SERVED_FOR_MS: u64 = 1_000;
@@ -158,17 +172,22 @@ const SERVED_FOR_MS: u64 = 1_000;
 /// `GET /api/campaigns/{id}`'s answer, read at most once a [`SERVED_FOR_MS`] for the pages.
 async fn served_campaign(state: &AppState, id: &str) -> ApiResult<String> {
     let now = state.now_ms();
-    let fresh = |s: &Served| s.1 == id && now.saturating_sub(s.0) < SERVED_FOR_MS;
-    if let Some(s) = state.served_campaign.lock().ok().and_then(|g| g.clone()) {
-        if fresh(&s) {
-            return Ok(s.2);
+    let writes = {
+        let served = state.served_campaign.lock().map_err(AppError::internal)?;
+        if let Some((at, last_id, json)) = &served.last {
+            if last_id == id && now.saturating_sub(*at) < SERVED_FOR_MS {
+                return Ok(json.clone());
+            }
         }
-    }
+        served.writes
+    };
     let json = crate::routes::public::campaign_json(state, id, false)
         .await?
         .to_string();
-    if let Ok(mut g) = state.served_campaign.lock() {
-        *g = Some((now, id.to_owned(), json.clone()));
+    if let Ok(mut served) = state.served_campaign.lock() {
+        if served.writes == writes {
+            served.last = Some((now, id.to_owned(), json.clone()));
+        }
     }
     Ok(json)
 }

@@ -239,9 +239,9 @@ pub struct AppState {
     pub witnesses: Arc<crate::witnessing::Witnesses>,
     /// Campaign rows by id, dropped whenever the organizer changes one.
     pub campaigns: Arc<std::sync::RwLock<HashMap<String, Arc<crate::db::CampaignRow>>>>,
-    /// The campaign answer served inside the web app's page, with when it was read: read at
-    /// most once a second however many pages are served (shell.rs).
-    pub served_campaign: Arc<std::sync::Mutex<Option<crate::shell::Served>>>,
+    /// The campaign answer served inside the web app's page: read at most once a second
+    /// however many pages are served, and forgotten at every organizer's write (shell.rs).
+    pub served_campaign: Arc<std::sync::Mutex<crate::shell::Served>>,
 }
 
 /// The SQLite file in the data directory.

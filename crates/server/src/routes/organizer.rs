@@ -48,8 +48,14 @@ pub async fn write<T: Send + 'static>(
             }
         }))
         .map_err(|_| AppError::internal("the writer has stopped"))?;
-    rx.await
-        .map_err(|_| AppError::internal("the write was not answered"))?
+    let done = rx
+        .await
+        .map_err(|_| AppError::internal("the write was not answered"))?;
+    // Committed (or not): pages served from now on read the campaign afresh.
+    if let Ok(mut served) = state.served_campaign.lock() {
+        served.changed();
+    }
+    done
 }
 
 fn lifecycle_owned(code: &'static str, zh: String, en: String) -> AppError {
