@@ -374,8 +374,12 @@ pub async fn organizer_campaign(id: &str) -> Result<CampaignView, ApiError> {
 }
 
 thread_local! {
-    static SERVED: std::cell::RefCell<Option<CampaignView>> = const { std::cell::RefCell::new(None) };
+    static SERVED: std::cell::RefCell<Option<(f64, CampaignView)>> = const { std::cell::RefCell::new(None) };
 }
+
+/// How long after the page loaded its served campaign may still be shown: the first render
+/// comes within milliseconds; a page opened later (a tab tapped minutes after) asks the server.
+const SERVED_FRESH_MS: f64 = 5_000.0;
 
 /// Reads the campaign the server put into this page (`#fairdraw-campaign`: its answer to
 /// `GET /api/campaigns/{id}` when it served the page) before the app mounts, which empties
@@ -386,13 +390,14 @@ pub fn keep_served_campaign() {
         .and_then(|d| d.get_element_by_id("fairdraw-campaign"))
         .and_then(|el| el.text_content());
     let view = text.and_then(|t| serde_json::from_str::<CampaignView>(&t).ok());
-    SERVED.with(|s| *s.borrow_mut() = view);
+    SERVED.with(|s| *s.borrow_mut() = view.map(|v| (js_sys::Date::now(), v)));
 }
 
-/// The campaign the server put into this page, taken once: the first page shows it at its
-/// first render; later ones ask the server.
+/// The campaign the server put into this page, taken once and only just after the page
+/// loaded: the first page shows it at its first render; later ones ask the server.
 pub fn served_campaign() -> Option<CampaignView> {
-    SERVED.with(|s| s.borrow_mut().take())
+    let (kept_at, view) = SERVED.with(|s| s.borrow_mut().take())?;
+    (js_sys::Date::now() - kept_at < SERVED_FRESH_MS).then_some(view)
 }
 
 /// The first open campaign.

@@ -711,6 +711,24 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.click("nav.tabs a:nth-child(4)").await;
     b.find("#record-file").await;
     b.phone_shot("auditor-verify").await;
+    // The campaign served with a page is shown only just after it loaded: a tab tapped later
+    // asks the server (the entries and the draws' states move on).
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+    b.click("nav.tabs a:nth-child(1)").await;
+    b.find("#campaign-name").await;
+    let asked = b
+        .script(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/api/campaigns/dazhou-2026'));",
+            json!([]),
+        )
+        .await;
+    assert_ne!(
+        asked,
+        json!([]),
+        "a late page showed the campaign served long before"
+    );
+    b.click("nav.tabs a:nth-child(4)").await;
+    b.find("#record-file").await;
 
     // The narrowest phones people use: 360 px wide, nothing scrolls sideways (in Chinese).
     b.click(".lang-toggle").await;
