@@ -39,8 +39,9 @@ impl Reducible for Checks {
     }
 }
 
-/// Asks the server about `tickets`, then has the worker check every answer at once; the
-/// results go to `checks`. The worker's handle is kept in `jobs` until it answers.
+/// Asks the server about `tickets`, all at once (a shopper may hold dozens), then has the
+/// worker check every answer in one job; the results go to `checks`. The worker's handle is
+/// kept in `jobs` until it answers.
 fn check_tickets(
     tickets: Vec<SavedTicket>,
     key: [u8; 32],
@@ -48,65 +49,90 @@ fn check_tickets(
     jobs: Rc<std::cell::RefCell<HashMap<u32, JobHandle>>>,
     batch: u32,
 ) {
-    wasm_bindgen_futures::spawn_local(async move {
-        let mut ids = Vec::new();
-        let mut answers = Vec::new();
-        let mut failed = Vec::new();
-        for t in tickets {
+    type Answers = Vec<(String, Result<serde_json::Value, ApiError>)>;
+    let answers: Rc<std::cell::RefCell<Answers>> = Rc::default();
+    let expected = tickets.len();
+    for t in tickets {
+        let (answers, checks, jobs) = (answers.clone(), checks.clone(), jobs.clone());
+        wasm_bindgen_futures::spawn_local(async move {
             let path = format!("/api/campaigns/{}/tickets/{}", t.campaign_id, t.ticket_id);
-            match api::get(&path).await {
-                Ok(v) => {
-                    ids.push(t.ticket_id);
-                    answers.push(v);
-                }
-                Err(e) => failed.push((t.ticket_id, Err(e))),
+            let answer = api::get(&path).await;
+            let all = {
+                let mut got = answers.borrow_mut();
+                got.push((t.ticket_id, answer));
+                (got.len() == expected).then(|| std::mem::take(&mut *got))
+            };
+            if let Some(all) = all {
+                check_answers(all, key, checks, jobs, batch);
             }
+        });
+    }
+}
+
+/// The worker's job over the server's answers (the failed ones are reported as they are).
+fn check_answers(
+    asked: Vec<(String, Result<serde_json::Value, ApiError>)>,
+    key: [u8; 32],
+    checks: UseReducerDispatcher<Checks>,
+    jobs: Rc<std::cell::RefCell<HashMap<u32, JobHandle>>>,
+    batch: u32,
+) {
+    let mut ids = Vec::new();
+    let mut answers = Vec::new();
+    let mut failed = Vec::new();
+    for (id, answer) in asked {
+        match answer {
+            Ok(v) => {
+                ids.push(id);
+                answers.push(v);
+            }
+            Err(e) => failed.push((id, Err(e))),
         }
-        checks.dispatch(failed);
-        if ids.is_empty() {
-            return;
-        }
-        let job = js_sys::Object::new();
-        let posted = set(&job, "job", &JsValue::from_str("tickets"))
-            .and_then(|()| set(&job, "key", &JsValue::from_str(&hex::encode(key))))
-            .and_then(|()| {
-                let text = serde_json::Value::Array(answers).to_string();
-                set(&job, "answers", &JsValue::from_str(&text))
-            });
-        let on_reply = {
-            let (checks, jobs, ids) = (checks.clone(), jobs.clone(), ids.clone());
-            move |m: ShopperReply| {
-                let done: Vec<(String, Checked)> = match m {
-                    ShopperReply::Tickets { checks } => ids
-                        .iter()
-                        .cloned()
-                        .zip(
-                            checks
-                                .into_iter()
-                                .map(|c| c.map_err(|e| ApiError::local("TICKET_UNREADABLE", e))),
-                        )
-                        .collect(),
-                    ShopperReply::Error { message } => ids
-                        .iter()
-                        .map(|id| (id.clone(), Err(ApiError::local("CHECKER_FAILED", &message))))
-                        .collect(),
-                    ShopperReply::Ready | ShopperReply::Qr { .. } => return,
-                };
-                checks.dispatch(done);
-                jobs.borrow_mut().remove(&batch);
-            }
-        };
-        match posted.and_then(|()| start_job(&job, on_reply)) {
-            Ok(handle) => {
-                jobs.borrow_mut().insert(batch, handle);
-            }
-            Err(e) => checks.dispatch(
-                ids.into_iter()
-                    .map(|id| (id, Err(ApiError::local("CHECKER_FAILED", format!("{e:?}")))))
+    }
+    checks.dispatch(failed);
+    if ids.is_empty() {
+        return;
+    }
+    let job = js_sys::Object::new();
+    let posted = set(&job, "job", &JsValue::from_str("tickets"))
+        .and_then(|()| set(&job, "key", &JsValue::from_str(&hex::encode(key))))
+        .and_then(|()| {
+            let text = serde_json::Value::Array(answers).to_string();
+            set(&job, "answers", &JsValue::from_str(&text))
+        });
+    let on_reply = {
+        let (checks, jobs, ids) = (checks.clone(), jobs.clone(), ids.clone());
+        move |m: ShopperReply| {
+            let done: Vec<(String, Checked)> = match m {
+                ShopperReply::Tickets { checks } => ids
+                    .iter()
+                    .cloned()
+                    .zip(
+                        checks
+                            .into_iter()
+                            .map(|c| c.map_err(|e| ApiError::local("TICKET_UNREADABLE", e))),
+                    )
                     .collect(),
-            ),
+                ShopperReply::Error { message } => ids
+                    .iter()
+                    .map(|id| (id.clone(), Err(ApiError::local("CHECKER_FAILED", &message))))
+                    .collect(),
+                ShopperReply::Ready | ShopperReply::Qr { .. } => return,
+            };
+            checks.dispatch(done);
+            jobs.borrow_mut().remove(&batch);
         }
-    });
+    };
+    match posted.and_then(|()| start_job(&job, on_reply)) {
+        Ok(handle) => {
+            jobs.borrow_mut().insert(batch, handle);
+        }
+        Err(e) => checks.dispatch(
+            ids.into_iter()
+                .map(|id| (id, Err(ApiError::local("CHECKER_FAILED", format!("{e:?}")))))
+                .collect(),
+        ),
+    }
 }
 
 /// The saved tickets: each says where it stands as soon as the campaign's key is known (all
