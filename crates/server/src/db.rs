@@ -796,3 +796,20 @@ pub fn insert_cosignature(
     )?;
     Ok(())
 }
+
+// --- Backups ---
+
+/// Writes a consistent copy of the database to `path` (a new file): SQLite's `VACUUM INTO`,
+/// one read transaction, so the writer carries on meanwhile.
+pub fn copy_into(c: &Connection, path: &std::path::Path) -> rusqlite::Result<()> {
+    let path = path
+        .to_str()
+        .ok_or_else(|| rusqlite::Error::InvalidPath(path.to_owned()))?;
+    c.execute("VACUUM INTO ?1", params![path])?;
+    Ok(())
+}
+
+/// SQLite's integrity check: `ok`, or the first problem it found.
+pub fn integrity_check(c: &Connection) -> rusqlite::Result<String> {
+    c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+}

@@ -49,6 +49,12 @@ struct Args {
     /// FAIRDRAW_ORGANIZER_PASSWORD, or a generated one written to DATA/organizer-password.
     #[arg(long)]
     reset_organizer_password: bool,
+    /// Copy the data folder into the new folder DIR, check the copy, print what it holds and
+    /// exit: the database as one moment saw it (safe while a server runs on DATA: the copy does
+    /// not hold up its writes) and the server's keys. To restore, start a server with
+    /// `--data DIR`. The copy holds phone numbers and the signing key: keep it as safe as DATA.
+    #[arg(long, value_name = "DIR")]
+    backup_to: Option<PathBuf>,
     /// Plain http on a network address (a LAN trial): cookies not marked Secure, no HSTS.
     #[arg(long, conflicts_with = "secure_cookies")]
     insecure_cookies: bool,
@@ -123,6 +129,29 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
     let args = Args::parse();
+    if let Some(out) = args.backup_to.clone() {
+        // Before the store opens: another process (the running server) may own DATA.
+        let data = args.data.clone();
+        let copy =
+            match tokio::task::spawn_blocking(move || fairdraw_server::backup::backup(&data, &out))
+                .await?
+            {
+                Ok(copy) => copy,
+                Err(e) => {
+                    eprintln!("备份失败 backup failed: {e}");
+                    std::process::exit(1);
+                }
+            };
+        println!(
+            "backup written and checked: {} ({} entries)",
+            copy.dir.display(),
+            copy.entries
+        );
+        for (campaign, draw, size, root) in &copy.ledgers {
+            println!("{campaign} draw {draw}: {size} entries, root {root}");
+        }
+        return Ok(());
+    }
     std::fs::create_dir_all(&args.data)?;
     let mut state = AppState::open(&args.data, Arc::new(SystemClock))?;
     state.secure_cookies =
