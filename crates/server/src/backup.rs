@@ -58,6 +58,11 @@ pub fn backup(data: &Path, out: &Path) -> std::io::Result<Backup> {
             .map_err(|e| Error::new(e.kind(), format!("{}: {e}", data.join(key).display())))?;
         private_file(&out.join(key))?;
     }
+    // On disk before it is called a backup: the files, then the folder that names them.
+    for file in [copy.clone(), out.join(KEY_FILES[0]), out.join(KEY_FILES[1])] {
+        std::fs::File::open(&file)?.sync_all()?;
+    }
+    std::fs::File::open(out)?.sync_all()?;
     check(&copy, out)
 }
 
