@@ -301,6 +301,15 @@ impl Browser {
         save_png(name, v["data"].as_str().unwrap_or_default());
     }
 
+    /// The URLs this page has requested that contain `part` (resource timing).
+    async fn requested(&self, part: &str) -> Value {
+        self.script(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes(arguments[0]));",
+            json!([part]),
+        )
+        .await
+    }
+
     /// The wasm files this page has loaded (their URLs, as JSON text): which bundle a page is.
     async fn loaded_wasm(&self) -> String {
         self.script(
@@ -525,12 +534,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     b.text_becomes("#campaign-name", "通川购").await;
     // The app's first render is the campaign the server put into the page: no loading line
     // in between, no request for it.
-    let asked = b
-        .script(
-            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/api/campaigns'));",
-            json!([]),
-        )
-        .await;
+    let asked = b.requested("/api/campaigns").await;
     assert_eq!(asked, json!([]), "the home page asked for its campaign");
     // The demo's first draw is frozen; the second is open today.
     assert!(b.text("#countdown-1").await.starts_with("距截止还有"));
@@ -716,12 +720,7 @@ async fn shopper_enters_receipts_on_a_phone() {
     tokio::time::sleep(Duration::from_millis(5_500)).await;
     b.click("nav.tabs a:nth-child(1)").await;
     b.find("#campaign-name").await;
-    let asked = b
-        .script(
-            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/api/campaigns/dazhou-2026'));",
-            json!([]),
-        )
-        .await;
+    let asked = b.requested("/api/campaigns/dazhou-2026").await;
     assert_ne!(
         asked,
         json!([]),
@@ -1925,6 +1924,8 @@ async fn shopper_scans_a_receipt_from_a_poster() {
     b.goto(&format!("{base}/enter?shop=M007")).await;
     let chosen = b.text_becomes("#chosen-shop", "来自商户海报").await;
     assert!(!chosen.contains("M007"), "{chosen}");
+    // The poster's page starts from the campaign served with it: no request for it.
+    assert_eq!(b.requested("/api/campaigns").await, json!([]));
     b.click("#scan").await;
     b.text_becomes("#qr-status", "已按发票二维码填写").await;
     let filled = b.script("return [document.querySelector('#receipt').value, document.querySelector('#amount').value, document.querySelector('#date').value];", json!([])).await;

@@ -66,13 +66,17 @@ fn fresh_form(shop: String) -> EntryForm {
 #[function_component(EnterPage)]
 pub fn enter_page(props: &EnterPageProps) -> Html {
     let l = props.lang;
-    let campaign = use_state(|| None::<(String, CampaignRules)>);
+    // The campaign served with the page (a poster's link lands here), else the server's.
+    let campaign = use_state(|| api::served_campaign().map(|c| (c.id, c.rules)));
     let offline = use_state(|| false);
     let from_poster = use_state(shop_from_link);
     {
         let campaign = campaign.clone();
         let offline = offline.clone();
         use_effect_with((), move |_| {
+            if campaign.is_some() {
+                return;
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 match api::current_campaign().await {
                     Ok(c) => campaign.set(Some((c.id.clone(), c.rules))),

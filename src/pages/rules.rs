@@ -19,10 +19,13 @@ pub struct RulesPageProps {
 pub fn rules_page(props: &RulesPageProps) -> Html {
     let l = props.lang;
     // The campaign the server runs; until it answers (or without a server), the built-in demo.
-    let served = use_state(|| None::<api::CampaignView>);
+    let served = use_state(api::served_campaign);
     {
         let served = served.clone();
         use_effect_with((), move |_| {
+            if served.is_some() {
+                return;
+            }
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(c) = api::current_campaign().await {
                     served.set(Some(c));
