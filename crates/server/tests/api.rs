@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{TestApp, entry, noon};
+use common::{TestApp, entry, noon, post_entry};
 use fairdraw_core::freeze::SignedFreeze;
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::ledger::Ledger;
@@ -1929,19 +1929,9 @@ async fn an_open_ledger_streams_in_pages_and_comes_back_whole() {
         tasks.push(tokio::spawn(async move {
             let mut i = w;
             while i < n {
-                let body = entry(&format!("PG-{i:05}"), "520", &format!("132{i:08}")).to_string();
-                let req = axum::http::Request::builder()
-                    .method("POST")
-                    .uri(format!("{C}/entries"))
-                    .header("content-type", "application/json")
-                    .body(axum::body::Body::from(body))
-                    .expect("request");
-                use tower::ServiceExt;
-                let r = fairdraw_server::app(state.clone())
-                    .oneshot(req)
-                    .await
-                    .expect("resp");
-                assert_eq!(r.status(), StatusCode::CREATED);
+                let body = entry(&format!("PG-{i:05}"), "520", &format!("132{i:08}"));
+                let (status, _) = post_entry(&state, "dazhou-2026", &body).await;
+                assert_eq!(status, StatusCode::CREATED);
                 i += 16;
             }
         }));

@@ -31,21 +31,13 @@ async fn a_backup_taken_under_load_holds_every_acknowledged_entry() {
     }
     // More entries arrive while the copy is taken.
     let during = {
-        let (state, path) = (app.state.clone(), path.clone());
+        let (state, id) = (app.state.clone(), id.clone());
         tokio::spawn(async move {
             let mut stored = 0;
             for i in 0..300 {
-                let body =
-                    entry(&format!("D-{i:04}"), "600", &format!("1370000{i:04}")).to_string();
-                let req = Request::post(&path)
-                    .header("content-type", "application/json")
-                    .body(Body::from(body))
-                    .expect("request");
-                let resp = fairdraw_server::app(state.clone())
-                    .oneshot(req)
-                    .await
-                    .expect("answer");
-                assert_eq!(resp.status(), StatusCode::CREATED);
+                let body = entry(&format!("D-{i:04}"), "600", &format!("1370000{i:04}"));
+                let (status, _) = post_entry(&state, &id, &body).await;
+                assert_eq!(status, StatusCode::CREATED);
                 stored += 1;
             }
             stored
@@ -117,22 +109,8 @@ async fn a_backup_taken_under_load_holds_every_acknowledged_entry() {
             "ticket {t} is not in the copy"
         );
     }
-    let req = Request::post(&path)
-        .header("content-type", "application/json")
-        .body(Body::from(
-            entry("R-0001", "600", "13600000000").to_string(),
-        ))
-        .expect("request");
-    let resp = fairdraw_server::app(restored.clone())
-        .oneshot(req)
-        .await
-        .expect("answer");
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let bytes = http_body_util::BodyExt::collect(resp.into_body())
-        .await
-        .expect("body")
-        .to_bytes();
-    let ticket: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    let (status, ticket) = post_entry(&restored, &id, &entry("R-0001", "600", "13600000000")).await;
+    assert_eq!(status, StatusCode::CREATED);
     assert_eq!(
         ticket["leaf_index"], size,
         "the copy's ledger continues where it ends"

@@ -236,6 +236,25 @@ pub async fn conduct_via_api(
     assemble_record(&inputs, seed, &selection, opening).expect("record")
 }
 
+/// Posts an entry straight to a server's router (from a task of its own, or to a server other
+/// than a [`TestApp`]'s): its status and answer.
+pub async fn post_entry(state: &AppState, campaign: &str, body: &Value) -> (StatusCode, Value) {
+    let req = Request::post(format!("/api/campaigns/{campaign}/entries"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    let resp = fairdraw_server::app(state.clone())
+        .oneshot(req)
+        .await
+        .expect("response");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
 pub fn entry(receipt: &str, amount: &str, phone: &str) -> Value {
     json!({ "merchant_id": "M001", "receipt_number": receipt, "date": "2026-12-15", "amount": amount, "phone": phone, "consent": true })
 }
