@@ -123,73 +123,75 @@ pub async fn index(state: AppState, path: &str) -> ApiResult<Response> {
     } else {
         None
     };
-    let page = match app.map(|a| dist.join(a).join("index.html")) {
+    let file = match app.map(|a| dist.join(a).join("index.html")) {
         Some(p) if tokio::fs::try_exists(&p).await.unwrap_or(false) => p,
         _ => dist.join("index.html"),
     };
-    let page = tokio::fs::read_to_string(&page)
-        .await
-        .map_err(AppError::internal)?;
     if app == Some(ORGANIZER_APP) {
+        let page = tokio::fs::read_to_string(&file)
+            .await
+            .map_err(AppError::internal)?;
         return Ok(html(page));
     }
-    // The first open campaign, as `/api/campaigns` lists them: one query for the ids, the rows
-    // from the server's campaign cache (every page view comes here).
-    let ids = crate::routes::public::read(&state, crate::db::campaign_ids).await?;
-    for id in ids {
-        if let Ok(row) = state.campaign_cached(&id).await {
-            if row.state == "open" {
-                let page = render(&page, &row.rules, state.now_ms());
-                let data = served_campaign(&state, &id).await?;
-                return Ok(html(with_campaign_data(&page, &data)));
-            }
-        }
-    }
-    Ok(html(page))
+    served_page(&state, &file).await.map(html)
 }
 
-/// The campaign answer last put into a served page, and a count of the organizer's writes: an
-/// answer read before a write is never kept after it, so a page served after a freeze or a
-/// publication shows it.
+/// The pages last served with the campaign in them (by file, with when they were made, server
+/// ms), and a count of the organizer's writes: a page made before a write is never kept after
+/// it, so a page served after a freeze or a publication shows it.
 #[derive(Debug, Default)]
 pub struct Served {
     writes: u64,
-    /// When it was read (server ms), the campaign's id, and the JSON.
-    last: Option<(u64, String, String)>,
+    pages: std::collections::HashMap<std::path::PathBuf, (u64, String)>,
 }
 
 impl Served {
-    /// Forgets the answer: the organizer changed something.
+    /// Forgets the pages: the organizer changed something.
     pub fn changed(&mut self) {
         self.writes += 1;
-        self.last = None;
+        self.pages.clear();
     }
 }
 
-/// How long a served page's campaign answer is reused.
+/// How long a served page is reused.
 const SERVED_FOR_MS: u64 = 1_000;
 
-/// `GET /api/campaigns/{id}`'s answer, read at most once a [`SERVED_FOR_MS`] for the pages.
-async fn served_campaign(state: &AppState, id: &str) -> ApiResult<String> {
+/// The page in `file` with the first open campaign in it (as is when none is open), made at
+/// most once a [`SERVED_FOR_MS`] however many views come: the file, the campaign list and the
+/// campaign's answer (`GET /api/campaigns/{id}`) are not read again for every view.
+async fn served_page(state: &AppState, file: &std::path::Path) -> ApiResult<String> {
     let now = state.now_ms();
     let writes = {
-        let served = state.served_campaign.lock().map_err(AppError::internal)?;
-        if let Some((at, last_id, json)) = &served.last {
-            if last_id == id && now.saturating_sub(*at) < SERVED_FOR_MS {
-                return Ok(json.clone());
+        let served = state.served_pages.lock().map_err(AppError::internal)?;
+        if let Some((at, page)) = served.pages.get(file) {
+            if now.saturating_sub(*at) < SERVED_FOR_MS {
+                return Ok(page.clone());
             }
         }
         served.writes
     };
-    let json = crate::routes::public::campaign_json(state, id, false)
-        .await?
-        .to_string();
-    if let Ok(mut served) = state.served_campaign.lock() {
-        if served.writes == writes {
-            served.last = Some((now, id.to_owned(), json.clone()));
+    let mut page = tokio::fs::read_to_string(file)
+        .await
+        .map_err(AppError::internal)?;
+    // The first open campaign, as `/api/campaigns` lists them.
+    let ids = crate::routes::public::read(state, crate::db::campaign_ids).await?;
+    for id in ids {
+        if let Ok(row) = state.campaign_cached(&id).await {
+            if row.state == "open" {
+                let data = crate::routes::public::campaign_json(state, &id, false)
+                    .await?
+                    .to_string();
+                page = with_campaign_data(&render(&page, &row.rules, now), &data);
+                break;
+            }
         }
     }
-    Ok(json)
+    if let Ok(mut served) = state.served_pages.lock() {
+        if served.writes == writes {
+            served.pages.insert(file.to_owned(), (now, page.clone()));
+        }
+    }
+    Ok(page)
 }
 
 /// The page with the campaign's API answer in it (`<script type="application/json"

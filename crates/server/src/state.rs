@@ -239,9 +239,9 @@ pub struct AppState {
     pub witnesses: Arc<crate::witnessing::Witnesses>,
     /// Campaign rows by id, dropped whenever the organizer changes one.
     pub campaigns: Arc<std::sync::RwLock<HashMap<String, Arc<crate::db::CampaignRow>>>>,
-    /// The campaign answer served inside the web app's page: read at most once a second
-    /// however many pages are served, and forgotten at every organizer's write (shell.rs).
-    pub served_campaign: Arc<std::sync::Mutex<crate::shell::Served>>,
+    /// The web app's pages with the campaign in them: made at most once a second however many
+    /// are served, and forgotten at every organizer's write (shell.rs).
+    pub served_pages: Arc<std::sync::Mutex<crate::shell::Served>>,
 }
 
 /// The SQLite file in the data directory.
@@ -274,7 +274,7 @@ impl AppState {
             limits: Arc::new(crate::limits::Limits::new(crate::limits::EntryQuotas::OFF)),
             witnesses: Arc::default(),
             campaigns: Arc::default(),
-            served_campaign: Arc::default(),
+            served_pages: Arc::default(),
         })
     }
 

@@ -52,7 +52,7 @@ pub async fn write<T: Send + 'static>(
         .await
         .map_err(|_| AppError::internal("the write was not answered"))?;
     // Committed (or not): pages served from now on read the campaign afresh.
-    if let Ok(mut served) = state.served_campaign.lock() {
+    if let Ok(mut served) = state.served_pages.lock() {
         served.changed();
     }
     done
