@@ -171,8 +171,8 @@ impl<'a> LedgerScanner<'a> {
                 format!("商户 {:?} 不在参与名单上", leaf.merchant_id),
             )));
         }
-        if leaf.weight != rules.weight_for(leaf.amount_fen) {
-            let want = rules.weight_for(leaf.amount_fen);
+        let want = rules.weight_for(leaf.amount_fen);
+        if leaf.weight != want {
             t.weights.add(at(self::t(
                 format!("weight {} where the rules give {want}", leaf.weight),
                 format!("权重为 {}，规则给出的是 {want}", leaf.weight),

@@ -749,22 +749,31 @@ pub fn journal_campaigns(c: &Connection) -> rusqlite::Result<Vec<String>> {
     stmt.query_map([], |r| r.get(0))?.collect()
 }
 
-/// Every stored cosignature of a campaign's journal, by size then witness: (size, witness
-/// index, signature line, its time).
-pub fn cosignature_rows(
-    c: &Connection,
-    id: &str,
-) -> rusqlite::Result<Vec<(u64, usize, String, u64)>> {
+/// One stored cosignature.
+#[derive(Debug, Clone)]
+pub struct StoredCosignature {
+    /// Journal size.
+    pub size: u64,
+    /// Witness index in the rules.
+    pub witness: usize,
+    /// The signature line.
+    pub line: String,
+    /// Its time.
+    pub time: u64,
+}
+
+/// Every stored cosignature of a campaign's journal, by size then witness.
+pub fn cosignatures(c: &Connection, id: &str) -> rusqlite::Result<Vec<StoredCosignature>> {
     let mut stmt = c.prepare(
         "SELECT size, witness, line, time FROM cosignatures WHERE campaign_id = ?1 ORDER BY size, witness",
     )?;
     stmt.query_map(params![id], |r| {
-        Ok((
-            r.get::<_, i64>(0)? as u64,
-            r.get::<_, i64>(1)? as usize,
-            r.get(2)?,
-            r.get::<_, i64>(3)? as u64,
-        ))
+        Ok(StoredCosignature {
+            size: r.get::<_, i64>(0)? as u64,
+            witness: r.get::<_, i64>(1)? as usize,
+            line: r.get(2)?,
+            time: r.get::<_, i64>(3)? as u64,
+        })
     })?
     .collect()
 }

@@ -133,32 +133,6 @@ pub fn journal(c: &Connection, campaign: &str) -> rusqlite::Result<Vec<Event>> {
         .collect()
 }
 
-/// One stored cosignature.
-#[derive(Debug, Clone)]
-pub struct StoredCosignature {
-    /// Journal size.
-    pub size: u64,
-    /// Witness index in the rules.
-    pub witness: usize,
-    /// The signature line.
-    pub line: String,
-    /// Its time.
-    pub time: u64,
-}
-
-/// Every stored cosignature of a campaign's journal, by size then witness.
-pub fn cosignatures(c: &Connection, campaign: &str) -> rusqlite::Result<Vec<StoredCosignature>> {
-    Ok(db::cosignature_rows(c, campaign)?
-        .into_iter()
-        .map(|(size, witness, line, time)| StoredCosignature {
-            size,
-            witness,
-            line,
-            time,
-        })
-        .collect())
-}
-
 /// How many distinct witnesses cosigned a journal of more than `index` entries, and which of
 /// the rules' witnesses did not.
 pub fn seen(
@@ -186,7 +160,7 @@ pub fn witnessing(
     let events = journal(c, &rules.id)?;
     let hashes: Vec<Hash32> = events.iter().map(Event::leaf_hash).collect();
     let mut by_size: Vec<(u64, String)> = Vec::new();
-    for s in cosignatures(c, &rules.id)? {
+    for s in db::cosignatures(c, &rules.id)? {
         match by_size.last_mut() {
             Some((size, lines)) if *size == s.size => lines.push_str(&s.line),
             _ => by_size.push((s.size, s.line)),
@@ -209,7 +183,7 @@ pub fn states(
     c: &Connection,
     rules: &CampaignRules,
 ) -> rusqlite::Result<Vec<serde_json::Value>> {
-    let cos = cosignatures(c, &rules.id)?;
+    let cos = db::cosignatures(c, &rules.id)?;
     Ok(rules
         .witnesses
         .iter()
@@ -294,7 +268,7 @@ async fn sync_campaign(state: &AppState, id: &str) {
         Ok((
             db::campaign(c, &key)?,
             journal(c, &key)?,
-            cosignatures(c, &key)?,
+            db::cosignatures(c, &key)?,
         ))
     })
     .await;

@@ -889,7 +889,7 @@ pub async fn journal_checkpoint(
             .iter()
             .map(fairdraw_core::journal::Event::leaf_hash)
             .collect();
-        let lines: String = crate::witnessing::cosignatures(c, &rules.id)?
+        let lines: String = db::cosignatures(c, &rules.id)?
             .into_iter()
             .filter(|x| x.size == hashes.len() as u64)
             .map(|x| x.line)
