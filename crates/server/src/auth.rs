@@ -98,10 +98,9 @@ pub async fn require_organizer(
     next.run(req).await
 }
 
-impl crate::store::SqliteStore {
+impl crate::store::Store {
     /// Whether a session with this token hash is live.
     pub fn read_session(&self, hash: &[u8], now_ms: i64) -> Result<bool, AppError> {
-        use crate::store::Store;
         Ok(self.read(|c| crate::db::session_live(c, hash, now_ms as u64))?)
     }
 }

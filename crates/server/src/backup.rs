@@ -46,10 +46,10 @@ pub fn backup(data: &Path, out: &Path) -> std::io::Result<Backup> {
     }
     std::fs::create_dir_all(out)?;
     private_folder(out)?;
-    let sql = |e: rusqlite::Error| Error::other(format!("{}: {e}", src.display()));
-    let conn = rusqlite::Connection::open(&src).map_err(sql)?;
+    let sql = |e: crate::sql::Error| Error::other(format!("{}: {e}", src.display()));
+    let conn = rusqlite::Connection::open(&src).map_err(|e| sql(e.into()))?;
     conn.busy_timeout(std::time::Duration::from_secs(30))
-        .map_err(sql)?;
+        .map_err(|e| sql(e.into()))?;
     let copy = out.join(DB_FILE);
     crate::db::copy_into(&conn, &copy).map_err(sql)?;
     private_file(&copy)?;
@@ -68,10 +68,10 @@ pub fn backup(data: &Path, out: &Path) -> std::io::Result<Backup> {
 
 /// Opens a copy and reads it whole: SQLite's integrity check, then every draw's ledger.
 fn check(copy: &Path, out: &Path) -> std::io::Result<Backup> {
-    let sql = |e: rusqlite::Error| Error::other(format!("{}: {e}", copy.display()));
+    let sql = |e: crate::sql::Error| Error::other(format!("{}: {e}", copy.display()));
     let conn =
         rusqlite::Connection::open_with_flags(copy, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(sql)?;
+            .map_err(|e| sql(e.into()))?;
     let verdict = crate::db::integrity_check(&conn).map_err(sql)?;
     if verdict != "ok" {
         return Err(Error::other(format!(
@@ -80,7 +80,7 @@ fn check(copy: &Path, out: &Path) -> std::io::Result<Backup> {
         )));
     }
     let mut trees: BTreeMap<(String, u32), CompactTree> = BTreeMap::new();
-    crate::db::each_leaf_hash(&conn, |key, hash| {
+    crate::db::each_leaf_hash(crate::sql::Conn::Lite(&conn), |key, hash| {
         trees.entry(key).or_default().push_hash(hash);
     })
     .map_err(sql)?;

@@ -1,8 +1,11 @@
-//! Every statement the server runs on SQLite, named for what it means: row-level reads and
-//! writes, shared by the handlers and the writer jobs. Apart from the store's schema and
-//! writer (store.rs), no SQL is written anywhere else, so a second backend (PostgreSQL, issue
-//! 13) implements this vocabulary and the handlers do not change.
+//! Every statement the server runs, named for what it means: row-level reads and writes,
+//! shared by the handlers and the writer jobs, on either backend ([`Conn`]: SQLite or
+//! PostgreSQL). Apart from the stores' schemas and writers (store.rs, pg.rs), no SQL is written
+//! anywhere else. Each statement is written once in the SQL both databases read alike; the few
+//! that differ say so.
 
+use crate::args;
+pub use crate::sql::{Conn, Error, Result};
 use fairdraw_core::encode::Encoder;
 use fairdraw_core::freeze::SignedFreeze;
 use fairdraw_core::hash::Hash32;
@@ -11,7 +14,6 @@ use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::CampaignRules;
 use fairdraw_core::seed::SeedCommitment;
 use fairdraw_core::seed::{Reveal, SeedSecret};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -41,144 +43,120 @@ pub struct DrawRow {
     pub record: Option<DrawRecord>,
 }
 
-fn json_col<T: serde::de::DeserializeOwned>(text: Option<String>) -> rusqlite::Result<Option<T>> {
-    text.map(|t| {
-        serde_json::from_str(&t).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-        })
-    })
-    .transpose()
+fn json_col<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Result<Option<T>> {
+    text.map(|t| serde_json::from_str(t).map_err(Error::data))
+        .transpose()
+}
+
+fn to_json(v: &impl Serialize) -> Result<String> {
+    serde_json::to_string(v).map_err(Error::data)
 }
 
 /// Loads a campaign.
-pub fn campaign(conn: &Connection, id: &str) -> rusqlite::Result<Option<CampaignRow>> {
-    let row = conn
-        .query_row(
-            "SELECT rules_json, state, opened_at_ms FROM campaigns WHERE id = ?1",
-            params![id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<i64>>(2)?,
-                ))
-            },
-        )
-        .optional()?;
-    row.map(|(rules, state, opened)| {
-        let rules: CampaignRules = json_col(Some(rules))?.ok_or(rusqlite::Error::InvalidQuery)?;
-        Ok(CampaignRow {
-            rules_hash: rules.hash(),
-            rules,
-            state,
-            opened_at_ms: opened.map(|v| v as u64),
-        })
-    })
-    .transpose()
+pub fn campaign(c: Conn, id: &str) -> Result<Option<CampaignRow>> {
+    c.first(
+        "SELECT rules_json, state, opened_at_ms FROM campaigns WHERE id = $1",
+        args![id],
+        |r| {
+            let rules: CampaignRules =
+                json_col(Some(r.text(0)?))?.ok_or_else(|| Error::data("no rules"))?;
+            Ok(CampaignRow {
+                rules_hash: rules.hash(),
+                rules,
+                state: r.text(1)?.to_owned(),
+                opened_at_ms: r.opt_int(2)?.map(|v| v as u64),
+            })
+        },
+    )
 }
 
 /// Campaign ids, newest first.
-pub fn campaign_ids(conn: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT id FROM campaigns ORDER BY created_at_ms DESC, id")?;
-    stmt.query_map([], |r| r.get(0))?.collect()
+pub fn campaign_ids(c: Conn) -> Result<Vec<String>> {
+    c.all(
+        "SELECT id FROM campaigns ORDER BY created_at_ms DESC, id",
+        args![],
+        |r| Ok(r.text(0)?.to_owned()),
+    )
 }
 
 /// A campaign's draws.
-pub fn draws(conn: &Connection, id: &str) -> rusqlite::Result<Vec<DrawRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT draw_index, state, freeze_json, record_json FROM draws WHERE campaign_id = ?1 ORDER BY draw_index",
-    )?;
-    let rows = stmt
-        .query_map(params![id], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    rows.into_iter()
-        .map(|(index, state, th, rec)| {
+pub fn draws(c: Conn, id: &str) -> Result<Vec<DrawRow>> {
+    c.all(
+        "SELECT draw_index, state, freeze_json, record_json FROM draws WHERE campaign_id = $1 ORDER BY draw_index",
+        args![id],
+        |r| {
             Ok(DrawRow {
-                index,
-                state,
-                freeze: json_col(th)?,
-                record: json_col(rec)?,
+                index: r.u32(0)?,
+                state: r.text(1)?.to_owned(),
+                freeze: json_col(r.opt_text(2)?)?,
+                record: json_col(r.opt_text(3)?)?,
             })
-        })
-        .collect()
+        },
+    )
 }
 
 /// One draw.
-pub fn draw(conn: &Connection, id: &str, index: u32) -> rusqlite::Result<Option<DrawRow>> {
-    Ok(draws(conn, id)?.into_iter().find(|d| d.index == index))
+pub fn draw(c: Conn, id: &str, index: u32) -> Result<Option<DrawRow>> {
+    Ok(draws(c, id)?.into_iter().find(|d| d.index == index))
+}
+
+/// Sorts by the rules' party order.
+fn in_party_order<T>(mut found: Vec<T>, parties: &[String], party: impl Fn(&T) -> &str) -> Vec<T> {
+    found.sort_by_key(|x| {
+        parties
+            .iter()
+            .position(|p| p == party(x))
+            .unwrap_or(usize::MAX)
+    });
+    found
 }
 
 /// A draw's commitments, in the rules' party order.
 pub fn commitments(
-    conn: &Connection,
+    c: Conn,
     id: &str,
     index: u32,
     parties: &[String],
-) -> rusqlite::Result<Vec<SeedCommitment>> {
-    let mut stmt = conn.prepare(
-        "SELECT party, commitment, published_at_ms FROM commitments WHERE campaign_id = ?1 AND draw_index = ?2",
-    )?;
-    let mut found: Vec<SeedCommitment> = stmt
-        .query_map(params![id, index], |r| {
-            let c: String = r.get(1)?;
+) -> Result<Vec<SeedCommitment>> {
+    let found = c.all(
+        "SELECT party, commitment, published_at_ms FROM commitments WHERE campaign_id = $1 AND draw_index = $2",
+        args![id, index],
+        |r| {
             Ok(SeedCommitment {
-                party: r.get(0)?,
-                commitment: Hash32::from_hex(&c).unwrap_or_default(),
-                published_at_ms: r.get::<_, i64>(2)? as u64,
+                party: r.text(0)?.to_owned(),
+                commitment: Hash32::from_hex(r.text(1)?).unwrap_or_default(),
+                published_at_ms: r.u64(2)?,
             })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    found.sort_by_key(|c| {
-        parties
-            .iter()
-            .position(|p| *p == c.party)
-            .unwrap_or(usize::MAX)
-    });
-    Ok(found)
+        },
+    )?;
+    Ok(in_party_order(found, parties, |c| &c.party))
 }
 
 /// A draw's reveals so far, in the rules' party order.
-pub fn reveals(
-    conn: &Connection,
-    id: &str,
-    index: u32,
-    parties: &[String],
-) -> rusqlite::Result<Vec<Reveal>> {
-    let mut stmt = conn.prepare(
-        "SELECT party, secret, revealed_at_ms FROM reveals WHERE campaign_id = ?1 AND draw_index = ?2",
-    )?;
-    let mut found: Vec<Reveal> = stmt
-        .query_map(params![id, index], |r| {
-            let s: String = r.get(1)?;
+pub fn reveals(c: Conn, id: &str, index: u32, parties: &[String]) -> Result<Vec<Reveal>> {
+    let found = c.all(
+        "SELECT party, secret, revealed_at_ms FROM reveals WHERE campaign_id = $1 AND draw_index = $2",
+        args![id, index],
+        |r| {
             Ok(Reveal {
-                party: r.get(0)?,
-                secret: SeedSecret(fairdraw_core::hash::fixed_hex::<32>(&s).unwrap_or_default()),
-                revealed_at_ms: r.get::<_, i64>(2)? as u64,
+                party: r.text(0)?.to_owned(),
+                secret: SeedSecret(
+                    fairdraw_core::hash::fixed_hex::<32>(r.text(1)?).unwrap_or_default(),
+                ),
+                revealed_at_ms: r.u64(2)?,
             })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    found.sort_by_key(|x| {
-        parties
-            .iter()
-            .position(|p| *p == x.party)
-            .unwrap_or(usize::MAX)
-    });
-    Ok(found)
+        },
+    )?;
+    Ok(in_party_order(found, parties, |x| &x.party))
 }
 
 /// The prizes forfeited in a draw, in the order the forfeits were made.
-pub fn forfeits(conn: &Connection, id: &str, index: u32) -> rusqlite::Result<Vec<u32>> {
-    let mut stmt = conn.prepare(
-        "SELECT rank FROM forfeits WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY seq",
-    )?;
-    stmt.query_map(params![id, index], |r| r.get(0))?.collect()
+pub fn forfeits(c: Conn, id: &str, index: u32) -> Result<Vec<u32>> {
+    c.all(
+        "SELECT rank FROM forfeits WHERE campaign_id = $1 AND draw_index = $2 ORDER BY seq",
+        args![id, index],
+        |r| r.u32(0),
+    )
 }
 
 /// One audit log entry.
@@ -213,42 +191,40 @@ pub fn audit_hash(prev: &str, seq: i64, at_ms: u64, action: &str, detail: &str) 
 }
 
 /// Appends to the hash-chained audit log (inside the caller's transaction).
-pub fn audit(conn: &Connection, at_ms: u64, action: &str, detail: &Value) -> rusqlite::Result<()> {
-    let (prev_seq, prev_hash): (i64, String) = conn
-        .query_row(
+pub fn audit(c: Conn, at_ms: u64, action: &str, detail: &Value) -> Result<()> {
+    let (prev_seq, prev_hash) = c
+        .first(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
+            args![],
+            |r| Ok((r.int(0)?, r.text(1)?.to_owned())),
+        )?
         .unwrap_or((0, "0".repeat(64)));
     let seq = prev_seq + 1;
     let detail = detail.to_string();
     let hash = audit_hash(&prev_hash, seq, at_ms, action, &detail);
-    conn.execute(
-        "INSERT INTO audit_log (seq, at_ms, action, detail_json, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![seq, at_ms as i64, action, detail, prev_hash, hash],
+    c.execute(
+        "INSERT INTO audit_log (seq, at_ms, action, detail_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)",
+        args![seq, at_ms, action, &detail, &prev_hash, &hash],
     )?;
     Ok(())
 }
 
 /// The whole audit log, oldest first.
-pub fn audit_log(conn: &Connection) -> rusqlite::Result<Vec<AuditEntry>> {
-    let mut stmt = conn.prepare(
+pub fn audit_log(c: Conn) -> Result<Vec<AuditEntry>> {
+    c.all(
         "SELECT seq, at_ms, action, detail_json, prev_hash, hash FROM audit_log ORDER BY seq",
-    )?;
-    stmt.query_map([], |r| {
-        let detail: String = r.get(3)?;
-        Ok(AuditEntry {
-            seq: r.get(0)?,
-            at_ms: r.get::<_, i64>(1)? as u64,
-            action: r.get(2)?,
-            detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
-            prev_hash: r.get(4)?,
-            hash: r.get(5)?,
-        })
-    })?
-    .collect()
+        args![],
+        |r| {
+            Ok(AuditEntry {
+                seq: r.int(0)?,
+                at_ms: r.u64(1)?,
+                action: r.text(2)?.to_owned(),
+                detail: serde_json::from_str(r.text(3)?).unwrap_or(Value::Null),
+                prev_hash: r.text(4)?.to_owned(),
+                hash: r.text(5)?.to_owned(),
+            })
+        },
+    )
 }
 
 /// Checks the chain: every entry's hash recomputes and links to the one before.
@@ -269,216 +245,178 @@ pub fn audit_chain_ok(log: &[AuditEntry]) -> bool {
     })
 }
 
-// The statements below are the rest of the SQLite backend's vocabulary: every read and write
-// the handlers, the witness client and the demo make, named for what it means. No SQL is
-// written anywhere else (the store's migrations and writer aside), so a second backend
-// implements these and nothing in the handlers changes (issue 13).
-
-fn hash32(bytes: Vec<u8>) -> rusqlite::Result<Hash32> {
-    let h: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
-        rusqlite::Error::FromSqlConversionFailure(
-            b.len(),
-            rusqlite::types::Type::Blob,
-            "a stored hash is not 32 bytes".into(),
-        )
-    })?;
+fn hash32(bytes: &[u8]) -> Result<Hash32> {
+    let h: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| Error::data(format!("a stored hash is {} bytes, not 32", bytes.len())))?;
     Ok(Hash32(h))
 }
 
 // --- The organizer's password and sessions ---
 
 /// The organizer's password hash, once set.
-pub fn password_hash(c: &Connection) -> rusqlite::Result<Option<String>> {
-    c.query_row(
+pub fn password_hash(c: Conn) -> Result<Option<String>> {
+    c.first(
         "SELECT password_hash FROM organizer WHERE id = 1",
-        [],
-        |r| r.get(0),
+        args![],
+        |r| Ok(r.text(0)?.to_owned()),
     )
-    .optional()
 }
 
 /// Sets the organizer's password hash, replacing any; `end_sessions` logs everyone out.
-pub fn set_password_hash(c: &Connection, hash: &str, end_sessions: bool) -> rusqlite::Result<()> {
+pub fn set_password_hash(c: Conn, hash: &str, end_sessions: bool) -> Result<()> {
     c.execute(
-        "INSERT INTO organizer (id, password_hash) VALUES (1, ?1)
-         ON CONFLICT (id) DO UPDATE SET password_hash = ?1",
-        params![hash],
+        "INSERT INTO organizer (id, password_hash) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET password_hash = $1",
+        args![hash],
     )?;
     if end_sessions {
-        c.execute("DELETE FROM sessions", [])?;
+        c.execute("DELETE FROM sessions", args![])?;
     }
     Ok(())
 }
 
 /// Starts a session (and forgets the expired ones).
-pub fn start_session(
-    c: &Connection,
-    token_hash: &[u8],
-    expires_at_ms: u64,
-    now_ms: u64,
-) -> rusqlite::Result<()> {
+pub fn start_session(c: Conn, token_hash: &[u8], expires_at_ms: u64, now_ms: u64) -> Result<()> {
     c.execute(
-        "DELETE FROM sessions WHERE expires_at_ms <= ?1",
-        params![now_ms as i64],
+        "DELETE FROM sessions WHERE expires_at_ms <= $1",
+        args![now_ms],
     )?;
     c.execute(
-        "INSERT INTO sessions (token_hash, expires_at_ms) VALUES (?1, ?2)",
-        params![token_hash, expires_at_ms as i64],
+        "INSERT INTO sessions (token_hash, expires_at_ms) VALUES ($1, $2)",
+        args![token_hash, expires_at_ms],
     )?;
     Ok(())
 }
 
 /// Ends a session.
-pub fn end_session(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<()> {
+pub fn end_session(c: Conn, token_hash: &[u8]) -> Result<()> {
     c.execute(
-        "DELETE FROM sessions WHERE token_hash = ?1",
-        params![token_hash],
+        "DELETE FROM sessions WHERE token_hash = $1",
+        args![token_hash],
     )?;
     Ok(())
 }
 
 /// Whether a session with this token hash is live at `now_ms`.
-pub fn session_live(c: &Connection, token_hash: &[u8], now_ms: u64) -> rusqlite::Result<bool> {
-    Ok(c.query_row(
-        "SELECT 1 FROM sessions WHERE token_hash = ?1 AND expires_at_ms > ?2",
-        params![token_hash, now_ms as i64],
+pub fn session_live(c: Conn, token_hash: &[u8], now_ms: u64) -> Result<bool> {
+    Ok(c.first(
+        "SELECT 1 FROM sessions WHERE token_hash = $1 AND expires_at_ms > $2",
+        args![token_hash, now_ms],
         |_| Ok(()),
-    )
-    .optional()?
+    )?
     .is_some())
 }
 
 // --- Campaigns and their draws' lifecycle ---
 
 /// Stores a new draft; `false` when a campaign with its id exists.
-pub fn insert_draft(c: &Connection, rules: &CampaignRules, now_ms: u64) -> rusqlite::Result<bool> {
-    let json = serde_json::to_string(rules)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+pub fn insert_draft(c: Conn, rules: &CampaignRules, now_ms: u64) -> Result<bool> {
     Ok(c.execute(
-        "INSERT OR IGNORE INTO campaigns (id, rules_json, state, created_at_ms) VALUES (?1, ?2, 'draft', ?3)",
-        params![rules.id, json, now_ms as i64],
+        "INSERT INTO campaigns (id, rules_json, state, created_at_ms) VALUES ($1, $2, 'draft', $3)
+         ON CONFLICT DO NOTHING",
+        args![&rules.id, &to_json(rules)?, now_ms],
     )? == 1)
 }
 
 /// Replaces a draft's rules.
-pub fn replace_rules(c: &Connection, id: &str, rules: &CampaignRules) -> rusqlite::Result<()> {
-    let json = serde_json::to_string(rules)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+pub fn replace_rules(c: Conn, id: &str, rules: &CampaignRules) -> Result<()> {
     c.execute(
-        "UPDATE campaigns SET rules_json = ?2 WHERE id = ?1",
-        params![id, json],
+        "UPDATE campaigns SET rules_json = $2 WHERE id = $1",
+        args![id, &to_json(rules)?],
     )?;
     Ok(())
 }
 
 /// Opens a campaign: its rules hash becomes the anchor and each of its `draws` starts collecting.
-pub fn mark_open(
-    c: &Connection,
-    id: &str,
-    rules_hash: &Hash32,
-    now_ms: u64,
-    draws: usize,
-) -> rusqlite::Result<()> {
+pub fn mark_open(c: Conn, id: &str, rules_hash: &Hash32, now_ms: u64, draws: usize) -> Result<()> {
     c.execute(
-        "UPDATE campaigns SET state = 'open', rules_hash = ?2, opened_at_ms = ?3 WHERE id = ?1",
-        params![id, rules_hash.to_hex(), now_ms as i64],
+        "UPDATE campaigns SET state = 'open', rules_hash = $2, opened_at_ms = $3 WHERE id = $1",
+        args![id, &rules_hash.to_hex(), now_ms],
     )?;
     for i in 0..draws {
         c.execute(
-            "INSERT INTO draws (campaign_id, draw_index, state) VALUES (?1, ?2, 'collecting')",
-            params![id, i as u32],
+            "INSERT INTO draws (campaign_id, draw_index, state) VALUES ($1, $2, 'collecting')",
+            args![id, i],
         )?;
     }
     Ok(())
 }
 
 /// A draw's state (`collecting`, `frozen`, `drawn`, `published`), if the draw exists.
-pub fn draw_state(c: &Connection, id: &str, n: u32) -> rusqlite::Result<Option<String>> {
-    c.prepare_cached("SELECT state FROM draws WHERE campaign_id = ?1 AND draw_index = ?2")?
-        .query_row(params![id, n], |r| r.get(0))
-        .optional()
+pub fn draw_state(c: Conn, id: &str, n: u32) -> Result<Option<String>> {
+    c.first(
+        "SELECT state FROM draws WHERE campaign_id = $1 AND draw_index = $2",
+        args![id, n],
+        |r| Ok(r.text(0)?.to_owned()),
+    )
 }
 
 /// Stores a seed party's commitment; `false` when the party has one.
-pub fn insert_commitment(
-    c: &Connection,
-    id: &str,
-    n: u32,
-    commitment: &SeedCommitment,
-) -> rusqlite::Result<bool> {
+pub fn insert_commitment(c: Conn, id: &str, n: u32, commitment: &SeedCommitment) -> Result<bool> {
     Ok(c.execute(
-        "INSERT OR IGNORE INTO commitments (campaign_id, draw_index, party, commitment, published_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, n, commitment.party, commitment.commitment.to_hex(), commitment.published_at_ms as i64],
+        "INSERT INTO commitments (campaign_id, draw_index, party, commitment, published_at_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING",
+        args![id, n, &commitment.party, &commitment.commitment.to_hex(), commitment.published_at_ms],
     )? == 1)
 }
 
 /// Marks a draw frozen with its signed freeze.
-pub fn set_frozen(c: &Connection, id: &str, n: u32, freeze: &SignedFreeze) -> rusqlite::Result<()> {
-    let json = serde_json::to_string(freeze)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+pub fn set_frozen(c: Conn, id: &str, n: u32, freeze: &SignedFreeze) -> Result<()> {
     c.execute(
-        "UPDATE draws SET state = 'frozen', freeze_json = ?3 WHERE campaign_id = ?1 AND draw_index = ?2",
-        params![id, n, json],
+        "UPDATE draws SET state = 'frozen', freeze_json = $3 WHERE campaign_id = $1 AND draw_index = $2",
+        args![id, n, &to_json(freeze)?],
     )?;
     Ok(())
 }
 
 /// Stores a seed party's reveal; `false` when the party has revealed before.
-pub fn insert_reveal(c: &Connection, id: &str, n: u32, reveal: &Reveal) -> rusqlite::Result<bool> {
+pub fn insert_reveal(c: Conn, id: &str, n: u32, reveal: &Reveal) -> Result<bool> {
     Ok(c.execute(
-        "INSERT OR IGNORE INTO reveals (campaign_id, draw_index, party, secret, revealed_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, n, reveal.party, hex::encode(reveal.secret.0), reveal.revealed_at_ms as i64],
+        "INSERT INTO reveals (campaign_id, draw_index, party, secret, revealed_at_ms) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING",
+        args![id, n, &reveal.party, &hex::encode(reveal.secret.0), reveal.revealed_at_ms],
     )? == 1)
 }
 
 /// Marks a frozen draw drawn, with its verified record and proof bundle; `false` when the
 /// draw is not frozen (drawn already).
 pub fn set_drawn(
-    c: &Connection,
+    c: Conn,
     id: &str,
     n: u32,
     record: &DrawRecord,
     bundle_json: &str,
-) -> rusqlite::Result<bool> {
-    let json = serde_json::to_string(record)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+) -> Result<bool> {
     Ok(c.execute(
-        "UPDATE draws SET state = 'drawn', record_json = ?3, bundle_json = ?4 WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'frozen'",
-        params![id, n, json, bundle_json],
+        "UPDATE draws SET state = 'drawn', record_json = $3, bundle_json = $4 WHERE campaign_id = $1 AND draw_index = $2 AND state = 'frozen'",
+        args![id, n, &to_json(record)?, bundle_json],
     )? == 1)
 }
 
 /// Marks a drawn draw published; `false` when it is not drawn.
-pub fn set_published(c: &Connection, id: &str, n: u32) -> rusqlite::Result<bool> {
+pub fn set_published(c: Conn, id: &str, n: u32) -> Result<bool> {
     Ok(c.execute(
-        "UPDATE draws SET state = 'published' WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'drawn'",
-        params![id, n],
+        "UPDATE draws SET state = 'published' WHERE campaign_id = $1 AND draw_index = $2 AND state = 'drawn'",
+        args![id, n],
     )? == 1)
 }
 
 /// A published draw's proof bundle (JSON).
-pub fn published_bundle(c: &Connection, id: &str, n: u32) -> rusqlite::Result<Option<String>> {
-    c.query_row(
-        "SELECT bundle_json FROM draws WHERE campaign_id = ?1 AND draw_index = ?2 AND state = 'published'",
-        params![id, n],
-        |r| r.get::<_, Option<String>>(0),
-    )
-    .optional()
-    .map(Option::flatten)
+pub fn published_bundle(c: Conn, id: &str, n: u32) -> Result<Option<String>> {
+    Ok(c.first(
+        "SELECT bundle_json FROM draws WHERE campaign_id = $1 AND draw_index = $2 AND state = 'published'",
+        args![id, n],
+        |r| Ok(r.opt_text(0)?.map(str::to_owned)),
+    )?
+    .flatten())
 }
 
 /// Records the `seq`-th forfeit of a draw: the prize of rank `rank`.
-pub fn insert_forfeit(
-    c: &Connection,
-    id: &str,
-    n: u32,
-    seq: usize,
-    rank: u32,
-    at_ms: u64,
-) -> rusqlite::Result<()> {
+pub fn insert_forfeit(c: Conn, id: &str, n: u32, seq: usize, rank: u32, at_ms: u64) -> Result<()> {
     c.execute(
-        "INSERT INTO forfeits (campaign_id, draw_index, seq, rank, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, n, seq as i64, rank, at_ms as i64],
+        "INSERT INTO forfeits (campaign_id, draw_index, seq, rank, at_ms) VALUES ($1, $2, $3, $4, $5)",
+        args![id, n, seq, rank, at_ms],
     )?;
     Ok(())
 }
@@ -510,45 +448,47 @@ pub struct EntryRow<'a> {
 
 /// Appends an entry; `false` when its receipt is already in the campaign (the UNIQUE
 /// constraint decides, even between concurrent submissions).
-pub fn insert_entry(c: &Connection, draw_index: u32, e: &EntryRow) -> rusqlite::Result<bool> {
-    let leaf_json = serde_json::to_string(e.leaf)
-        .map_err(|err| rusqlite::Error::ToSqlConversionFailure(Box::new(err)))?;
-    Ok(c.prepare_cached(
-        "INSERT OR IGNORE INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight, idem_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-    )?
-    .execute(params![
-        e.campaign_id,
-        draw_index,
-        e.leaf.index as i64,
-        e.leaf.ticket_id.0.as_slice(),
-        e.leaf.fingerprint.0.as_slice(),
-        e.person,
-        leaf_json,
-        e.leaf_hash.0.as_slice(),
-        e.phone,
-        e.receipt,
-        e.leaf.merchant_id,
-        e.entry_day,
-        e.leaf.entered_at_ms as i64,
-        e.phone_salt.as_slice(),
-        e.leaf.weight,
-        e.idem_key
-    ])? == 1)
+pub fn insert_entry(c: Conn, draw_index: u32, e: &EntryRow) -> Result<bool> {
+    let leaf_json = to_json(e.leaf)?;
+    Ok(c.execute(
+        "INSERT INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight, idem_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT DO NOTHING",
+        args![
+            e.campaign_id,
+            draw_index,
+            e.leaf.index,
+            e.leaf.ticket_id.0.as_slice(),
+            e.leaf.fingerprint.0.as_slice(),
+            e.person,
+            &leaf_json,
+            e.leaf_hash.0.as_slice(),
+            e.phone,
+            e.receipt,
+            &e.leaf.merchant_id,
+            e.entry_day,
+            e.leaf.entered_at_ms,
+            e.phone_salt.as_slice(),
+            e.leaf.weight,
+            e.idem_key
+        ],
+    )? == 1)
 }
 
 /// The entry an earlier attempt with the same idempotency key, receipt and person stored: its
 /// leaf (JSON) and phone salt.
 pub fn stored_retry(
-    c: &Connection,
+    c: Conn,
     id: &str,
     fingerprint: &[u8],
     idem_key: &str,
     person: &[u8],
-) -> rusqlite::Result<Option<(String, Vec<u8>)>> {
-    c.prepare_cached("SELECT leaf_json, phone_salt FROM entries WHERE campaign_id = ?1 AND fingerprint = ?2 AND idem_key = ?3 AND participant = ?4")?
-        .query_row(params![id, fingerprint, idem_key, person], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()
+) -> Result<Option<(String, Vec<u8>)>> {
+    c.first(
+        "SELECT leaf_json, phone_salt FROM entries WHERE campaign_id = $1 AND fingerprint = $2 AND idem_key = $3 AND participant = $4",
+        args![id, fingerprint, idem_key, person],
+        |r| Ok((r.text(0)?.to_owned(), r.bytes(1)?.to_vec())),
+    )
 }
 
 /// What a person's entries are counted over, for a cap.
@@ -563,19 +503,21 @@ pub enum CapScope<'a> {
 }
 
 /// How many entries a person has in a campaign, within `scope`.
-pub fn person_entries(
-    c: &Connection,
-    id: &str,
-    person: &[u8],
-    scope: CapScope,
-) -> rusqlite::Result<u32> {
+pub fn person_entries(c: Conn, id: &str, person: &[u8], scope: CapScope) -> Result<u32> {
+    let count = |sql: &str, args: &[crate::sql::Arg]| c.one(sql, args, |r| r.u32(0));
     match scope {
-        CapScope::Day(day) => c.prepare_cached("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND entry_day = ?3")?
-            .query_row(params![id, person, day], |r| r.get(0)),
-        CapScope::Campaign => c.prepare_cached("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2")?
-            .query_row(params![id, person], |r| r.get(0)),
-        CapScope::Merchant(m) => c.prepare_cached("SELECT COUNT(*) FROM entries WHERE campaign_id = ?1 AND participant = ?2 AND merchant_id = ?3")?
-            .query_row(params![id, person, m], |r| r.get(0)),
+        CapScope::Day(day) => count(
+            "SELECT COUNT(*) FROM entries WHERE campaign_id = $1 AND participant = $2 AND entry_day = $3",
+            args![id, person, day],
+        ),
+        CapScope::Campaign => count(
+            "SELECT COUNT(*) FROM entries WHERE campaign_id = $1 AND participant = $2",
+            args![id, person],
+        ),
+        CapScope::Merchant(m) => count(
+            "SELECT COUNT(*) FROM entries WHERE campaign_id = $1 AND participant = $2 AND merchant_id = $3",
+            args![id, person, m],
+        ),
     }
 }
 
@@ -593,62 +535,62 @@ pub struct PersonTicket {
 }
 
 /// A person's entries in a campaign, oldest first.
-pub fn person_tickets(
-    c: &Connection,
-    id: &str,
-    person: &[u8],
-) -> rusqlite::Result<Vec<PersonTicket>> {
-    let mut stmt = c.prepare_cached(
+pub fn person_tickets(c: Conn, id: &str, person: &[u8]) -> Result<Vec<PersonTicket>> {
+    c.all(
         "SELECT receipt, ticket_id, draw_index, leaf_json FROM entries
-         WHERE campaign_id = ?1 AND participant = ?2 ORDER BY entered_at_ms",
-    )?;
-    stmt.query_map(params![id, person], |r| {
-        Ok(PersonTicket {
-            receipt: r.get(0)?,
-            ticket_id: r.get(1)?,
-            draw_index: r.get(2)?,
-            leaf_json: r.get(3)?,
-        })
-    })?
-    .collect()
+         WHERE campaign_id = $1 AND participant = $2 ORDER BY entered_at_ms",
+        args![id, person],
+        |r| {
+            Ok(PersonTicket {
+                receipt: r.text(0)?.to_owned(),
+                ticket_id: r.bytes(1)?.to_vec(),
+                draw_index: r.u32(2)?,
+                leaf_json: r.text(3)?.to_owned(),
+            })
+        },
+    )
 }
 
 /// A ticket's draw and leaf (JSON).
-pub fn ticket(c: &Connection, id: &str, ticket: &[u8]) -> rusqlite::Result<Option<(u32, String)>> {
-    c.query_row(
-        "SELECT draw_index, leaf_json FROM entries WHERE campaign_id = ?1 AND ticket_id = ?2",
-        params![id, ticket],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+pub fn ticket(c: Conn, id: &str, ticket: &[u8]) -> Result<Option<(u32, String)>> {
+    c.first(
+        "SELECT draw_index, leaf_json FROM entries WHERE campaign_id = $1 AND ticket_id = $2",
+        args![id, ticket],
+        |r| Ok((r.u32(0)?, r.text(1)?.to_owned())),
     )
-    .optional()
 }
 
 /// A ticket holder's phone and receipt, for a prize claim.
-pub fn contact(c: &Connection, id: &str, ticket: &[u8]) -> rusqlite::Result<(String, String)> {
-    c.query_row(
-        "SELECT phone, receipt FROM entries WHERE campaign_id = ?1 AND ticket_id = ?2",
-        params![id, ticket],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+pub fn contact(c: Conn, id: &str, ticket: &[u8]) -> Result<(String, String)> {
+    c.one(
+        "SELECT phone, receipt FROM entries WHERE campaign_id = $1 AND ticket_id = $2",
+        args![id, ticket],
+        |r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned())),
     )
 }
 
 /// The phone and phone salt of one leaf of a draw (the salt is absent only in a version 1
 /// data folder).
 pub fn phone_opening(
-    c: &Connection,
+    c: Conn,
     id: &str,
     n: u32,
     leaf_index: u64,
-) -> rusqlite::Result<(String, Option<Vec<u8>>)> {
-    c.prepare_cached("SELECT phone, phone_salt FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index = ?3")?
-        .query_row(params![id, n, leaf_index as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+) -> Result<(String, Option<Vec<u8>>)> {
+    c.one(
+        "SELECT phone, phone_salt FROM entries WHERE campaign_id = $1 AND draw_index = $2 AND leaf_index = $3",
+        args![id, n, leaf_index],
+        |r| Ok((r.text(0)?.to_owned(), r.opt_bytes(1)?.map(<[u8]>::to_vec))),
+    )
 }
 
 /// The next leaf index of a draw, read inside the writer's transaction: no gaps, no reuse.
-pub fn next_leaf_index(c: &Connection, id: &str, n: u32) -> rusqlite::Result<u64> {
-    c.prepare_cached("SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM entries WHERE campaign_id = ?1 AND draw_index = ?2")?
-        .query_row(params![id, n], |r| r.get::<_, i64>(0))
-        .map(|v| v as u64)
+pub fn next_leaf_index(c: Conn, id: &str, n: u32) -> Result<u64> {
+    c.one(
+        "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM entries WHERE campaign_id = $1 AND draw_index = $2",
+        args![id, n],
+        |r| r.u64(0),
+    )
 }
 
 /// Each leaf's weight and hash, in index order.
@@ -656,97 +598,102 @@ pub type WeightedLeaves = Vec<(u32, Hash32)>;
 
 /// Each leaf's weight and hash in index order, as the current transaction sees them, and the
 /// latest acknowledgement time (what a freeze is made of).
-pub fn weighted_leaves(
-    c: &Connection,
-    id: &str,
-    n: u32,
-) -> rusqlite::Result<(WeightedLeaves, Option<u64>)> {
-    let mut stmt = c.prepare("SELECT weight, leaf_hash, entered_at_ms FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 ORDER BY leaf_index")?;
-    let mut rows = stmt.query(params![id, n])?;
+pub fn weighted_leaves(c: Conn, id: &str, n: u32) -> Result<(WeightedLeaves, Option<u64>)> {
     let mut out = Vec::new();
     let mut last: Option<u64> = None;
-    while let Some(r) = rows.next()? {
-        out.push((r.get::<_, u32>(0)?, hash32(r.get(1)?)?));
-        let at = r.get::<_, i64>(2)? as u64;
-        last = Some(last.map_or(at, |l| l.max(at)));
-    }
+    c.each(
+        "SELECT weight, leaf_hash, entered_at_ms FROM entries WHERE campaign_id = $1 AND draw_index = $2 ORDER BY leaf_index",
+        args![id, n],
+        |r| {
+            out.push((r.u32(0)?, hash32(r.bytes(1)?)?));
+            let at = r.u64(2)?;
+            last = Some(last.map_or(at, |l| l.max(at)));
+            Ok(())
+        },
+    )?;
     Ok((out, last))
 }
 
 /// Calls `each` with the JSON line of every leaf of a draw with an index in `from..to`, in
 /// index order (the ledger's lines, without their newlines).
 pub fn each_leaf_line(
-    c: &Connection,
+    c: Conn,
     id: &str,
     n: u32,
     from: u64,
     to: u64,
-    mut each: impl FnMut(&[u8]) -> rusqlite::Result<()>,
-) -> rusqlite::Result<()> {
-    let mut stmt = c.prepare_cached(
-        "SELECT leaf_json FROM entries WHERE campaign_id = ?1 AND draw_index = ?2 AND leaf_index >= ?3 AND leaf_index < ?4 ORDER BY leaf_index",
-    )?;
-    let mut rows = stmt.query(params![id, n, from as i64, to as i64])?;
-    while let Some(r) = rows.next()? {
-        each(r.get_ref(0)?.as_bytes()?)?;
-    }
-    Ok(())
+    mut each: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    c.each(
+        "SELECT leaf_json FROM entries WHERE campaign_id = $1 AND draw_index = $2 AND leaf_index >= $3 AND leaf_index < $4 ORDER BY leaf_index",
+        args![id, n, from, to],
+        |r| each(r.text(0)?.as_bytes()),
+    )
 }
 
 /// Every leaf hash of every draw, in index order (what the in-memory ledgers are built from at
 /// start).
-pub fn each_leaf_hash(
-    c: &Connection,
-    mut each: impl FnMut((String, u32), Hash32),
-) -> rusqlite::Result<()> {
-    let mut stmt = c.prepare(
+pub fn each_leaf_hash(c: Conn, mut each: impl FnMut((String, u32), Hash32)) -> Result<()> {
+    c.each(
         "SELECT campaign_id, draw_index, leaf_hash FROM entries ORDER BY campaign_id, draw_index, leaf_index",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        each((row.get(0)?, row.get(1)?), hash32(row.get(2)?)?);
-    }
-    Ok(())
+        args![],
+        |r| {
+            each((r.text(0)?.to_owned(), r.u32(1)?), hash32(r.bytes(2)?)?);
+            Ok(())
+        },
+    )
+}
+
+/// The leaf hashes of a draw from index `from` on, in index order (what another server
+/// appended since this one last looked).
+pub fn leaf_hashes_from(c: Conn, id: &str, n: u32, from: u64) -> Result<Vec<Hash32>> {
+    c.all(
+        "SELECT leaf_hash FROM entries WHERE campaign_id = $1 AND draw_index = $2 AND leaf_index >= $3 ORDER BY leaf_index",
+        args![id, n, from],
+        |r| hash32(r.bytes(0)?),
+    )
 }
 
 // --- The witnessed journal (SPEC.md §17) ---
 
 /// How many events a campaign's journal holds.
-pub fn journal_len(c: &Connection, id: &str) -> rusqlite::Result<u64> {
-    c.query_row(
-        "SELECT count(*) FROM journal WHERE campaign_id = ?1",
-        params![id],
-        |r| r.get::<_, i64>(0),
+pub fn journal_len(c: Conn, id: &str) -> Result<u64> {
+    c.one(
+        "SELECT count(*) FROM journal WHERE campaign_id = $1",
+        args![id],
+        |r| r.u64(0),
     )
-    .map(|n| n as u64)
 }
 
 /// Appends an event (JSON, with its leaf hash) at index `idx` of a campaign's journal.
 pub fn insert_journal_event(
-    c: &Connection,
+    c: Conn,
     id: &str,
     idx: u64,
     event_json: &str,
     leaf_hash: &Hash32,
-) -> rusqlite::Result<()> {
+) -> Result<()> {
     c.execute(
-        "INSERT INTO journal (campaign_id, idx, event_json, leaf_hash) VALUES (?1, ?2, ?3, ?4)",
-        params![id, idx as i64, event_json, leaf_hash.0.as_slice()],
+        "INSERT INTO journal (campaign_id, idx, event_json, leaf_hash) VALUES ($1, $2, $3, $4)",
+        args![id, idx, event_json, leaf_hash.0.as_slice()],
     )?;
     Ok(())
 }
 
 /// A campaign's journal events (JSON), in order.
-pub fn journal_events(c: &Connection, id: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt =
-        c.prepare("SELECT event_json FROM journal WHERE campaign_id = ?1 ORDER BY idx")?;
-    stmt.query_map(params![id], |r| r.get(0))?.collect()
+pub fn journal_events(c: Conn, id: &str) -> Result<Vec<String>> {
+    c.all(
+        "SELECT event_json FROM journal WHERE campaign_id = $1 ORDER BY idx",
+        args![id],
+        |r| Ok(r.text(0)?.to_owned()),
+    )
 }
 
 /// The campaigns that have a journal.
-pub fn journal_campaigns(c: &Connection) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = c.prepare("SELECT DISTINCT campaign_id FROM journal")?;
-    stmt.query_map([], |r| r.get(0))?.collect()
+pub fn journal_campaigns(c: Conn) -> Result<Vec<String>> {
+    c.all("SELECT DISTINCT campaign_id FROM journal", args![], |r| {
+        Ok(r.text(0)?.to_owned())
+    })
 }
 
 /// One stored cosignature.
@@ -763,62 +710,79 @@ pub struct StoredCosignature {
 }
 
 /// Every stored cosignature of a campaign's journal, by size then witness.
-pub fn cosignatures(c: &Connection, id: &str) -> rusqlite::Result<Vec<StoredCosignature>> {
-    let mut stmt = c.prepare(
-        "SELECT size, witness, line, time FROM cosignatures WHERE campaign_id = ?1 ORDER BY size, witness",
-    )?;
-    stmt.query_map(params![id], |r| {
-        Ok(StoredCosignature {
-            size: r.get::<_, i64>(0)? as u64,
-            witness: r.get::<_, i64>(1)? as usize,
-            line: r.get(2)?,
-            time: r.get::<_, i64>(3)? as u64,
-        })
-    })?
-    .collect()
+pub fn cosignatures(c: Conn, id: &str) -> Result<Vec<StoredCosignature>> {
+    c.all(
+        "SELECT size, witness, line, time FROM cosignatures WHERE campaign_id = $1 ORDER BY size, witness",
+        args![id],
+        |r| {
+            Ok(StoredCosignature {
+                size: r.u64(0)?,
+                witness: r.u64(1)? as usize,
+                line: r.text(2)?.to_owned(),
+                time: r.u64(3)?,
+            })
+        },
+    )
 }
 
 /// The witnesses (indexes in the rules) that cosigned a journal of more than `index` events.
-pub fn witnesses_past(c: &Connection, id: &str, index: u64) -> rusqlite::Result<Vec<usize>> {
-    let mut stmt = c.prepare(
-        "SELECT DISTINCT witness FROM cosignatures WHERE campaign_id = ?1 AND size > ?2",
-    )?;
-    stmt.query_map(params![id, index as i64], |r| {
-        r.get::<_, i64>(0).map(|x| x as usize)
-    })?
-    .collect()
+pub fn witnesses_past(c: Conn, id: &str, index: u64) -> Result<Vec<usize>> {
+    c.all(
+        "SELECT DISTINCT witness FROM cosignatures WHERE campaign_id = $1 AND size > $2",
+        args![id, index],
+        |r| Ok(r.u64(0)? as usize),
+    )
 }
 
 /// Stores a witness's cosignature of the journal at `size` (a second one is ignored).
 pub fn insert_cosignature(
-    c: &Connection,
+    c: Conn,
     id: &str,
     size: u64,
     witness: usize,
     line: &str,
     time: u64,
     received_at_ms: u64,
-) -> rusqlite::Result<()> {
+) -> Result<()> {
     c.execute(
-        "INSERT OR IGNORE INTO cosignatures (campaign_id, size, witness, line, time, received_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, size as i64, witness as i64, line, time as i64, received_at_ms as i64],
+        "INSERT INTO cosignatures (campaign_id, size, witness, line, time, received_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT DO NOTHING",
+        args![id, size, witness, line, time, received_at_ms],
     )?;
     Ok(())
 }
 
-// --- Backups ---
+// --- Backups (SQLite only: a PostgreSQL operator has pg_basebackup and replicas) ---
 
-/// Writes a consistent copy of the database to `path` (a new file): SQLite's `VACUUM INTO`,
-/// one read transaction, so the writer carries on meanwhile.
-pub fn copy_into(c: &Connection, path: &std::path::Path) -> rusqlite::Result<()> {
+/// Writes a consistent copy of the SQLite database to `path` (a new file): `VACUUM INTO`, one
+/// read transaction, so the writer carries on meanwhile.
+pub fn copy_into(c: &rusqlite::Connection, path: &std::path::Path) -> Result<()> {
     let path = path
         .to_str()
         .ok_or_else(|| rusqlite::Error::InvalidPath(path.to_owned()))?;
-    c.execute("VACUUM INTO ?1", params![path])?;
+    c.execute("VACUUM INTO ?1", [path])?;
     Ok(())
 }
 
 /// SQLite's integrity check: `ok`, or the first problem it found.
-pub fn integrity_check(c: &Connection) -> rusqlite::Result<String> {
-    c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+pub fn integrity_check(c: &rusqlite::Connection) -> Result<String> {
+    Ok(c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+}
+
+// --- Several servers, one database ---
+
+/// Records the server's key fingerprints at a database's first start (PostgreSQL only: an
+/// SQLite file has one server, and the keys beside it); `true` when the database
+/// has these (a server with other keys must not write to it).
+pub fn claim_server_key(c: Conn, public_key: &str, pseudonym_check: &str) -> Result<bool> {
+    c.execute(
+        "INSERT INTO server_key (id, public_key, pseudonym_key_check) VALUES (1, $1, $2)
+         ON CONFLICT DO NOTHING",
+        args![public_key, pseudonym_check],
+    )?;
+    c.one(
+        "SELECT CASE WHEN public_key = $1 AND pseudonym_key_check = $2 THEN 1 ELSE 0 END FROM server_key WHERE id = 1",
+        args![public_key, pseudonym_check],
+        |r| Ok(r.int(0)? != 0),
+    )
 }

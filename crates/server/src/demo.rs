@@ -13,8 +13,9 @@
 use crate::db;
 use crate::error::{ApiResult, AppError};
 use crate::routes::organizer::{insert_draft, open_campaign_in};
+use crate::sql::Conn;
 use crate::state::{AppState, random_32, write_secret};
-use crate::store::{Effect, JobOutcome, Store};
+use crate::store::{Effect, JobOutcome};
 use fairdraw_core::civil::CivilDate;
 use fairdraw_core::demo::DemoLedger;
 use fairdraw_core::freeze::Freeze;
@@ -23,7 +24,6 @@ use fairdraw_core::journal::Event;
 use fairdraw_core::phone::PhoneNumber;
 use fairdraw_core::receipt::person_key;
 use fairdraw_core::seed::{SeedCommitment, SeedSecret, commitment, secret_file};
-use rusqlite::Connection;
 use std::path::Path;
 
 /// Synthetic entries in the first draw (closed and frozen).
@@ -34,7 +34,7 @@ pub const DEMO_OPEN_ENTRIES: u64 = 1_200;
 pub const DEMO_DAYS_IN: i64 = 30;
 
 fn insert_ledger(
-    c: &Connection,
+    c: Conn,
     id: &str,
     draw: u32,
     demo: &DemoLedger,
@@ -69,6 +69,7 @@ fn insert_ledger(
         effects.push(Effect::AppendLeaf {
             campaign_id: id.to_owned(),
             draw_index: draw,
+            leaf_index: leaf.index,
             leaf_hash: hash,
         });
     }
@@ -300,7 +301,7 @@ pub async fn ensure_demo_sized(
                 }),
             }
         }))
-        .map_err(|_| AppError::internal("the writer has stopped"))?;
+        .map_err(|_| AppError::unavailable())?;
     let created = rx.await.map_err(|_| AppError::internal("no answer"))??;
     if !created {
         return Ok(None);

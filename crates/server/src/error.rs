@@ -60,6 +60,18 @@ impl AppError {
         .retry_after(seconds)
     }
 
+    /// 503: the database could not be reached or the write was not committed; nothing was
+    /// stored, and a retry shortly may succeed.
+    pub fn unavailable() -> Self {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "STORE_UNAVAILABLE",
+            "暂时无法保存，请稍后再试（本次提交未保存）。",
+            "Could not be saved just now; please try again (nothing was stored).",
+        )
+        .retry_after(2)
+    }
+
     /// The same error, naming a field.
     pub fn field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
@@ -127,9 +139,16 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> Self {
-        AppError::internal(e)
+impl From<crate::sql::Error> for AppError {
+    /// The database out of reach (down, restarting, every connection busy) is 503 with a
+    /// retry; anything else it says is a 500.
+    fn from(e: crate::sql::Error) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(%e, "database unavailable");
+            AppError::unavailable()
+        } else {
+            AppError::internal(e)
+        }
     }
 }
 

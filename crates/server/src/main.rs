@@ -1,4 +1,4 @@
-//! `fairdraw-server --data DIR --listen ADDR [--demo]`.
+//! `fairdraw-server --data DIR [--database postgres://…] --listen ADDR [--demo]`.
 #![forbid(unsafe_code)]
 
 use clap::Parser;
@@ -19,9 +19,14 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "fairdraw: campaigns, receipts, the signed ledger and the draw"
 )]
 struct Args {
-    /// Data directory: the SQLite file and the server's keys.
+    /// Data directory: the server's keys and, without --database, the SQLite file.
     #[arg(long, default_value = "./fairdraw-data")]
     data: PathBuf,
+    /// A PostgreSQL database instead of the SQLite file (`postgres://user:pass@host:5432/db`,
+    /// migrated at start). Several servers may share one; each needs the same keys in its
+    /// --data folder (the database refuses a server with others).
+    #[arg(long, env = "FAIRDRAW_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -130,6 +135,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let args = Args::parse();
     if let Some(out) = args.backup_to.clone() {
+        if args.database.is_some() {
+            eprintln!(
+                "--backup-to 只备份 SQLite 数据；PostgreSQL 请用 pg_basebackup 或流复制，并另行备份 signing.key 与 pseudonym.key。\n\
+                 --backup-to copies the SQLite store; back PostgreSQL up with pg_basebackup or a streaming replica, and the two key files beside it."
+            );
+            std::process::exit(2);
+        }
         // Before the store opens: another process (the running server) may own DATA.
         let data = args.data.clone();
         let copy =
@@ -153,7 +165,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     std::fs::create_dir_all(&args.data)?;
-    let mut state = AppState::open(&args.data, Arc::new(SystemClock))?;
+    let opened = AppState::open_with(&args.data, args.database.as_deref(), Arc::new(SystemClock));
+    let mut state = match opened {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("无法打开数据 cannot open the data: {e}");
+            std::process::exit(1);
+        }
+    };
     state.secure_cookies =
         args.secure_cookies || (!args.insecure_cookies && !args.listen.ip().is_loopback());
     let mut limits = fairdraw_server::limits::Limits::new(entry_quotas(&args.entry_limits)?);

@@ -1,6 +1,7 @@
 //! Shared state of the HTTP handlers: the store, the keys, the clock and the login limiter.
 
-use crate::store::SqliteStore;
+use crate::sql::Conn;
+use crate::store::{SqliteStore, Store};
 use ed25519_dalek::SigningKey;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -127,6 +128,18 @@ pub fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 impl Keys {
+    /// What the database keeps of the keys, to refuse a server with others: the public key,
+    /// and a hash of the pseudonym key (the key itself never leaves the data folder).
+    pub fn fingerprints(&self) -> (String, String) {
+        let mut e =
+            fairdraw_core::encode::Encoder::with_tag("fairdraw/server/pseudonym-key-check/v1");
+        e.bytes(&self.pseudonym);
+        (
+            hex::encode(self.signing.verifying_key().to_bytes()),
+            e.sha256().to_hex(),
+        )
+    }
+
     /// Loads the keys from `dir`, generating them at first start.
     pub fn load_or_create(dir: &Path) -> std::io::Result<Self> {
         let signing = SigningKey::from_bytes(&load_or_create(&dir.join("signing.key"))?);
@@ -218,7 +231,7 @@ impl LoginLimiter {
 #[derive(Clone)]
 pub struct AppState {
     /// The store.
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<Store>,
     /// The keys.
     pub keys: Arc<Keys>,
     /// The clock.
@@ -252,19 +265,54 @@ impl AppState {
     /// server's keys (made at first start), with `clock`. Cookies are not marked `Secure` and no
     /// web app is served until the caller sets those fields.
     pub fn open(dir: &Path, clock: Arc<dyn Clock>) -> std::io::Result<AppState> {
+        AppState::open_with(dir, None, clock)
+    }
+
+    /// Opens a data directory with the database at `database` (a `postgres://` URL), or, without
+    /// one, the SQLite file in the directory. On PostgreSQL the directory holds the keys (and
+    /// cached ledger files): every server sharing the database must have the same two keys,
+    /// which the database checks at start (a server with other keys would sign promises and
+    /// pseudonyms no other server could stand behind).
+    pub fn open_with(
+        dir: &Path,
+        database: Option<&str>,
+        clock: Arc<dyn Clock>,
+    ) -> std::io::Result<AppState> {
         // The database holds full phone numbers and the folder the keys: owner only.
         private_folder(dir)?;
-        let db = dir.join(DB_FILE);
-        let store = SqliteStore::open(&db).map_err(std::io::Error::other)?;
-        for suffix in ["", "-wal", "-shm"] {
-            let f = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
-            if f.exists() {
-                private_file(&f)?;
+        let keys = Keys::load_or_create(dir)?;
+        let store = match database {
+            Some(url) => {
+                let store =
+                    Store::Postgres(crate::pg::PgStore::open(url).map_err(std::io::Error::other)?);
+                let (public, check) = keys.fingerprints();
+                let stored = store
+                    .write_wait(move |c| crate::db::claim_server_key(c, &public, &check))
+                    .map_err(std::io::Error::other)?;
+                if !stored {
+                    return Err(std::io::Error::other(format!(
+                        "{dir} 中的服务器密钥与此数据库启用时的不一致：共用同一数据库的每台服务器须使用相同的 signing.key 和 pseudonym.key（从首先使用此数据库的服务器的数据目录复制到 {dir}）。\n\
+                         The server's keys in {dir} differ from the ones this database was started with: every server sharing a database needs the same signing.key and pseudonym.key (copy them into {dir} from the data folder of the server that first used the database).",
+                        dir = dir.display()
+                    )));
+                }
+                store
             }
-        }
+            None => {
+                let db = dir.join(DB_FILE);
+                let store = SqliteStore::open(&db).map_err(std::io::Error::other)?;
+                for suffix in ["", "-wal", "-shm"] {
+                    let f = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+                    if f.exists() {
+                        private_file(&f)?;
+                    }
+                }
+                Store::Sqlite(store)
+            }
+        };
         Ok(AppState {
             store: Arc::new(store),
-            keys: Arc::new(Keys::load_or_create(dir)?),
+            keys: Arc::new(keys),
             clock,
             logins: Arc::default(),
             secure_cookies: false,
@@ -294,16 +342,12 @@ impl AppState {
     fn password_job<T: Send + 'static>(
         &self,
         password: &str,
-        job: fn(&rusqlite::Connection, &str, u64) -> crate::error::ApiResult<T>,
+        job: fn(Conn, &str, u64) -> crate::error::ApiResult<T>,
     ) -> std::io::Result<T> {
         let (password, now) = (password.to_owned(), self.now_ms());
         self.store
             .write_wait(move |c| {
-                job(c, &password, now).map_err(|e| {
-                    rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(
-                        e.message_en,
-                    )))
-                })
+                job(c, &password, now).map_err(|e| crate::sql::Error::Data(e.message_en))
             })
             .map_err(std::io::Error::other)
     }

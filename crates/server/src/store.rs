@@ -1,11 +1,15 @@
-//! Storage: the [`Store`] trait and its SQLite implementation (one file, WAL, `synchronous=FULL`).
+//! Storage: the [`Store`] the handlers use, over SQLite (one file, WAL, `synchronous=FULL`; this
+//! module) or PostgreSQL (pg.rs).
 //!
-//! Every write goes through one writer thread that takes whatever jobs are queued and runs them
-//! in one transaction (group commit), each job in its own savepoint so a refused job rolls back
-//! alone. A job's caller is answered only after the commit is durable, and the in-memory ledger
-//! (leaf hashes for proofs and roots) is extended in index order before anyone is answered.
-//! Leaf indexes are assigned inside the transaction from the table itself: no gaps, no reuse.
+//! Every write goes through one writer thread per server that takes whatever jobs are queued
+//! and runs them in one transaction (group commit), each job in its own savepoint so a refused
+//! job rolls back alone. A job's caller is answered only after the commit is durable, and the
+//! in-memory ledger (leaf hashes for proofs and roots) is extended in index order before anyone
+//! is answered. Leaf indexes are assigned inside the transaction from the table itself: no
+//! gaps, no reuse. On PostgreSQL several servers share the database, and each batch first takes
+//! the database's write lock, so one batch at a time, from whichever server, is the sequencer.
 
+use crate::sql::{self, Conn};
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::merkle::MerkleLevels;
 use rusqlite::Connection;
@@ -178,6 +182,8 @@ pub enum Effect {
         campaign_id: String,
         /// Draw index.
         draw_index: u32,
+        /// Its index.
+        leaf_index: u64,
         /// Its leaf hash.
         leaf_hash: Hash32,
     },
@@ -193,26 +199,187 @@ pub struct JobOutcome {
 }
 
 /// A write job: runs inside the batch's transaction, in its own savepoint.
-pub type Job = Box<dyn FnOnce(&Connection, &mut Vec<Effect>) -> JobOutcome + Send>;
-
-/// The storage interface the HTTP layer uses: a queue of write jobs committed in groups, pooled
-/// reads, and the in-memory ledgers. SQLite implements it. The protocol (`fairdraw-core`) never
-/// sees storage, so a PostgreSQL implementation would not touch it; the handlers' jobs, though,
-/// are written against `rusqlite::Connection`, so they would be ported with it.
-pub trait Store: Send + Sync + 'static {
-    /// Queues a write job for the group-committing writer.
-    fn write(&self, job: Job) -> Result<(), StoreClosed>;
-    /// Runs a read on a pooled connection.
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T>
-    where
-        Self: Sized;
-    /// The in-memory ledgers.
-    fn ledgers(&self) -> &Ledgers;
-}
+pub type Job = Box<dyn FnOnce(Conn, &mut Vec<Effect>) -> JobOutcome + Send>;
 
 /// The writer thread has stopped (the server is shutting down).
 #[derive(Debug, Clone, Copy)]
 pub struct StoreClosed;
+
+/// The storage the HTTP layer uses: a queue of write jobs committed in groups, reads on pooled
+/// connections, and the in-memory ledgers. The protocol (`fairdraw-core`) never sees storage;
+/// the jobs and reads speak db.rs's vocabulary over either backend.
+pub enum Store {
+    /// Embedded SQLite (the default).
+    Sqlite(SqliteStore),
+    /// PostgreSQL, possibly shared by several servers.
+    Postgres(crate::pg::PgStore),
+}
+
+impl Store {
+    /// Queues a write job for the group-committing writer.
+    pub fn write(&self, job: Job) -> Result<(), StoreClosed> {
+        match self {
+            Store::Sqlite(s) => s.jobs.send(job).map_err(|_| StoreClosed),
+            Store::Postgres(p) => p.write(job),
+        }
+    }
+
+    /// Runs a read on a pooled connection (blocking: call it from the blocking pool).
+    pub fn read<T>(&self, f: impl FnOnce(Conn) -> sql::Result<T>) -> sql::Result<T> {
+        match self {
+            Store::Sqlite(s) => s.read(|c| f(Conn::Lite(c))),
+            Store::Postgres(p) => p.read(f),
+        }
+    }
+
+    /// The in-memory ledgers.
+    pub fn ledgers(&self) -> &Ledgers {
+        match self {
+            Store::Sqlite(s) => &s.ledgers,
+            Store::Postgres(p) => p.ledgers(),
+        }
+    }
+
+    /// Runs a job and waits for its answer (for startup tasks and tests).
+    pub fn write_wait<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Conn) -> sql::Result<T> + Send + 'static,
+    ) -> sql::Result<T> {
+        let (tx, rx) = mpsc::channel();
+        let job: Job = Box::new(move |conn, _| {
+            let result = f(conn);
+            let keep = result.is_ok();
+            JobOutcome {
+                keep,
+                finish: Box::new(move |committed| {
+                    let _ = tx.send(match (result, committed) {
+                        (Ok(v), true) => Ok(v),
+                        (Ok(_), false) => Err(sql::Error::Unavailable("not committed".into())),
+                        (Err(e), _) => Err(e),
+                    });
+                }),
+            }
+        });
+        let stopped = || sql::Error::Unavailable("the write was not run".into());
+        self.write(job).map_err(|_| stopped())?;
+        rx.recv().map_err(|_| stopped())?
+    }
+
+    /// Whether this store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+}
+
+/// Reads the leaves of a draw that the database holds beyond the in-memory ledger (appended by
+/// another server) into it.
+pub fn catch_up(c: Conn, ledgers: &Ledgers, campaign_id: &str, draw_index: u32) -> sql::Result<()> {
+    let key = (campaign_id.to_owned(), draw_index);
+    let known = ledgers
+        .read()
+        .map_err(|_| sql::Error::data("ledger lock poisoned"))?
+        .get(&key)
+        .map_or(0, |l| l.tree.size());
+    let more = crate::db::leaf_hashes_from(c, campaign_id, draw_index, known)?;
+    if more.is_empty() {
+        return Ok(());
+    }
+    let mut map = ledgers
+        .write()
+        .map_err(|_| sql::Error::data("ledger lock poisoned"))?;
+    let tree = &mut map.entry(key).or_default().tree;
+    // Another thread may have caught up meanwhile: push only what is still missing.
+    let have = tree.size().saturating_sub(known) as usize;
+    for h in more.into_iter().skip(have) {
+        tree.push_hash(h);
+    }
+    Ok(())
+}
+
+/// Runs one batch of jobs in one transaction (opened by `begin`; on PostgreSQL it takes the
+/// write lock too), each in its own savepoint, then applies their
+/// effects to the in-memory ledgers and answers them. An error when the connection failed: the
+/// jobs not answered are dropped, so their callers' channels close and they answer 503
+/// (nothing was stored; a retry may succeed).
+pub(crate) fn run_batch(
+    conn: Conn,
+    begin: &str,
+    batch: Vec<Job>,
+    ledgers: &Ledgers,
+) -> sql::Result<()> {
+    conn.batch(begin)?;
+    let mut effects = Vec::new();
+    let mut finishers = Vec::with_capacity(batch.len());
+    let mut broken = None;
+    for job in batch {
+        if broken.is_some() {
+            continue;
+        }
+        let mark = effects.len();
+        if let Err(e) = conn.control("SAVEPOINT job") {
+            broken = Some(e);
+            continue;
+        }
+        let outcome = job(conn, &mut effects);
+        let settled = if outcome.keep {
+            conn.control("RELEASE job")
+        } else {
+            effects.truncate(mark);
+            conn.control("ROLLBACK TO job")
+                .and_then(|()| conn.control("RELEASE job"))
+        };
+        if let Err(e) = settled {
+            broken = Some(e);
+        }
+        finishers.push(outcome.finish);
+    }
+    let committed = match broken {
+        Some(_) => false,
+        None => match conn.batch("COMMIT") {
+            Ok(()) => true,
+            Err(e) => {
+                broken = Some(e);
+                false
+            }
+        },
+    };
+    if !committed {
+        let _ = conn.batch("ROLLBACK");
+    }
+    if committed && !effects.is_empty() {
+        apply(conn, effects, ledgers);
+    }
+    for f in finishers {
+        f(committed);
+    }
+    broken.map_or(Ok(()), Err)
+}
+
+/// Extends the in-memory ledgers with a committed batch's leaves, in index order. A leaf past
+/// the ledger's end means another server appended in between: the ledger reads what it lacks.
+fn apply(conn: Conn, effects: Vec<Effect>, ledgers: &Ledgers) {
+    for e in effects {
+        let Effect::AppendLeaf {
+            campaign_id,
+            draw_index,
+            leaf_index,
+            leaf_hash,
+        } = e;
+        let key = (campaign_id, draw_index);
+        let Ok(mut map) = ledgers.write() else {
+            return;
+        };
+        let tree = &mut map.entry(key.clone()).or_default().tree;
+        if leaf_index == tree.size() {
+            tree.push_hash(leaf_hash);
+        } else if leaf_index > tree.size() {
+            drop(map);
+            if let Err(e) = catch_up(conn, ledgers, &key.0, key.1) {
+                tracing::error!(%e, "reading other servers' leaves failed");
+            }
+        }
+    }
+}
 
 /// SQLite, one file, with a writer thread and a small pool of read connections.
 pub struct SqliteStore {
@@ -262,73 +429,8 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let mut effects = Vec::new();
-        let mut finishers = Vec::with_capacity(batch.len());
-        let began = conn.execute_batch("BEGIN IMMEDIATE");
-        for job in batch {
-            if began.is_err() {
-                // No transaction: run nothing, answer failure.
-                let outcome = job(&conn, &mut Vec::new());
-                (outcome.finish)(false);
-                continue;
-            }
-            let mark = effects.len();
-            let outcome = match conn
-                .prepare_cached("SAVEPOINT job")
-                .and_then(|mut st| st.execute([]))
-            {
-                Ok(_) => job(&conn, &mut effects),
-                Err(e) => {
-                    tracing::error!(%e, "savepoint failed");
-                    finishers.push(Box::new(|_| {}) as Box<dyn FnOnce(bool) + Send>);
-                    continue;
-                }
-            };
-            let run = |sql: &str| {
-                conn.prepare_cached(sql)
-                    .and_then(|mut st| st.execute([]))
-                    .map(|_| ())
-            };
-            let settled = if outcome.keep {
-                run("RELEASE job")
-            } else {
-                effects.truncate(mark);
-                run("ROLLBACK TO job").and_then(|()| run("RELEASE job"))
-            };
-            if let Err(e) = settled {
-                tracing::error!(%e, "savepoint release failed");
-            }
-            finishers.push(outcome.finish);
-        }
-        if began.is_err() {
-            continue;
-        }
-        let committed = match conn.execute_batch("COMMIT") {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::error!(%e, "commit failed; the batch is rolled back");
-                let _ = conn.execute_batch("ROLLBACK");
-                false
-            }
-        };
-        if committed && !effects.is_empty() {
-            if let Ok(mut map) = ledgers.write() {
-                for e in effects {
-                    match e {
-                        Effect::AppendLeaf {
-                            campaign_id,
-                            draw_index,
-                            leaf_hash,
-                        } => {
-                            let l = map.entry((campaign_id, draw_index)).or_default();
-                            l.tree.push_hash(leaf_hash);
-                        }
-                    }
-                }
-            }
-        }
-        for f in finishers {
-            f(committed);
+        if let Err(e) = run_batch(Conn::Lite(&conn), "BEGIN IMMEDIATE", batch, &ledgers) {
+            tracing::error!(%e, "write batch failed; it is rolled back");
         }
         // Between batches the writer holds no transaction: if the WAL has outgrown its bound
         // (passive checkpoints cannot finish while writes never stop), empty it here, where no
@@ -373,8 +475,12 @@ impl SqliteStore {
         let conn = open(path)?;
         migrate(&conn)?;
         let mut map: HashMap<(String, u32), DrawLedger> = HashMap::new();
-        crate::db::each_leaf_hash(&conn, |key, hash| {
+        crate::db::each_leaf_hash(Conn::Lite(&conn), |key, hash| {
             map.entry(key).or_default().tree.push_hash(hash);
+        })
+        .map_err(|e| match e {
+            sql::Error::Sqlite(e) => e,
+            other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
         })?;
         let ledgers: Ledgers = Arc::new(RwLock::new(map));
         // Checkpoints (copying the WAL back into the database file, with its own fsyncs) run on
@@ -406,39 +512,8 @@ impl SqliteStore {
         })
     }
 
-    /// Runs a job and waits for its answer (for startup tasks and tests).
-    pub fn write_wait<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> rusqlite::Result<T> {
-        let (tx, rx) = mpsc::channel();
-        let job: Job = Box::new(move |conn, _| {
-            let result = f(conn);
-            let keep = result.is_ok();
-            JobOutcome {
-                keep,
-                finish: Box::new(move |committed| {
-                    let _ = tx.send(match (result, committed) {
-                        (Ok(v), true) => Ok(v),
-                        (Ok(_), false) => Err(rusqlite::Error::ExecuteReturnedResults),
-                        (Err(e), _) => Err(e),
-                    });
-                }),
-            }
-        });
-        self.jobs
-            .send(job)
-            .map_err(|_| rusqlite::Error::InvalidQuery)?;
-        rx.recv().map_err(|_| rusqlite::Error::InvalidQuery)?
-    }
-}
-
-impl Store for SqliteStore {
-    fn write(&self, job: Job) -> Result<(), StoreClosed> {
-        self.jobs.send(job).map_err(|_| StoreClosed)
-    }
-
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    /// Runs a read on a pooled connection.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> sql::Result<T>) -> sql::Result<T> {
         let pooled = self.readers.lock().ok().and_then(|mut p| p.pop());
         let conn = match pooled {
             Some(c) => c,
@@ -451,9 +526,5 @@ impl Store for SqliteStore {
             }
         }
         out
-    }
-
-    fn ledgers(&self) -> &Ledgers {
-        &self.ledgers
     }
 }

@@ -9,6 +9,7 @@
 
 use crate::db;
 use crate::error::{ApiResult, AppError};
+use crate::sql::Conn;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use fairdraw_core::checkpoint::{
@@ -18,7 +19,6 @@ use fairdraw_core::hash::Hash32;
 use fairdraw_core::journal::{Event, Witnessing, signed_checkpoint};
 use fairdraw_core::merkle::consistency_proof;
 use fairdraw_core::rules::CampaignRules;
-use rusqlite::Connection;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
@@ -110,7 +110,7 @@ impl Witnesses {
 }
 
 /// Appends an event to a campaign's journal, inside the caller's transaction; returns its index.
-pub fn append(c: &Connection, campaign: &str, event: &Event) -> ApiResult<u64> {
+pub fn append(c: Conn, campaign: &str, event: &Event) -> ApiResult<u64> {
     let idx = db::journal_len(c, campaign)?;
     let json = serde_json::to_string(event).map_err(AppError::internal)?;
     db::insert_journal_event(c, campaign, idx, &json, &event.leaf_hash())?;
@@ -118,28 +118,20 @@ pub fn append(c: &Connection, campaign: &str, event: &Event) -> ApiResult<u64> {
 }
 
 /// A campaign's journal, in order.
-pub fn journal(c: &Connection, campaign: &str) -> rusqlite::Result<Vec<Event>> {
+pub fn journal(c: Conn, campaign: &str) -> crate::sql::Result<Vec<Event>> {
     db::journal_events(c, campaign)?
         .iter()
-        .map(|t| {
-            serde_json::from_str(t).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    0,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })
-        })
+        .map(|t| serde_json::from_str(t).map_err(crate::sql::Error::data))
         .collect()
 }
 
 /// How many distinct witnesses cosigned a journal of more than `index` entries, and which of
 /// the rules' witnesses did not.
 pub fn seen(
-    c: &Connection,
+    c: Conn,
     rules: &CampaignRules,
     index: u64,
-) -> rusqlite::Result<(usize, Vec<String>)> {
+) -> crate::sql::Result<(usize, Vec<String>)> {
     let who = db::witnesses_past(c, &rules.id, index)?;
     let silent = rules
         .witnesses
@@ -153,10 +145,10 @@ pub fn seen(
 
 /// The journal and its cosigned checkpoints, as a record carries them.
 pub fn witnessing(
-    c: &Connection,
+    c: Conn,
     rules: &CampaignRules,
     key: &ed25519_dalek::SigningKey,
-) -> rusqlite::Result<Witnessing> {
+) -> crate::sql::Result<Witnessing> {
     let events = journal(c, &rules.id)?;
     let hashes: Vec<Hash32> = events.iter().map(Event::leaf_hash).collect();
     let mut by_size: Vec<(u64, String)> = Vec::new();
@@ -180,9 +172,9 @@ pub fn witnessing(
 /// The witnesses' states for a campaign, in the rules' order, for the console and the pages.
 pub fn states(
     state: &AppState,
-    c: &Connection,
+    c: Conn,
     rules: &CampaignRules,
-) -> rusqlite::Result<Vec<serde_json::Value>> {
+) -> crate::sql::Result<Vec<serde_json::Value>> {
     let cos = db::cosignatures(c, &rules.id)?;
     Ok(rules
         .witnesses

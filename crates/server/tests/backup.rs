@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::*;
 use fairdraw_server::state::{AppState, ManualClock};
-use fairdraw_server::store::Store;
 use std::sync::Arc;
 use tower::ServiceExt;
 

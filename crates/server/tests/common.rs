@@ -1,4 +1,6 @@
-//! Shared helpers: an app on a temp SQLite file with a manual clock, and request shortcuts.
+//! Shared helpers: an app on a temp SQLite file (or, with `FAIRDRAW_TEST_DATABASE=postgres`, a
+//! fresh PostgreSQL database on the server at `FAIRDRAW_PG_URL`) with a manual clock, and
+//! request shortcuts.
 #![allow(dead_code, missing_docs)] // test helpers: each test file uses a different subset
 
 use axum::body::Body;
@@ -32,6 +34,58 @@ impl Drop for TestApp {
     }
 }
 
+/// Whether the tests run on PostgreSQL (`FAIRDRAW_TEST_DATABASE=postgres`, with
+/// `FAIRDRAW_PG_URL` the server's URL, as `scripts/pg.sh start` prints it).
+pub fn on_postgres() -> bool {
+    std::env::var("FAIRDRAW_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// Creates an empty database for one test on the PostgreSQL server at `FAIRDRAW_PG_URL`, and
+/// returns its URL.
+pub fn fresh_database(name: &str) -> String {
+    let url = std::env::var("FAIRDRAW_PG_URL").expect(
+        "FAIRDRAW_TEST_DATABASE=postgres needs FAIRDRAW_PG_URL (eval \"$(scripts/pg.sh start)\")",
+    );
+    let db: String = format!("t_{name}_{}", std::process::id())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let admin = url.clone();
+    let sql = [
+        format!("DROP DATABASE IF EXISTS {db}"),
+        format!("CREATE DATABASE {db}"),
+    ];
+    // On a thread of its own: the caller is usually inside a test's runtime.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async {
+                let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect to FAIRDRAW_PG_URL");
+                tokio::spawn(conn);
+                for s in &sql {
+                    client
+                        .batch_execute(s)
+                        .await
+                        .expect("create the test database");
+                }
+            })
+    })
+    .join()
+    .expect("create database");
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    format!("{base}/{db}")
+}
+
 /// 2026-12-20 12:00 China time.
 pub fn noon(date: &str) -> u64 {
     CivilDate::parse(date).expect("date").china_start_ms() + 12 * 3600 * 1000
@@ -58,7 +112,8 @@ impl TestApp {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("mkdir");
         let clock = Arc::new(ManualClock::at(noon("2026-12-20")));
-        let state = AppState::open(&dir, clock.clone()).expect("state");
+        let database = on_postgres().then(|| fresh_database(name));
+        let state = AppState::open_with(&dir, database.as_deref(), clock.clone()).expect("state");
         state.ensure_organizer(PASSWORD).expect("organizer");
         TestApp {
             state,

@@ -8,8 +8,9 @@ use crate::db;
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
 use crate::routes::public::{campaign_json, campaign_list, load, read, results};
+use crate::sql::Conn;
 use crate::state::{AppState, random_32};
-use crate::store::{JobOutcome, Store};
+use crate::store::JobOutcome;
 use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,14 +22,13 @@ use fairdraw_core::ledger::{Ledger, TicketId, parse_leaf_line};
 use fairdraw_core::record::DrawRecord;
 use fairdraw_core::rules::{CampaignRules, Merchant};
 use fairdraw_core::seed::{SeedCommitment, SeedSecret, commitment};
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// Runs a write job and waits for its durable result.
 pub async fn write<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&Connection, &AppState) -> ApiResult<T> + Send + 'static,
+    f: impl FnOnce(Conn, &AppState) -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
     let (tx, rx) = tokio::sync::oneshot::channel::<ApiResult<T>>();
     let st = state.clone();
@@ -42,15 +42,13 @@ pub async fn write<T: Send + 'static>(
                     let _ = tx.send(if committed {
                         result
                     } else {
-                        Err(AppError::internal("commit failed"))
+                        Err(AppError::unavailable())
                     });
                 }),
             }
         }))
-        .map_err(|_| AppError::internal("the writer has stopped"))?;
-    let done = rx
-        .await
-        .map_err(|_| AppError::internal("the write was not answered"))?;
+        .map_err(|_| AppError::unavailable())?;
+    let done = rx.await.map_err(|_| AppError::unavailable())?;
     // Committed (or not): pages served from now on read the campaign afresh.
     if let Ok(mut served) = state.served_pages.lock() {
         served.changed();
@@ -224,7 +222,7 @@ pub async fn list_campaigns(State(state): State<AppState>) -> ApiResult<Json<Val
 }
 
 /// Inserts a draft campaign.
-pub fn insert_draft(c: &Connection, rules: &CampaignRules, now_ms: u64) -> ApiResult<()> {
+pub fn insert_draft(c: Conn, rules: &CampaignRules, now_ms: u64) -> ApiResult<()> {
     if !db::insert_draft(c, rules, now_ms)? {
         return Err(lifecycle(
             "CAMPAIGN_EXISTS",
@@ -259,7 +257,7 @@ pub async fn get_campaign(
 }
 
 fn replace_draft(
-    c: &Connection,
+    c: Conn,
     id: &str,
     rules: &CampaignRules,
     now: u64,
@@ -344,7 +342,7 @@ pub async fn import_merchants(
 }
 
 /// Opens a draft campaign (used by the route and by `--demo`).
-pub fn open_campaign_in(c: &Connection, id: &str, now: u64) -> ApiResult<()> {
+pub fn open_campaign_in(c: Conn, id: &str, now: u64) -> ApiResult<()> {
     let row = db::campaign(c, id)?.ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
     if row.state != "draft" {
         return Err(lifecycle(
@@ -595,7 +593,7 @@ pub async fn openings(
         leaves
             .iter()
             .map(|i| db::phone_opening(c, &id, n, *i).map(|(phone, salt)| (*i, phone, salt)))
-            .collect::<rusqlite::Result<Vec<_>>>()
+            .collect::<crate::sql::Result<Vec<_>>>()
     })
     .await?;
     let mut out = Vec::new();
@@ -613,13 +611,11 @@ pub async fn openings(
 }
 
 /// Loads a draw's ledger from the database.
-pub fn load_ledger(c: &Connection, id: &str, n: u32, size: u64) -> rusqlite::Result<Ledger> {
+pub fn load_ledger(c: Conn, id: &str, n: u32, size: u64) -> crate::sql::Result<Ledger> {
     let mut ledger = Ledger::default();
     db::each_leaf_line(c, id, n, 0, size, |line| {
-        let text = std::str::from_utf8(line).map_err(rusqlite::Error::Utf8Error)?;
-        let leaf = parse_leaf_line(text, ledger.size()).map_err(|e| {
-            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(e)))
-        })?;
+        let text = std::str::from_utf8(line).map_err(crate::sql::Error::data)?;
+        let leaf = parse_leaf_line(text, ledger.size()).map_err(crate::sql::Error::data)?;
         ledger.push(leaf);
         Ok(())
     })?;
@@ -884,7 +880,7 @@ pub async fn contacts(
         let mut w = csv::WriterBuilder::new()
             .quote_style(csv::QuoteStyle::Always)
             .from_writer(vec![0xEF, 0xBB, 0xBF]);
-        let row_err = |e: csv::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        let row_err = crate::sql::Error::data;
         w.write_record([
             "role",
             "rank",
@@ -929,7 +925,7 @@ pub async fn contacts(
         }
         let out = w
             .into_inner()
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e.into_error())))?;
+            .map_err(|e| crate::sql::Error::data(e.into_error()))?;
         Ok(Some(out))
     })
     .await?;
@@ -990,7 +986,7 @@ pub async fn audit(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 }
 
 /// Sets the organizer password at first start.
-pub fn ensure_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<bool> {
+pub fn ensure_organizer(c: Conn, password: &str, now: u64) -> ApiResult<bool> {
     if db::password_hash(c)?.is_some() {
         return Ok(false);
     }
@@ -1001,7 +997,7 @@ pub fn ensure_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<b
 
 /// Sets a new organizer password from the server's console (the recovery path: no one can be
 /// locked out for good by guesses) and ends every session; audited.
-pub fn reset_organizer(c: &Connection, password: &str, now: u64) -> ApiResult<()> {
+pub fn reset_organizer(c: Conn, password: &str, now: u64) -> ApiResult<()> {
     db::set_password_hash(c, &hash_password(password)?, true)?;
     db::audit(c, now, "organizer.password_reset", &json!({}))?;
     Ok(())

@@ -1,10 +1,10 @@
 //! Public API: campaigns, receipt intake, tickets, the ledger and its proofs, records.
 
-use crate::db::{self, CampaignRow, DrawRow};
+use crate::db::{self, CampaignRow, Conn, DrawRow};
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
 use crate::state::{AppState, random_16};
-use crate::store::{Effect, JobOutcome, Store};
+use crate::store::{Effect, JobOutcome};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 /// Runs a read on the blocking pool.
 pub async fn read<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    f: impl FnOnce(Conn) -> crate::sql::Result<T> + Send + 'static,
 ) -> ApiResult<T> {
     // A bounded number of reads at once (each holds a pooled SQLite connection); past it, a
     // short wait, then 503 with Retry-After rather than a connection per request.
@@ -195,6 +195,9 @@ pub async fn campaign_json(state: &AppState, id: &str, include_drafts: bool) -> 
         Ok(out)
     })
     .await?;
+    for i in 0..row.rules.draws.len() as u32 {
+        state.caught_up(id, i).await?;
+    }
     let sizes: Vec<u64> = {
         let map = state.store.ledgers().read().map_err(AppError::internal)?;
         (0..row.rules.draws.len() as u32)
@@ -464,7 +467,7 @@ pub async fn submit_entry(
     state
         .store
         .write(Box::new(move |conn, effects| {
-            let outcome = (|| -> rusqlite::Result<Result<Stored, Refusal>> {
+            let outcome = (|| -> crate::sql::Result<Result<Stored, Refusal>> {
                 // A retry of a stored entry (same key, receipt and phone): its ticket, not a
                 // refusal. (Same receipt means the same date, so the same draw.)
                 if let Some(k) = &idem_key {
@@ -475,8 +478,8 @@ pub async fn submit_entry(
                         k,
                         participant.0.as_slice(),
                     )? {
-                        let leaf: Leaf = serde_json::from_str(&json)
-                            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                        let leaf: Leaf =
+                            serde_json::from_str(&json).map_err(crate::sql::Error::data)?;
                         let salt: [u8; 16] = salt.try_into().unwrap_or_default();
                         return Ok(Ok((leaf, salt, true)));
                     }
@@ -528,6 +531,7 @@ pub async fn submit_entry(
                 effects.push(Effect::AppendLeaf {
                     campaign_id: campaign_id.clone(),
                     draw_index,
+                    leaf_index: leaf.index,
                     leaf_hash,
                 });
                 Ok(Ok((leaf, phone_salt, false)))
@@ -538,7 +542,7 @@ pub async fn submit_entry(
                     JobOutcome {
                         keep,
                         finish: Box::new(move |committed| {
-                            // A failed commit stores nothing: the caller gets a 500, not a ticket.
+                            // A failed commit stores nothing: the caller gets a 503, not a ticket.
                             if committed {
                                 let _ = tx.send(result);
                             }
@@ -554,7 +558,7 @@ pub async fn submit_entry(
                 }
             }
         }))
-        .map_err(|_| AppError::internal("the writer has stopped"))?;
+        .map_err(|_| AppError::unavailable())?;
     let (leaf, phone_salt, replayed) = match rx.await {
         Ok(Ok(x)) => x,
         Ok(Err(Refusal::Rejected(r))) => return Err(rejection_error(&r)),
@@ -565,7 +569,8 @@ pub async fn submit_entry(
                 "Entries for this draw are closed.",
             ));
         }
-        Err(_) => return Err(AppError::internal("the entry was not stored")),
+        // Not committed (the database failed or went away): nothing was stored.
+        Err(_) => return Err(AppError::unavailable()),
     };
     let (leaf_hash, promise) = state.promise(&row, draw_index, &leaf);
     Ok((
@@ -616,6 +621,7 @@ pub async fn ticket_status(
     let mut v = json!({ "ticket_id": ticket, "campaign_id": id, "draw_index": draw_index, "leaf_index": leaf.index,
         "leaf": leaf, "leaf_hash": leaf_hash, "promise": promise, "status": "waiting_for_freeze" });
     if let Some(f) = draw.and_then(|d| d.freeze.clone()) {
+        state.caught_up(&id, draw_index).await?;
         let (_, proof, _) = state.ledger_proof(&id, draw_index, leaf.index, f.freeze.tree_size)?;
         v["status"] = json!("in_frozen_ledger");
         v["freeze"] = json!(f);
@@ -678,6 +684,7 @@ pub async fn ledger(
     req: axum::extract::Request,
 ) -> ApiResult<axum::response::Response> {
     let (_, draws) = load(&state, &id, false).await?;
+    state.caught_up(&id, n).await?;
     let current = state.ledger_size(&id, n);
     let draw = draws.iter().find(|d| d.index == n);
     if let Some(f) = draw.and_then(|d| d.freeze.clone()) {
@@ -767,7 +774,7 @@ async fn frozen_ledger_file(
     }
     let (key, target) = (id.to_owned(), path.clone());
     read(state, move |c| {
-        let io = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        let io = crate::sql::Error::data;
         std::fs::create_dir_all(&dir).map_err(io)?;
         // A name of its own: two first downloads at once each write their own copy.
         let tag = hex::encode(crate::state::random_16().map_err(io)?);
@@ -826,6 +833,7 @@ pub async fn tree_head(
         .iter()
         .find(|d| d.index == n)
         .and_then(|d| d.freeze.clone());
+    state.caught_up(&id, n).await?;
     let (size, root) = state.ledger_root(&id, n)?;
     let head = TreeHead {
         rules_hash: row.rules_hash,
@@ -925,6 +933,7 @@ pub async fn checkpoint(
         .iter()
         .find(|d| d.index == n)
         .and_then(|d| d.freeze.as_ref().map(|f| f.freeze.hash()));
+    state.caught_up(&id, n).await?;
     let (size, root) = state.ledger_root(&id, n)?;
     let origin = log_origin(&row.rules_hash, &id, n);
     let mut extensions = vec![format!("fairdraw/rules {}", row.rules_hash)];
@@ -966,6 +975,7 @@ pub async fn proof(
     Query(q): Query<SizeQuery>,
 ) -> ApiResult<Json<Value>> {
     let (_, draws) = load(&state, &id, false).await?;
+    state.caught_up(&id, n).await?;
     let current = state.ledger_size(&id, n);
     let size = q
         .size
@@ -998,6 +1008,7 @@ pub async fn consistency(
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<Value>> {
     load(&state, &id, false).await?;
+    state.caught_up(&id, n).await?;
     let current = state.ledger_size(&id, n);
     let to = q.to.unwrap_or(current);
     if q.from == 0 || q.from > to || to > current {
@@ -1072,7 +1083,9 @@ impl AppState {
         (leaf_hash, promise)
     }
 
-    /// A campaign, from the in-memory cache or the database.
+    /// A campaign, from the in-memory cache or the database. Only open campaigns are kept: their
+    /// rules and state no longer change, so a copy is never stale, even when another server
+    /// sharing the database opened it (a draft is read afresh each time).
     pub async fn campaign_cached(&self, id: &str) -> ApiResult<std::sync::Arc<CampaignRow>> {
         if let Some(row) = self.campaigns.read().ok().and_then(|m| m.get(id).cloned()) {
             return Ok(row);
@@ -1082,7 +1095,9 @@ impl AppState {
             .await?
             .ok_or_else(|| AppError::not_found("该活动", "campaign"))?;
         let row = std::sync::Arc::new(row);
-        if let Ok(mut m) = self.campaigns.write() {
+        if row.state == "open"
+            && let Ok(mut m) = self.campaigns.write()
+        {
             m.insert(id.to_owned(), row.clone());
         }
         Ok(row)
@@ -1093,6 +1108,17 @@ impl AppState {
         if let Ok(mut m) = self.campaigns.write() {
             m.remove(id);
         }
+    }
+
+    /// Brings a draw's in-memory ledger up to the database before it is read: on PostgreSQL,
+    /// other servers append too (one indexed query; nothing on SQLite, whose only writer is
+    /// this server).
+    pub async fn caught_up(&self, id: &str, n: u32) -> ApiResult<()> {
+        if !self.store.is_postgres() {
+            return Ok(());
+        }
+        let (ledgers, id) = (self.store.ledgers().clone(), id.to_owned());
+        read(self, move |c| crate::store::catch_up(c, &ledgers, &id, n)).await
     }
 
     /// Number of leaves in a draw's ledger now.
