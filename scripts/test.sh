@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: formatting, lints, native tests (core, verifier CLI,
-# web app state, server API, crash safety), the vector files (current, and passing natively, in
+# web app state, server API, crash safety, three servers on one PostgreSQL under faults), the
+# server's API suite again on PostgreSQL, the vector files (current, and passing natively, in
 # headless Chromium and through the CLI), the release build of the web app, the end-to-end tests
 # against it in headless Chromium at phone size, and the wasm browser tests.
 set -euo pipefail
@@ -25,6 +26,13 @@ ls -l dist
 
 step "native tests (end-to-end ones drive headless Chromium; screenshots in target/screenshots/)"
 cargo test --workspace --locked
+
+step "the server's API suite on PostgreSQL (a throwaway cluster from scripts/pg.sh)"
+eval "$(scripts/pg.sh start)"
+trap 'scripts/pg.sh stop "$FAIRDRAW_PG_DIR"' EXIT
+FAIRDRAW_TEST_DATABASE=postgres cargo test --locked -p fairdraw-server --test api
+scripts/pg.sh stop "$FAIRDRAW_PG_DIR"
+trap - EXIT
 
 step "contact sheet: every screenshot in one PNG (target/screenshots/contact-sheet.png)"
 cargo test --locked --test e2e contact_sheet -- --ignored

@@ -447,13 +447,14 @@ pub struct EntryRow<'a> {
 }
 
 /// Appends an entry; `false` when its receipt is already in the campaign (the UNIQUE
-/// constraint decides, even between concurrent submissions).
+/// constraint decides, even between concurrent submissions). A leaf index already taken is an
+/// error, never a "duplicate": it would mean two writers, which the write lock rules out.
 pub fn insert_entry(c: Conn, draw_index: u32, e: &EntryRow) -> Result<bool> {
     let leaf_json = to_json(e.leaf)?;
     Ok(c.execute(
         "INSERT INTO entries (campaign_id, draw_index, leaf_index, ticket_id, fingerprint, participant, leaf_json, leaf_hash, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight, idem_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT (campaign_id, fingerprint) DO NOTHING",
         args![
             e.campaign_id,
             draw_index,
