@@ -422,6 +422,10 @@ pub fn insert_forfeit(c: Conn, id: &str, n: u32, seq: usize, rank: u32, at_ms: u
 }
 
 // --- Entries ---
+//
+// On PostgreSQL an entry is first stored without a leaf index (queued: its leaf, index 0, in
+// `leaf_json`, no `leaf_hash`) and placed by the sequencer (pg.rs); the statements that read
+// the ledger skip queued rows. On SQLite every entry is placed as it is stored.
 
 /// One entry as stored: its leaf and what stays private beside it.
 #[derive(Debug, Clone)]
@@ -539,7 +543,7 @@ pub struct PersonTicket {
 pub fn person_tickets(c: Conn, id: &str, person: &[u8]) -> Result<Vec<PersonTicket>> {
     c.all(
         "SELECT receipt, ticket_id, draw_index, leaf_json FROM entries
-         WHERE campaign_id = $1 AND participant = $2 ORDER BY entered_at_ms",
+         WHERE campaign_id = $1 AND participant = $2 AND leaf_index IS NOT NULL ORDER BY entered_at_ms",
         args![id, person],
         |r| {
             Ok(PersonTicket {
@@ -555,7 +559,7 @@ pub fn person_tickets(c: Conn, id: &str, person: &[u8]) -> Result<Vec<PersonTick
 /// A ticket's draw and leaf (JSON).
 pub fn ticket(c: Conn, id: &str, ticket: &[u8]) -> Result<Option<(u32, String)>> {
     c.first(
-        "SELECT draw_index, leaf_json FROM entries WHERE campaign_id = $1 AND ticket_id = $2",
+        "SELECT draw_index, leaf_json FROM entries WHERE campaign_id = $1 AND ticket_id = $2 AND leaf_index IS NOT NULL",
         args![id, ticket],
         |r| Ok((r.u32(0)?, r.text(1)?.to_owned())),
     )
@@ -585,6 +589,25 @@ pub fn phone_opening(
     )
 }
 
+/// Closes a draw to entries and places its queued entries in its ledger, inside a write
+/// transaction, before the ledger is read to freeze it. On PostgreSQL, entries are accepted by
+/// any server alongside the writer: this waits for those being accepted (they hold the draw's
+/// row, and see it frozen once this commits) and sequences the ones queued. Nothing to do on
+/// SQLite, whose writer places each entry as it stores it.
+pub fn settle_entries(c: Conn, id: &str, n: u32) -> Result<()> {
+    match c {
+        Conn::Lite(_) => Ok(()),
+        Conn::Pg(p) => {
+            c.first(
+                "SELECT state FROM draws WHERE campaign_id = $1 AND draw_index = $2 FOR UPDATE",
+                args![id, n],
+                |_| Ok(()),
+            )?;
+            crate::pg::integrate(p, Some((id, n)), i64::MAX).map(|_| ())
+        }
+    }
+}
+
 /// The next leaf index of a draw, read inside the writer's transaction: no gaps, no reuse.
 pub fn next_leaf_index(c: Conn, id: &str, n: u32) -> Result<u64> {
     c.one(
@@ -603,7 +626,7 @@ pub fn weighted_leaves(c: Conn, id: &str, n: u32) -> Result<(WeightedLeaves, Opt
     let mut out = Vec::new();
     let mut last: Option<u64> = None;
     c.each(
-        "SELECT weight, leaf_hash, entered_at_ms FROM entries WHERE campaign_id = $1 AND draw_index = $2 ORDER BY leaf_index",
+        "SELECT weight, leaf_hash, entered_at_ms FROM entries WHERE campaign_id = $1 AND draw_index = $2 AND leaf_index IS NOT NULL ORDER BY leaf_index",
         args![id, n],
         |r| {
             out.push((r.u32(0)?, hash32(r.bytes(1)?)?));
@@ -636,7 +659,7 @@ pub fn each_leaf_line(
 /// start).
 pub fn each_leaf_hash(c: Conn, mut each: impl FnMut((String, u32), Hash32)) -> Result<()> {
     c.each(
-        "SELECT campaign_id, draw_index, leaf_hash FROM entries ORDER BY campaign_id, draw_index, leaf_index",
+        "SELECT campaign_id, draw_index, leaf_hash FROM entries WHERE leaf_index IS NOT NULL ORDER BY campaign_id, draw_index, leaf_index",
         args![],
         |r| {
             each((r.text(0)?.to_owned(), r.u32(1)?), hash32(r.bytes(2)?)?);

@@ -48,6 +48,7 @@ pub fn app(state: AppState) -> Router {
     let draw = "/api/campaigns/{id}/draws/{n}";
     let public_api = Router::new()
         .route("/api/server-key", get(public::server_key))
+        .route("/api/health", get(public::health))
         .route("/api/campaigns", get(public::list_campaigns))
         .route(campaign, get(public::get_campaign))
         .route(

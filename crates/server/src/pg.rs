@@ -1,25 +1,40 @@
-//! PostgreSQL storage (`--database postgres://…`): the same jobs and reads as SQLite, on a
-//! database that several servers may share.
+//! PostgreSQL storage (`--database postgres://…`): a database that several servers share, with
+//! one sequencer, in the pattern of Certificate Transparency's production logs (Trillian,
+//! Tessera).
 //!
-//! Each server has a pool of connections (`deadpool-postgres`) and one writer thread that
-//! group-commits its queued jobs like SQLite's. Before a batch runs, its transaction takes one
-//! database-wide advisory lock (`pg_advisory_xact_lock`), held until the commit: whichever
-//! server holds it is the ledger's sequencer for that batch, reads the next leaf indexes from
-//! the table (no gaps, no reuse: the previous holder's commit is visible to it), and answers its
-//! callers only after its commit is durable. A server that dies mid-batch loses its connection;
-//! PostgreSQL rolls its transaction back and releases the lock, and the next batch from any
-//! server takes it at once, continuing from the committed state. Nothing was acknowledged from
-//! the rolled-back batch. Each server's in-memory ledger reads the leaves others appended before
-//! it answers from them (`Store::catch_up`).
+//! - **Accepting** (any server, many at once): an entry is stored *queued*, without a leaf index,
+//!   in a transaction of its own on a pooled connection. The receipt's uniqueness is the
+//!   table's constraint; the caps are counted under a per-person advisory lock, so two servers
+//!   cannot both let a person past a cap; the draw's row is read `FOR SHARE`, so a freeze waits
+//!   for the entries being accepted and refuses any after it.
+//! - **Sequencing** (one server at a time): the server holding the leader lock (a session-level
+//!   advisory lock) takes queued entries in batches, oldest first, gives them the next leaf
+//!   indexes (no gaps, no reuse: each batch holds the write lock and reads the last index),
+//!   writes their leaves and leaf hashes in one statement, and commits. If the leader dies, its
+//!   connection closes, PostgreSQL releases the lock, and another server takes it within
+//!   [`TAKEOVER_POLL`], continuing from the committed state.
+//! - **Answering**: the accepting server waits for its entry's place (notified through
+//!   `LISTEN`, or by polling when notifications are down), then signs the promise: a promise is
+//!   only ever signed for an entry already in the ledger at its index (SPEC §5.4: no merge
+//!   delay). Each server's in-memory ledger reads the leaves as they are sequenced.
+//! - **Organizer's writes** (freeze, reveals, record, …) go through a group-committing writer
+//!   thread like SQLite's, each batch holding the write lock; a freeze first sequences what is
+//!   queued for its draw ([`crate::db::settle_entries`]).
 
 use crate::sql::{self, Conn, Error, PgConn};
-use crate::store::{Job, Ledgers, StoreClosed, run_batch};
+use crate::store::{Job, Ledgers, NewEntry, Refusal, StoreClosed, Stored, run_batch};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use std::collections::HashMap;
+use fairdraw_core::ledger::Leaf;
+use fairdraw_core::receipt::{PersonUsage, Rejection, check_caps};
+use fairdraw_core::rules::CampaignRules;
+use futures_util::StreamExt;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio_postgres::NoTls;
+use tokio_postgres::types::ToSql;
 
 /// The schema, applied in order; `fairdraw_schema.version` counts the ones applied. (The same
 /// tables as SQLite's migrations arrive at, in PostgreSQL's types: integers are `BIGINT`,
@@ -58,15 +73,18 @@ CREATE TABLE reveals (
     revealed_at_ms BIGINT NOT NULL,
     PRIMARY KEY (campaign_id, draw_index, party)
 );
+-- An entry is stored queued (leaf_index and leaf_hash NULL, its leaf with index 0 in
+-- leaf_json) and placed by the sequencer, in the order of `queued`.
 CREATE TABLE entries (
+    queued BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     campaign_id TEXT NOT NULL,
     draw_index BIGINT NOT NULL,
-    leaf_index BIGINT NOT NULL,
+    leaf_index BIGINT,
     ticket_id BYTEA NOT NULL UNIQUE,
     fingerprint BYTEA NOT NULL,
     participant BYTEA NOT NULL,
     leaf_json TEXT NOT NULL,
-    leaf_hash BYTEA NOT NULL,
+    leaf_hash BYTEA,
     phone TEXT NOT NULL,
     receipt TEXT NOT NULL,
     merchant_id TEXT NOT NULL,
@@ -75,10 +93,11 @@ CREATE TABLE entries (
     phone_salt BYTEA,
     weight BIGINT NOT NULL DEFAULT 1,
     idem_key TEXT,
-    PRIMARY KEY (campaign_id, draw_index, leaf_index),
+    UNIQUE (campaign_id, draw_index, leaf_index),
     UNIQUE (campaign_id, fingerprint)
 );
 CREATE INDEX entries_person ON entries (campaign_id, participant, entry_day, merchant_id);
+CREATE INDEX entries_queue ON entries (queued) WHERE leaf_index IS NULL;
 CREATE TABLE forfeits (
     campaign_id TEXT NOT NULL,
     draw_index BIGINT NOT NULL,
@@ -126,14 +145,31 @@ CREATE TABLE server_key (
 );
 "#];
 
-/// The advisory lock each write batch holds until its commit ("fairdraw" in ASCII): one
-/// sequencer at a time across every server sharing the database.
+/// The advisory lock each write batch (the organizer's writes, the sequencer's batches) holds
+/// until its commit ("fairdraw" in ASCII): one writer of the ledgers at a time, across every
+/// server sharing the database.
 const WRITE_LOCK: i64 = 0x6661_6972_6472_6177;
 /// The advisory lock held while migrations run, so servers starting together migrate once.
 const MIGRATE_LOCK: i64 = WRITE_LOCK + 1;
+/// The session-level advisory lock the sequencer holds for as long as it leads.
+const LEADER_LOCK: i64 = WRITE_LOCK + 2;
+/// The class of the per-person locks (the two-key form, a key space apart from the others).
+const PERSON_LOCK_CLASS: i32 = 1717;
 
 /// Opens a write batch: a transaction that holds the write lock.
 const BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock(7377293604641988983)";
+
+/// How often a server that is not the sequencer tries to become it: the longest a dead
+/// sequencer goes unreplaced (PostgreSQL releases its lock as soon as its connection drops).
+pub const TAKEOVER_POLL: Duration = Duration::from_millis(500);
+/// Queued entries placed per sequencer batch, at most.
+const SEQUENCER_BATCH: i64 = 4_096;
+/// When notifications are down, how often the sequencer looks for queued entries, and the
+/// servers for the places of the entries they wait on.
+const QUEUE_POLL: Duration = Duration::from_millis(100);
+/// How long an accepting server waits for its entry's place before answering that it is
+/// queued (503, retry with the same idempotency key): a sequencer being replaced.
+const PLACE_WAIT: Duration = Duration::from_secs(10);
 
 /// Connections per server: the writer's, and reads (bounded by `limits::READS` anyway).
 const POOL_SIZE: usize = 24;
@@ -150,6 +186,69 @@ pub struct PgStore {
     handle: tokio::runtime::Handle,
     jobs: mpsc::Sender<Job>,
     ledgers: Ledgers,
+    waiters: Arc<Waiters>,
+    /// Whether this server is the sequencer now.
+    leader: Arc<AtomicBool>,
+    /// Set when the store is dropped: the background threads stop.
+    stop: Arc<AtomicBool>,
+}
+
+/// The accepted entries this server waits to see placed, by ticket id.
+#[derive(Default)]
+struct Waiters(Mutex<HashMap<[u8; 16], Waiter>>);
+
+struct Waiter {
+    draw: (String, u32),
+    /// Gets the placed leaf (JSON).
+    tx: tokio::sync::oneshot::Sender<String>,
+}
+
+impl Waiters {
+    fn register(
+        &self,
+        ticket: [u8; 16],
+        draw: (String, u32),
+    ) -> tokio::sync::oneshot::Receiver<String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(ticket, Waiter { draw, tx });
+        }
+        rx
+    }
+
+    fn forget(&self, ticket: &[u8; 16]) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(ticket);
+        }
+    }
+
+    fn placed(&self, ticket: &[u8], leaf_json: &str) {
+        let Ok(ticket) = <[u8; 16]>::try_from(ticket) else {
+            return;
+        };
+        if let Some(w) = self.0.lock().ok().and_then(|mut m| m.remove(&ticket)) {
+            let _ = w.tx.send(leaf_json.to_owned());
+        }
+    }
+
+    fn draws(&self) -> HashSet<(String, u32)> {
+        self.0
+            .lock()
+            .map(|m| m.values().map(|w| w.draw.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// What accepting did: refused, answered at once (a retry of a placed entry), or queued.
+enum Accepted {
+    Refused(Refusal),
+    Placed(Stored),
+    Queued {
+        ticket: [u8; 16],
+        place: tokio::sync::oneshot::Receiver<String>,
+        salt: [u8; 16],
+        replayed: bool,
+    },
 }
 
 impl PgStore {
@@ -178,6 +277,7 @@ impl PgStore {
             .build()
             .map_err(Error::data)?;
         let handle = runtime.handle().clone();
+        let listen_config = config.clone();
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -214,12 +314,44 @@ impl PgStore {
             .name("postgres-writer".into())
             .spawn(move || writer_loop(writer_pool, writer_handle, rx, writer_ledgers))
             .map_err(Error::data)?;
+        let (waiters, leader, stop) = (
+            Arc::<Waiters>::default(),
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (queued_tx, queued_rx) = mpsc::channel::<()>();
+        let (placed_tx, placed_rx) = mpsc::channel::<(String, u32)>();
+        handle.spawn(listen(listen_config, queued_tx, placed_tx));
+        let background = Background {
+            pool: pool.clone(),
+            handle: handle.clone(),
+            stop: stop.clone(),
+        };
+        let (b, l) = (background.clone(), leader.clone());
+        std::thread::Builder::new()
+            .name("postgres-sequencer".into())
+            .spawn(move || sequencer_loop(&b, queued_rx, &l))
+            .map_err(Error::data)?;
+        let (b, led, w) = (background, ledgers.clone(), waiters.clone());
+        let known: HashMap<(String, u32), u64> = ledgers
+            .read()
+            .map_err(|_| Error::data("ledger lock poisoned"))?
+            .iter()
+            .map(|(k, l)| (k.clone(), l.tree.size()))
+            .collect();
+        std::thread::Builder::new()
+            .name("postgres-placed".into())
+            .spawn(move || placed_loop(&b, placed_rx, &led, &w, known))
+            .map_err(Error::data)?;
         Ok(PgStore {
             pool,
             runtime: Some(runtime),
             handle,
             jobs,
             ledgers,
+            waiters,
+            leader,
+            stop,
         })
     }
 
@@ -238,10 +370,50 @@ impl PgStore {
     pub fn ledgers(&self) -> &Ledgers {
         &self.ledgers
     }
+
+    /// Whether this server is the sequencer now.
+    pub fn is_sequencer(&self) -> bool {
+        self.leader.load(Ordering::SeqCst)
+    }
+
+    /// Accepts an entry (see the module's notes) and waits for its place in the ledger.
+    pub async fn append(
+        &self,
+        e: NewEntry,
+        rules: &CampaignRules,
+    ) -> sql::Result<Result<Stored, Refusal>> {
+        let (pool, waiters, caps_rules) = (self.pool.clone(), self.waiters.clone(), rules.clone());
+        let accepted = self
+            .handle
+            .spawn(async move { accept(&pool, &waiters, &e, &caps_rules).await })
+            .await
+            .map_err(|e| Error::Unavailable(e.to_string()))??;
+        let (ticket, place, salt, replayed) = match accepted {
+            Accepted::Refused(r) => return Ok(Err(r)),
+            Accepted::Placed(stored) => return Ok(Ok(stored)),
+            Accepted::Queued {
+                ticket,
+                place,
+                salt,
+                replayed,
+            } => (ticket, place, salt, replayed),
+        };
+        match tokio::time::timeout(PLACE_WAIT, place).await {
+            Ok(Ok(json)) => {
+                let leaf: Leaf = serde_json::from_str(&json).map_err(Error::data)?;
+                Ok(Ok((leaf, salt, replayed)))
+            }
+            _ => {
+                self.waiters.forget(&ticket);
+                Ok(Err(Refusal::Queued))
+            }
+        }
+    }
 }
 
 impl Drop for PgStore {
     fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
         // Dropping a runtime blocks, which a runtime's own thread may not do (a test's store is
         // often dropped inside one).
         if let Some(rt) = self.runtime.take() {
@@ -259,6 +431,427 @@ fn connect(pool: &Pool, handle: &tokio::runtime::Handle) -> sql::Result<PgConn> 
         client,
         rt: handle.clone(),
     })
+}
+
+/// Stores an entry queued, in a transaction of its own: the draw still collecting (read
+/// `FOR SHARE`), the caps counted under the person's lock, the receipt unique by the table's
+/// constraint. The waiter is registered before the commit, so its place cannot be missed.
+async fn accept(
+    pool: &Pool,
+    waiters: &Waiters,
+    e: &NewEntry,
+    rules: &CampaignRules,
+) -> sql::Result<Accepted> {
+    let mut client = pool
+        .get()
+        .await
+        .map_err(|e| Error::Unavailable(e.to_string()))?;
+    let tx = client.transaction().await?;
+    let (id, n) = (e.campaign_id.as_str(), i64::from(e.draw_index));
+    let fingerprint = e.leaf.fingerprint.0.as_slice();
+    let person = e.person.as_slice();
+    if let Some(key) = &e.idem_key {
+        // A retry of a stored entry (same key, receipt and phone): its ticket, not a refusal.
+        let row = tx
+            .query_opt(
+                "SELECT leaf_index, leaf_json, phone_salt, ticket_id FROM entries
+                 WHERE campaign_id = $1 AND fingerprint = $2 AND idem_key = $3 AND participant = $4",
+                &[&id, &fingerprint, key, &person],
+            )
+            .await?;
+        if let Some(r) = row {
+            let salt = <[u8; 16]>::try_from(r.try_get::<_, &[u8]>(2)?).unwrap_or_default();
+            let ticket = <[u8; 16]>::try_from(r.try_get::<_, &[u8]>(3)?).map_err(Error::data)?;
+            if r.try_get::<_, Option<i64>>(0)?.is_some() {
+                let leaf: Leaf = serde_json::from_str(r.try_get(1)?).map_err(Error::data)?;
+                return Ok(Accepted::Placed((leaf, salt, true)));
+            }
+            let place = waiters.register(ticket, (id.to_owned(), e.draw_index));
+            // Placed between the read and the registration? Then it is there now.
+            let now = tx
+                .query_opt(
+                    "SELECT leaf_json FROM entries WHERE ticket_id = $1 AND leaf_index IS NOT NULL",
+                    &[&ticket.as_slice()],
+                )
+                .await?;
+            if let Some(r) = now {
+                waiters.forget(&ticket);
+                let leaf: Leaf = serde_json::from_str(r.try_get(0)?).map_err(Error::data)?;
+                return Ok(Accepted::Placed((leaf, salt, true)));
+            }
+            return Ok(Accepted::Queued {
+                ticket,
+                place,
+                salt,
+                replayed: true,
+            });
+        }
+    }
+    let caps = &rules.caps;
+    let counted =
+        caps.per_day.is_some() || caps.per_campaign.is_some() || caps.per_merchant.is_some();
+    let state_args: [&(dyn ToSql + Sync); 2] = [&id, &n];
+    let state = tx.query_opt(
+        "SELECT state FROM draws WHERE campaign_id = $1 AND draw_index = $2 FOR SHARE",
+        &state_args,
+    );
+    let (state, usage) = if counted {
+        // One person's entries are counted and stored one at a time, whichever server takes
+        // them: the lock is the person's (a keyed hash, so its first bytes are as good as any).
+        let lock_key = i32::from_be_bytes([person[0], person[1], person[2], person[3]]);
+        let lock_args: [&(dyn ToSql + Sync); 2] = [&PERSON_LOCK_CLASS, &lock_key];
+        let lock = tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &lock_args);
+        let day = i64::from(e.entry_day);
+        let count_args: [&(dyn ToSql + Sync); 4] = [&id, &person, &day, &e.leaf.merchant_id];
+        let counts = tx.query_one(
+            "SELECT COUNT(*) FILTER (WHERE entry_day = $3), COUNT(*), COUNT(*) FILTER (WHERE merchant_id = $4)
+             FROM entries WHERE campaign_id = $1 AND participant = $2",
+            &count_args,
+        );
+        // Sent together, run in order: one round trip.
+        let (state, _, counts) = tokio::try_join!(state, lock, counts)?;
+        let count = |i: usize| -> sql::Result<u32> {
+            u32::try_from(counts.try_get::<_, i64>(i)?).map_err(Error::data)
+        };
+        let usage = PersonUsage {
+            today: count(0)?,
+            campaign: count(1)?,
+            at_merchant: count(2)?,
+        };
+        (state, usage)
+    } else {
+        (state.await?, PersonUsage::default())
+    };
+    let state: Option<&str> = state.as_ref().map(|r| r.try_get(0)).transpose()?;
+    if state != Some("collecting") {
+        return Ok(Accepted::Refused(Refusal::DrawClosed));
+    }
+    if let Err(r) = check_caps(rules, usage) {
+        return Ok(Accepted::Refused(Refusal::Rejected(r)));
+    }
+    let ticket = e.leaf.ticket_id.0;
+    let place = waiters.register(ticket, (id.to_owned(), e.draw_index));
+    let leaf_json = serde_json::to_string(&e.leaf).map_err(Error::data)?;
+    let (ticket_ref, salt_ref) = (ticket.as_slice(), e.phone_salt.as_slice());
+    let (day, at, weight) = (
+        i64::from(e.entry_day),
+        e.leaf.entered_at_ms as i64,
+        i64::from(e.leaf.weight),
+    );
+    let insert_args: [&(dyn ToSql + Sync); 14] = [
+        &id,
+        &n,
+        &ticket_ref,
+        &fingerprint,
+        &person,
+        &leaf_json,
+        &e.phone,
+        &e.receipt,
+        &e.leaf.merchant_id,
+        &day,
+        &at,
+        &salt_ref,
+        &weight,
+        &e.idem_key,
+    ];
+    let insert = tx.execute(
+        "INSERT INTO entries (campaign_id, draw_index, ticket_id, fingerprint, participant, leaf_json, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight, idem_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (campaign_id, fingerprint) DO NOTHING",
+        &insert_args,
+    );
+    // Delivered at the commit: the sequencer wakes.
+    let notify = tx.execute("SELECT pg_notify('fairdraw_queued', '')", &[]);
+    let outcome = match tokio::try_join!(insert, notify) {
+        Ok((0, _)) => Ok(false),
+        Ok(_) => tx.commit().await.map(|()| true).map_err(Error::from),
+        Err(e) => Err(Error::from(e)),
+    };
+    match outcome {
+        Ok(true) => Ok(Accepted::Queued {
+            ticket,
+            place,
+            salt: e.phone_salt,
+            replayed: false,
+        }),
+        Ok(false) => {
+            waiters.forget(&ticket);
+            Ok(Accepted::Refused(Refusal::Rejected(Rejection::Duplicate)))
+        }
+        Err(err) => {
+            waiters.forget(&ticket);
+            Err(err)
+        }
+    }
+}
+
+/// Places queued entries (all of one draw's, or up to `max` of any), oldest first, at the next
+/// indexes of their draws, inside the caller's transaction, which holds the write lock. Each
+/// placed draw is announced on `fairdraw_placed` at the commit. Returns how many were placed.
+pub fn integrate(p: &PgConn, only: Option<(&str, u32)>, max: i64) -> sql::Result<usize> {
+    p.rt.block_on(async {
+        let c = &p.client;
+        let rows = match only {
+            None => {
+                c.query(
+                    "SELECT queued, campaign_id, draw_index, leaf_json FROM entries
+                     WHERE leaf_index IS NULL ORDER BY queued LIMIT $1",
+                    &[&max],
+                )
+                .await?
+            }
+            Some((id, n)) => {
+                c.query(
+                    "SELECT queued, campaign_id, draw_index, leaf_json FROM entries
+                     WHERE leaf_index IS NULL AND campaign_id = $1 AND draw_index = $2 ORDER BY queued",
+                    &[&id, &i64::from(n)],
+                )
+                .await?
+            }
+        };
+        let mut next: HashMap<(String, i64), i64> = HashMap::new();
+        let (mut queued, mut index, mut json, mut hash) = (
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+            Vec::with_capacity(rows.len()),
+        );
+        for r in &rows {
+            let draw: (String, i64) = (r.try_get::<_, String>(1)?, r.try_get(2)?);
+            let at = match next.get_mut(&draw) {
+                Some(at) => at,
+                None => {
+                    let first: i64 = c
+                        .query_one(
+                            "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM entries WHERE campaign_id = $1 AND draw_index = $2",
+                            &[&draw.0, &draw.1],
+                        )
+                        .await?
+                        .try_get(0)?;
+                    next.entry(draw).or_insert(first)
+                }
+            };
+            let mut leaf: Leaf = serde_json::from_str(r.try_get(3)?).map_err(Error::data)?;
+            leaf.index = *at as u64;
+            *at += 1;
+            queued.push(r.try_get::<_, i64>(0)?);
+            index.push(leaf.index as i64);
+            hash.push(leaf.leaf_hash().0.to_vec());
+            json.push(serde_json::to_string(&leaf).map_err(Error::data)?);
+        }
+        if queued.is_empty() {
+            return Ok(0);
+        }
+        c.execute(
+            "UPDATE entries AS e SET leaf_index = u.i, leaf_json = u.j, leaf_hash = u.h
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bytea[]) AS u(q, i, j, h)
+             WHERE e.queued = u.q",
+            &[&queued, &index, &json, &hash],
+        )
+        .await?;
+        for (id, n) in next.keys() {
+            c.execute(
+                "SELECT pg_notify('fairdraw_placed', $1)",
+                &[&format!("{n}\t{id}")],
+            )
+            .await?;
+        }
+        Ok(queued.len())
+    })
+}
+
+/// What the background threads share.
+#[derive(Clone)]
+struct Background {
+    pool: Pool,
+    handle: tokio::runtime::Handle,
+    stop: Arc<AtomicBool>,
+}
+
+impl Background {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// Waits for a wake-up or the timeout, then takes any further wake-ups; `false` once the
+/// sender is gone (the store was dropped).
+fn wait_for<T>(rx: &mpsc::Receiver<T>, timeout: Duration, mut each: impl FnMut(T)) -> bool {
+    match rx.recv_timeout(timeout) {
+        Ok(v) => each(v),
+        Err(mpsc::RecvTimeoutError::Timeout) => {}
+        Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+    }
+    while let Ok(v) = rx.try_recv() {
+        each(v);
+    }
+    true
+}
+
+/// Every server runs this; the one that holds the leader lock sequences, the others try to
+/// take the lock every [`TAKEOVER_POLL`].
+fn sequencer_loop(b: &Background, queued: mpsc::Receiver<()>, leader: &AtomicBool) {
+    while !b.stopped() {
+        let conn = match connect(&b.pool, &b.handle) {
+            Ok(c) => c,
+            Err(_) => {
+                if !wait_for(&queued, TAKEOVER_POLL, |_| {}) {
+                    return;
+                }
+                continue;
+            }
+        };
+        let leads = Conn::Pg(&conn).one(
+            "SELECT CASE WHEN pg_try_advisory_lock($1) THEN 1 ELSE 0 END",
+            crate::args![LEADER_LOCK],
+            |r| Ok(r.int(0)? == 1),
+        );
+        if leads.ok() != Some(true) {
+            drop(conn);
+            if !wait_for(&queued, TAKEOVER_POLL, |_| {}) {
+                return;
+            }
+            continue;
+        }
+        leader.store(true, Ordering::SeqCst);
+        tracing::info!("this server is the sequencer");
+        while !b.stopped() {
+            let c = Conn::Pg(&conn);
+            let placed = c.batch(BEGIN).and_then(|()| {
+                let placed = integrate(&conn, None, SEQUENCER_BATCH);
+                match placed {
+                    Ok(n) => c.batch("COMMIT").map(|()| n),
+                    Err(e) => {
+                        let _ = c.batch("ROLLBACK");
+                        Err(e)
+                    }
+                }
+            });
+            match placed {
+                Ok(n) if n as i64 == SEQUENCER_BATCH => {}
+                Ok(_) => {
+                    if !wait_for(&queued, QUEUE_POLL, |_| {}) {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(%e, "sequencer batch failed; leading again once reconnected");
+                    break;
+                }
+            }
+        }
+        leader.store(false, Ordering::SeqCst);
+        // Not back to the pool: closing the connection releases the leader lock.
+        drop(deadpool_postgres::Object::take(conn.client));
+    }
+}
+
+/// Reads the leaves placed since it last looked, for the draws announced on `fairdraw_placed`
+/// and those this server waits on (the notifications may be down): extends the in-memory
+/// ledgers and answers the waiting entries.
+fn placed_loop(
+    b: &Background,
+    placed: mpsc::Receiver<(String, u32)>,
+    ledgers: &Ledgers,
+    waiters: &Waiters,
+    mut cursor: HashMap<(String, u32), u64>,
+) {
+    while !b.stopped() {
+        let mut draws: HashSet<(String, u32)> = HashSet::new();
+        if !wait_for(&placed, QUEUE_POLL, |d| {
+            draws.insert(d);
+        }) {
+            return;
+        }
+        draws.extend(waiters.draws());
+        if draws.is_empty() {
+            continue;
+        }
+        let Ok(conn) = connect(&b.pool, &b.handle) else {
+            continue;
+        };
+        for draw in draws {
+            let from = cursor.get(&draw).copied().unwrap_or(0);
+            let mut rows = Vec::new();
+            let read = Conn::Pg(&conn).each(
+                "SELECT leaf_index, ticket_id, leaf_hash, leaf_json FROM entries
+                 WHERE campaign_id = $1 AND draw_index = $2 AND leaf_index >= $3 ORDER BY leaf_index",
+                crate::args![draw.0.as_str(), draw.1, from],
+                |r| {
+                    rows.push((r.u64(0)?, r.bytes(1)?.to_vec(), r.bytes(2)?.to_vec(), r.text(3)?.to_owned()));
+                    Ok(())
+                },
+            );
+            if let Err(e) = read {
+                tracing::warn!(%e, "reading placed leaves failed");
+                continue;
+            }
+            let Some(last) = rows.last().map(|r| r.0) else {
+                continue;
+            };
+            if let Ok(mut map) = ledgers.write() {
+                let tree = &mut map.entry(draw.clone()).or_default().tree;
+                for (i, _, h, _) in &rows {
+                    if *i == tree.size()
+                        && let Ok(h) = <[u8; 32]>::try_from(h.as_slice())
+                    {
+                        tree.push_hash(fairdraw_core::hash::Hash32(h));
+                    }
+                }
+            }
+            for (_, ticket, _, json) in &rows {
+                waiters.placed(ticket, json);
+            }
+            cursor.insert(draw, last + 1);
+        }
+    }
+}
+
+/// Forwards the database's notifications (`fairdraw_queued`: entries wait to be placed;
+/// `fairdraw_placed`: a draw's ledger grew) to the sequencer and the placed-leaves reader, on a
+/// connection of its own, reconnecting when it drops. Meanwhile both poll.
+async fn listen(
+    config: tokio_postgres::Config,
+    queued: mpsc::Sender<()>,
+    placed: mpsc::Sender<(String, u32)>,
+) {
+    loop {
+        if let Ok((client, mut connection)) = config.connect(NoTls).await {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let driver = tokio::spawn(async move {
+                let mut messages =
+                    futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                while let Some(Ok(m)) = messages.next().await {
+                    if let tokio_postgres::AsyncMessage::Notification(n) = m {
+                        let _ = tx.send(n);
+                    }
+                }
+            });
+            if client
+                .batch_execute("LISTEN fairdraw_queued; LISTEN fairdraw_placed")
+                .await
+                .is_ok()
+            {
+                while let Some(n) = rx.recv().await {
+                    let gone = match n.channel() {
+                        "fairdraw_queued" => queued.send(()).is_err(),
+                        _ => match n.payload().split_once('\t') {
+                            Some((d, id)) => d
+                                .parse()
+                                .is_ok_and(|d| placed.send((id.to_owned(), d)).is_err()),
+                            None => false,
+                        },
+                    };
+                    if gone {
+                        driver.abort();
+                        return;
+                    }
+                }
+            }
+            driver.abort();
+        }
+        tokio::time::sleep(TAKEOVER_POLL).await;
+    }
 }
 
 /// Applies the migrations not yet applied, each in its own transaction, under a lock.

@@ -198,6 +198,45 @@ pub struct JobOutcome {
     pub finish: Box<dyn FnOnce(bool) + Send>,
 }
 
+/// An entry to append, as the handler made it: everything but its leaf index.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// Campaign id.
+    pub campaign_id: String,
+    /// Its draw.
+    pub draw_index: u32,
+    /// The leaf, its index still 0.
+    pub leaf: fairdraw_core::ledger::Leaf,
+    /// The person key the caps count by.
+    pub person: [u8; 32],
+    /// The full phone number.
+    pub phone: String,
+    /// The receipt as entered.
+    pub receipt: String,
+    /// The day of entry (`yyyymmdd`).
+    pub entry_day: u32,
+    /// The salt of the leaf's phone commitment.
+    pub phone_salt: [u8; 16],
+    /// The client's idempotency key.
+    pub idem_key: Option<String>,
+}
+
+/// A stored entry: its leaf (index assigned), its phone salt, and whether an earlier attempt
+/// with the same idempotency key stored it.
+pub type Stored = (fairdraw_core::ledger::Leaf, [u8; 16], bool);
+
+/// Why an entry was not appended.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Ineligible (duplicate receipt, a cap reached).
+    Rejected(fairdraw_core::receipt::Rejection),
+    /// The draw is frozen.
+    DrawClosed,
+    /// Stored, but not placed in the ledger in time (the sequencer is being replaced): the same
+    /// idempotency key gets the ticket shortly.
+    Queued,
+}
+
 /// A write job: runs inside the batch's transaction, in its own savepoint.
 pub type Job = Box<dyn FnOnce(Conn, &mut Vec<Effect>) -> JobOutcome + Send>;
 

@@ -446,7 +446,8 @@ pub async fn freeze(
         }
         // From the table, inside this transaction: an entry committed earlier in the same batch
         // is not in the in-memory ledger yet, and must not end up acknowledged but outside the
-        // frozen tree.
+        // frozen tree (nor, on PostgreSQL, one accepted by any server and still queued).
+        db::settle_entries(c, &key, n)?;
         let (leaves, last_entry) = db::weighted_leaves(c, &key, n)?;
         let frozen_at = last_entry.map_or(now, |t| now.max(t + 1));
         let signed = Freeze::of_leaves(row.rules_hash, &key, n, leaves, commitments, frozen_at)

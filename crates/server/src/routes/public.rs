@@ -4,7 +4,7 @@ use crate::db::{self, CampaignRow, Conn, DrawRow};
 use crate::error::{ApiResult, AppError};
 use crate::extract::ApiJson;
 use crate::state::{AppState, random_16};
-use crate::store::{Effect, JobOutcome};
+use crate::store::{Effect, JobOutcome, NewEntry, Refusal, Store, Stored};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -232,6 +232,26 @@ pub async fn campaign_json(state: &AppState, id: &str, include_drafts: bool) -> 
     }))
 }
 
+/// `GET /api/health`: for load balancers and monitors: the database this server uses, whether
+/// it can reach it now, and whether it is the sequencer that places entries in the ledgers (on
+/// PostgreSQL, one of the servers sharing the database; on SQLite, the server itself).
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let reachable = read(&state, |c| c.one("SELECT 1", &[], |_| Ok(()))).await;
+    let (store, sequencer) = match &*state.store {
+        Store::Sqlite(_) => ("sqlite", true),
+        Store::Postgres(pg) => ("postgres", pg.is_sequencer()),
+    };
+    let status = if reachable.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({ "ok": reachable.is_ok(), "store": store, "sequencer": sequencer })),
+    )
+}
+
 /// `GET /api/server-key`.
 pub async fn server_key(State(state): State<AppState>) -> Json<Value> {
     Json(
@@ -351,12 +371,6 @@ pub async fn recover_tickets(
     Ok(Json(json!({ "tickets": tickets })))
 }
 
-/// Why the writer refused an entry.
-enum Refusal {
-    Rejected(Rejection),
-    DrawClosed,
-}
-
 fn rejection_status(r: &Rejection) -> StatusCode {
     match r {
         Rejection::Duplicate | Rejection::DrawClosed { .. } => StatusCode::CONFLICT,
@@ -457,13 +471,83 @@ pub async fn submit_entry(
         entered_at_ms: now,
     };
     let draw_index = eligible.draw_index;
+    let entry = NewEntry {
+        campaign_id: id.clone(),
+        draw_index,
+        leaf: leaf_template,
+        person: participant.0,
+        phone: eligible.phone.as_str().to_owned(),
+        receipt: eligible.receipt.to_string(),
+        entry_day: today.yyyymmdd(),
+        phone_salt,
+        idem_key,
+    };
+    let outcome = match &*state.store {
+        Store::Sqlite(_) => append_in_writer(&state, entry, row.clone()).await?,
+        Store::Postgres(pg) => pg.append(entry, &row.rules).await?,
+    };
+    let (leaf, phone_salt, replayed) = match outcome {
+        Ok(x) => x,
+        Err(Refusal::Rejected(r)) => return Err(rejection_error(&r)),
+        Err(Refusal::DrawClosed) => {
+            return Err(AppError::conflict(
+                "DRAW_FROZEN",
+                "本期抽奖已截止登记。",
+                "Entries for this draw are closed.",
+            ));
+        }
+        Err(Refusal::Queued) => {
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ENTRY_QUEUED",
+                "登记已收到，正在排入名单；请稍后用同一请求再试一次以取得奖券。",
+                "Your entry is stored and waiting for its place in the ledger; send the same request again shortly to get your ticket.",
+            )
+            .retry_after(2));
+        }
+    };
+    let (leaf_hash, promise) = state.promise(&row, draw_index, &leaf);
+    Ok((
+        if replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        },
+        Json(json!({
+            "ticket_id": leaf.ticket_id,
+            "campaign_id": id,
+            "draw_index": draw_index,
+            "leaf_index": leaf.index,
+            "leaf": leaf,
+            "leaf_hash": leaf_hash,
+            "promise": promise,
+            // The ticket holder's own opening of the leaf's phone commitment.
+            "phone_opening": { "phone_masked": masked, "phone_salt": hex::encode(phone_salt) },
+            // Stored by an earlier attempt with the same Idempotency-Key.
+            "replayed": replayed,
+        })),
+    ))
+}
+
+/// Appends an entry through the SQLite writer: the retry check, the draw's state, the caps and
+/// the next index, all inside the writer's transaction.
+async fn append_in_writer(
+    state: &AppState,
+    e: NewEntry,
+    rules_row: std::sync::Arc<CampaignRow>,
+) -> ApiResult<Result<Stored, Refusal>> {
     let (tx, rx) = tokio::sync::oneshot::channel::<Result<Stored, Refusal>>();
-    // The cached row is shared, not cloned: the job needs only the caps.
-    let rules_row = row.clone();
-    let campaign_id = id.clone();
-    let phone = eligible.phone.as_str().to_owned();
-    let receipt = eligible.receipt.to_string();
-    let day = today.yyyymmdd();
+    let NewEntry {
+        campaign_id,
+        draw_index,
+        leaf: leaf_template,
+        person: participant,
+        phone,
+        receipt,
+        entry_day: day,
+        phone_salt,
+        idem_key,
+    } = e;
     state
         .store
         .write(Box::new(move |conn, effects| {
@@ -474,9 +558,9 @@ pub async fn submit_entry(
                     if let Some((json, salt)) = db::stored_retry(
                         conn,
                         &campaign_id,
-                        fingerprint.0.as_slice(),
+                        leaf_template.fingerprint.0.as_slice(),
                         k,
-                        participant.0.as_slice(),
+                        participant.as_slice(),
                     )? {
                         let leaf: Leaf =
                             serde_json::from_str(&json).map_err(crate::sql::Error::data)?;
@@ -489,7 +573,7 @@ pub async fn submit_entry(
                     return Ok(Err(Refusal::DrawClosed));
                 }
                 let count =
-                    |scope| db::person_entries(conn, &campaign_id, participant.0.as_slice(), scope);
+                    |scope| db::person_entries(conn, &campaign_id, participant.as_slice(), scope);
                 // Only the caps the rules set are counted.
                 let rules = &rules_row.rules;
                 let caps = &rules.caps;
@@ -517,7 +601,7 @@ pub async fn submit_entry(
                     campaign_id: &campaign_id,
                     leaf: &leaf,
                     leaf_hash: &leaf_hash,
-                    person: participant.0.as_slice(),
+                    person: participant.as_slice(),
                     phone: &phone,
                     receipt: &receipt,
                     entry_day: day,
@@ -559,45 +643,9 @@ pub async fn submit_entry(
             }
         }))
         .map_err(|_| AppError::unavailable())?;
-    let (leaf, phone_salt, replayed) = match rx.await {
-        Ok(Ok(x)) => x,
-        Ok(Err(Refusal::Rejected(r))) => return Err(rejection_error(&r)),
-        Ok(Err(Refusal::DrawClosed)) => {
-            return Err(AppError::conflict(
-                "DRAW_FROZEN",
-                "本期抽奖已截止登记。",
-                "Entries for this draw are closed.",
-            ));
-        }
-        // Not committed (the database failed or went away): nothing was stored.
-        Err(_) => return Err(AppError::unavailable()),
-    };
-    let (leaf_hash, promise) = state.promise(&row, draw_index, &leaf);
-    Ok((
-        if replayed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        },
-        Json(json!({
-            "ticket_id": leaf.ticket_id,
-            "campaign_id": id,
-            "draw_index": draw_index,
-            "leaf_index": leaf.index,
-            "leaf": leaf,
-            "leaf_hash": leaf_hash,
-            "promise": promise,
-            // The ticket holder's own opening of the leaf's phone commitment.
-            "phone_opening": { "phone_masked": masked, "phone_salt": hex::encode(phone_salt) },
-            // Stored by an earlier attempt with the same Idempotency-Key.
-            "replayed": replayed,
-        })),
-    ))
+    // Not committed (the database failed or went away): nothing was stored.
+    rx.await.map_err(|_| AppError::unavailable())
 }
-
-/// A stored entry: its leaf, its phone salt, and whether it was stored by an earlier attempt
-/// with the same idempotency key.
-type Stored = (Leaf, [u8; 16], bool);
 
 fn parse_ticket(s: &str) -> ApiResult<TicketId> {
     TicketId::from_hex(s).ok_or_else(|| AppError::not_found("该奖券", "ticket"))
