@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL 15 for development and tests, and prints its URL:
 #   eval "$(scripts/pg.sh start)"   # sets FAIRDRAW_PG_URL and FAIRDRAW_PG_DIR
+#                                   # (FAIRDRAW_PG_OPTS: more server options, e.g. "-c x=y")
 #   scripts/pg.sh stop              # stops it and deletes its folder
 #   scripts/pg.sh crash [DIR]       # stops it as a power cut would (`pg_ctl stop -m immediate`)
 #   scripts/pg.sh restart [DIR]     # starts it again on the same port (after crash: recovery)
@@ -20,8 +21,9 @@ case "${1:-start}" in
     port="${FAIRDRAW_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
     as_owner "$PG_BIN/initdb" -D "$dir/data" -U fairdraw --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
     echo "$port" > "$dir/port"
+    echo "${FAIRDRAW_PG_OPTS:-}" > "$dir/opts"
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-      -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=300" start >/dev/null
+      -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=300 ${FAIRDRAW_PG_OPTS:-}" start >/dev/null
     as_owner "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U fairdraw fairdraw
     echo "export FAIRDRAW_PG_DIR=$dir"
     echo "export FAIRDRAW_PG_URL=postgres://fairdraw@127.0.0.1:$port/fairdraw"
@@ -39,7 +41,7 @@ case "${1:-start}" in
     dir="${2:-${FAIRDRAW_PG_DIR:?give the folder or set FAIRDRAW_PG_DIR}}"
     port="$(cat "$dir/port")"
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-      -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=300" start >/dev/null
+      -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=300 $(cat "$dir/opts")" start >/dev/null
     ;;
   *) echo "usage: $0 start | stop [DIR] | crash [DIR] | restart [DIR]" >&2; exit 2 ;;
 esac

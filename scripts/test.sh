@@ -34,6 +34,9 @@ FAIRDRAW_TEST_DATABASE=postgres cargo test --locked -p fairdraw-server --test ap
 scripts/pg.sh stop "$FAIRDRAW_PG_DIR"
 trap - EXIT
 
+step "the sample deployment rehearsed: two servers, PostgreSQL with a synchronous replica (deploy/local.sh --check)"
+FAIRDRAW_SERVER_BIN=target/debug/fairdraw-server deploy/local.sh --check
+
 step "contact sheet: every screenshot in one PNG (target/screenshots/contact-sheet.png)"
 cargo test --locked --test e2e contact_sheet -- --ignored
 

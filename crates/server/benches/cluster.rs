@@ -52,6 +52,32 @@ fn database_url(base: &str, db: &str) -> String {
     format!("{}/{db}", base.rsplit_once('/').expect("url").0)
 }
 
+/// The statements the database spent most time on since the last reset, per entry.
+async fn statement_times(url: &str, entries: u64) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    let rows = client
+        .query(
+            "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 70)
+             FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8",
+            &[],
+        )
+        .await
+        .expect("pg_stat_statements");
+    println!("  | calls per entry | execution µs per entry | statement |");
+    println!("  |---:|---:|---|");
+    for r in rows {
+        let (calls, ms, q): (i64, f64, String) = (r.get(0), r.get(1), r.get(2));
+        println!(
+            "  | {:.2} | {:.1} | `{q}` |",
+            calls as f64 / entries as f64,
+            ms * 1000.0 / entries as f64
+        );
+    }
+}
+
 /// One 300-byte row per transaction from `clients` connections for `secs` seconds.
 async fn raw_pg_inserts(url: &str, clients: usize, secs: u64) -> f64 {
     admin(
@@ -241,8 +267,13 @@ async fn main() {
     let root = std::env::temp_dir().join(format!("fairdraw-cluster-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).expect("mkdir");
+    // pg_stat_statements: where the database's time goes, printed after each run.
     let out = Command::new(pg_script())
         .arg("start")
+        .env(
+            "FAIRDRAW_PG_OPTS",
+            "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all",
+        )
         .output()
         .expect("pg.sh");
     assert!(out.status.success(), "scripts/pg.sh start failed");
@@ -304,9 +335,9 @@ async fn main() {
         "acknowledged entries at 64 connections (30,000 entries; the demo caps, so each entry runs three cap counts):"
     );
     println!(
-        "| store | servers | acknowledged/s | p50 ms | p99 ms | vs raw PostgreSQL at 64 clients | machine CPU per entry |"
+        "| store | servers | acknowledged/s | p50 ms | p99 ms | vs raw PostgreSQL at 64 clients | machine CPU per entry | of which servers | database (and the rest) | load generator |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (backend, servers) in [
         ("SQLite", 1usize),
         ("PostgreSQL", 1),
@@ -318,6 +349,7 @@ async fn main() {
         let on_pg = backend == "PostgreSQL";
         if on_pg {
             admin(&pg_url, &format!("CREATE DATABASE {db}")).await;
+            admin(&url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements").await;
         }
         let dirs: Vec<_> = (0..servers)
             .map(|i| root.join(format!("{backend}-{servers}-{i}")))
@@ -341,16 +373,31 @@ async fn main() {
         }
         // Warm-up (connections, prepared statements), then the measured run.
         support::entries(&addrs, "load", 64, 2_000, 0).await;
-        let cpu = machine_cpu_seconds();
+        let servers_cpu = || -> f64 { children.iter().map(|c| support::cpu_seconds(c.id())).sum() };
+        let (cpu, own, server_cpu) = (
+            machine_cpu_seconds(),
+            support::cpu_seconds(std::process::id()),
+            servers_cpu(),
+        );
+        if on_pg {
+            admin(&url, "SELECT pg_stat_statements_reset()").await;
+        }
         let run = support::entries(&addrs, "load", 64, 30_000, 10_000).await;
-        let cpu_us = (machine_cpu_seconds() - cpu) * 1e6 / 30_000.0;
+        let per_entry = |s: f64| s * 1e6 / 30_000.0;
+        let cpu_us = per_entry(machine_cpu_seconds() - cpu);
+        let server_us = per_entry(servers_cpu() - server_cpu);
+        let own_us = per_entry(support::cpu_seconds(std::process::id()) - own);
         println!(
-            "| {backend} | {servers} | {:.0} | {:.1} | {:.1} | {:.2}× | {cpu_us:.0} µs |",
+            "| {backend} | {servers} | {:.0} | {:.1} | {:.1} | {:.2}× | {cpu_us:.0} µs | {server_us:.0} µs | {:.0} µs | {own_us:.0} µs |",
             run.rate,
             run.p50,
             run.p99,
-            run.rate / raw64
+            run.rate / raw64,
+            cpu_us - server_us - own_us
         );
+        if on_pg {
+            statement_times(&url, 30_000).await;
+        }
         for mut c in children {
             let _ = c.kill();
             let _ = c.wait();

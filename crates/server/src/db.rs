@@ -592,19 +592,12 @@ pub fn phone_opening(
 /// Closes a draw to entries and places its queued entries in its ledger, inside a write
 /// transaction, before the ledger is read to freeze it. On PostgreSQL, entries are accepted by
 /// any server alongside the writer: this waits for those being accepted (they hold the draw's
-/// row, and see it frozen once this commits) and sequences the ones queued. Nothing to do on
+/// lock, shared, and see the draw frozen once this commits) and places the ones queued. Nothing to do on
 /// SQLite, whose writer places each entry as it stores it.
 pub fn settle_entries(c: Conn, id: &str, n: u32) -> Result<()> {
     match c {
         Conn::Lite(_) => Ok(()),
-        Conn::Pg(p) => {
-            c.first(
-                "SELECT state FROM draws WHERE campaign_id = $1 AND draw_index = $2 FOR UPDATE",
-                args![id, n],
-                |_| Ok(()),
-            )?;
-            crate::pg::integrate(p, Some((id, n)), i64::MAX).map(|_| ())
-        }
+        Conn::Pg(p) => crate::pg::settle(p, id, n),
     }
 }
 

@@ -5,8 +5,8 @@
 //! - **Accepting** (any server, many at once): an entry is stored *queued*, without a leaf index,
 //!   in a transaction of its own on a pooled connection. The receipt's uniqueness is the
 //!   table's constraint; the caps are counted under a per-person advisory lock, so two servers
-//!   cannot both let a person past a cap; the draw's row is read `FOR SHARE`, so a freeze waits
-//!   for the entries being accepted and refuses any after it.
+//!   cannot both let a person past a cap; the draw's lock is held shared, so a freeze (which
+//!   takes it alone) waits for the entries being accepted and refuses any after it.
 //! - **Sequencing** (one server at a time): the server holding the leader lock (a session-level
 //!   advisory lock) takes queued entries in batches, oldest first, gives them the next leaf
 //!   indexes (no gaps, no reuse: each batch holds the write lock and reads the last index),
@@ -93,9 +93,13 @@ CREATE TABLE entries (
     phone_salt BYTEA,
     weight BIGINT NOT NULL DEFAULT 1,
     idem_key TEXT,
-    UNIQUE (campaign_id, draw_index, leaf_index),
     UNIQUE (campaign_id, fingerprint)
 );
+-- Placed entries only: a queued entry is not in it, nor the row version it was before it was
+-- placed, so the sequencer's MAX(leaf_index) reads one entry at the index's end (with queued
+-- rows in the index, it walked past every NULL and dead version at the end: 7 ms a batch).
+CREATE UNIQUE INDEX entries_leaf ON entries (campaign_id, draw_index, leaf_index)
+    WHERE leaf_index IS NOT NULL;
 CREATE INDEX entries_person ON entries (campaign_id, participant, entry_day, merchant_id);
 CREATE INDEX entries_queue ON entries (queued) WHERE leaf_index IS NULL;
 CREATE TABLE forfeits (
@@ -155,6 +159,29 @@ const MIGRATE_LOCK: i64 = WRITE_LOCK + 1;
 const LEADER_LOCK: i64 = WRITE_LOCK + 2;
 /// The class of the per-person locks (the two-key form, a key space apart from the others).
 const PERSON_LOCK_CLASS: i32 = 1717;
+/// The class of the per-draw locks: shared by the entries being accepted, taken alone by a
+/// freeze.
+const DRAW_LOCK_CLASS: i32 = 1718;
+
+/// A draw's lock key: the first bytes of a hash of its campaign and index.
+fn draw_lock_key(campaign_id: &str, draw_index: u32) -> i32 {
+    let h = fairdraw_core::hash::Hash32::sha256(format!("{campaign_id}\n{draw_index}").as_bytes());
+    i32::from_be_bytes([h.0[0], h.0[1], h.0[2], h.0[3]])
+}
+
+/// Inside a write transaction: waits for the entries being accepted into a draw, keeps any
+/// more out until the commit (they then find it frozen), and places those queued.
+pub fn settle(p: &PgConn, campaign_id: &str, draw_index: u32) -> sql::Result<()> {
+    Conn::Pg(p).first(
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        crate::args![
+            i64::from(DRAW_LOCK_CLASS),
+            i64::from(draw_lock_key(campaign_id, draw_index))
+        ],
+        |_| Ok(()),
+    )?;
+    integrate(p, Some((campaign_id, draw_index)), i64::MAX).map(|_| ())
+}
 
 /// Opens a write batch: a transaction that holds the write lock.
 const BEGIN: &str = "BEGIN; SELECT pg_advisory_xact_lock(7377293604641988983)";
@@ -191,34 +218,52 @@ pub struct PgStore {
     leader: Arc<AtomicBool>,
     /// Set when the store is dropped: the background threads stop.
     stop: Arc<AtomicBool>,
+    /// Rung after each entry is queued: the sequencer is told (see [`announce_queued`]).
+    queued: Arc<tokio::sync::Notify>,
 }
 
-/// The accepted entries this server waits to see placed, by ticket id.
+/// The accepted entries this server waits to see placed, by ticket id (a retry of a queued
+/// entry may wait on the same ticket as the first attempt).
 #[derive(Default)]
-struct Waiters(Mutex<HashMap<[u8; 16], Waiter>>);
+struct Waiters(Mutex<WaiterMap>);
+
+/// The last waiter id given, and the waiters by ticket id.
+type WaiterMap = (u64, HashMap<[u8; 16], Vec<Waiter>>);
 
 struct Waiter {
+    id: u64,
     draw: (String, u32),
     /// Gets the placed leaf (JSON).
     tx: tokio::sync::oneshot::Sender<String>,
 }
+
+/// One registered wait: the ticket and which of its waiters.
+type WaitId = ([u8; 16], u64);
 
 impl Waiters {
     fn register(
         &self,
         ticket: [u8; 16],
         draw: (String, u32),
-    ) -> tokio::sync::oneshot::Receiver<String> {
+    ) -> (WaitId, tokio::sync::oneshot::Receiver<String>) {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut id = 0;
         if let Ok(mut m) = self.0.lock() {
-            m.insert(ticket, Waiter { draw, tx });
+            m.0 += 1;
+            id = m.0;
+            m.1.entry(ticket).or_default().push(Waiter { id, draw, tx });
         }
-        rx
+        ((ticket, id), rx)
     }
 
-    fn forget(&self, ticket: &[u8; 16]) {
-        if let Ok(mut m) = self.0.lock() {
-            m.remove(ticket);
+    fn forget(&self, (ticket, id): &WaitId) {
+        if let Ok(mut m) = self.0.lock()
+            && let Some(list) = m.1.get_mut(ticket)
+        {
+            list.retain(|w| w.id != *id);
+            if list.is_empty() {
+                m.1.remove(ticket);
+            }
         }
     }
 
@@ -226,7 +271,13 @@ impl Waiters {
         let Ok(ticket) = <[u8; 16]>::try_from(ticket) else {
             return;
         };
-        if let Some(w) = self.0.lock().ok().and_then(|mut m| m.remove(&ticket)) {
+        for w in self
+            .0
+            .lock()
+            .ok()
+            .and_then(|mut m| m.1.remove(&ticket))
+            .unwrap_or_default()
+        {
             let _ = w.tx.send(leaf_json.to_owned());
         }
     }
@@ -234,7 +285,7 @@ impl Waiters {
     fn draws(&self) -> HashSet<(String, u32)> {
         self.0
             .lock()
-            .map(|m| m.values().map(|w| w.draw.clone()).collect())
+            .map(|m| m.1.values().flatten().map(|w| w.draw.clone()).collect())
             .unwrap_or_default()
     }
 }
@@ -244,7 +295,7 @@ enum Accepted {
     Refused(Refusal),
     Placed(Stored),
     Queued {
-        ticket: [u8; 16],
+        wait: WaitId,
         place: tokio::sync::oneshot::Receiver<String>,
         salt: [u8; 16],
         replayed: bool,
@@ -321,6 +372,13 @@ impl PgStore {
         );
         let (queued_tx, queued_rx) = mpsc::channel::<()>();
         let (placed_tx, placed_rx) = mpsc::channel::<(String, u32)>();
+        let queued = Arc::new(tokio::sync::Notify::new());
+        handle.spawn(announce_queued(
+            pool.clone(),
+            queued.clone(),
+            queued_tx.clone(),
+            leader.clone(),
+        ));
         handle.spawn(listen(listen_config, queued_tx, placed_tx));
         let background = Background {
             pool: pool.clone(),
@@ -352,6 +410,7 @@ impl PgStore {
             waiters,
             leader,
             stop,
+            queued,
         })
     }
 
@@ -388,15 +447,21 @@ impl PgStore {
             .spawn(async move { accept(&pool, &waiters, &e, &caps_rules).await })
             .await
             .map_err(|e| Error::Unavailable(e.to_string()))??;
-        let (ticket, place, salt, replayed) = match accepted {
+        if let Accepted::Queued {
+            replayed: false, ..
+        } = accepted
+        {
+            self.queued.notify_one();
+        }
+        let (wait, place, salt, replayed) = match accepted {
             Accepted::Refused(r) => return Ok(Err(r)),
             Accepted::Placed(stored) => return Ok(Ok(stored)),
             Accepted::Queued {
-                ticket,
+                wait,
                 place,
                 salt,
                 replayed,
-            } => (ticket, place, salt, replayed),
+            } => (wait, place, salt, replayed),
         };
         match tokio::time::timeout(PLACE_WAIT, place).await {
             Ok(Ok(json)) => {
@@ -404,7 +469,7 @@ impl PgStore {
                 Ok(Ok((leaf, salt, replayed)))
             }
             _ => {
-                self.waiters.forget(&ticket);
+                self.waiters.forget(&wait);
                 Ok(Err(Refusal::Queued))
             }
         }
@@ -433,8 +498,8 @@ fn connect(pool: &Pool, handle: &tokio::runtime::Handle) -> sql::Result<PgConn> 
     })
 }
 
-/// Stores an entry queued, in a transaction of its own: the draw still collecting (read
-/// `FOR SHARE`), the caps counted under the person's lock, the receipt unique by the table's
+/// Stores an entry queued, in a transaction of its own: the draw still collecting (under its
+/// shared lock), the caps counted under the person's lock, the receipt unique by the table's
 /// constraint. The waiter is registered before the commit, so its place cannot be missed.
 async fn accept(
     pool: &Pool,
@@ -466,7 +531,7 @@ async fn accept(
                 let leaf: Leaf = serde_json::from_str(r.try_get(1)?).map_err(Error::data)?;
                 return Ok(Accepted::Placed((leaf, salt, true)));
             }
-            let place = waiters.register(ticket, (id.to_owned(), e.draw_index));
+            let (wait, place) = waiters.register(ticket, (id.to_owned(), e.draw_index));
             // Placed between the read and the registration? Then it is there now.
             let now = tx
                 .query_opt(
@@ -475,12 +540,12 @@ async fn accept(
                 )
                 .await?;
             if let Some(r) = now {
-                waiters.forget(&ticket);
+                waiters.forget(&wait);
                 let leaf: Leaf = serde_json::from_str(r.try_get(0)?).map_err(Error::data)?;
                 return Ok(Accepted::Placed((leaf, salt, true)));
             }
             return Ok(Accepted::Queued {
-                ticket,
+                wait,
                 place,
                 salt,
                 replayed: true,
@@ -490,26 +555,41 @@ async fn accept(
     let caps = &rules.caps;
     let counted =
         caps.per_day.is_some() || caps.per_campaign.is_some() || caps.per_merchant.is_some();
+    // Prepared once per connection (a statement given as text is prepared on every call: a
+    // round trip and a parse each time).
+    let (draw_st, state_st, lock_st, count_st, insert_st) = tokio::try_join!(
+        tx.prepare_cached("SELECT pg_advisory_xact_lock_shared($1, $2)"),
+        tx.prepare_cached("SELECT state FROM draws WHERE campaign_id = $1 AND draw_index = $2"),
+        tx.prepare_cached("SELECT pg_advisory_xact_lock($1, $2)"),
+        tx.prepare_cached(
+            "SELECT COUNT(*) FILTER (WHERE entry_day = $3), COUNT(*), COUNT(*) FILTER (WHERE merchant_id = $4)
+             FROM entries WHERE campaign_id = $1 AND participant = $2"
+        ),
+        tx.prepare_cached(
+            "INSERT INTO entries (campaign_id, draw_index, ticket_id, fingerprint, participant, leaf_json, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight, idem_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (campaign_id, fingerprint) DO NOTHING"
+        ),
+    )?;
+    // The draw's lock, shared with every other entry being accepted into it, held to the
+    // commit: a freeze takes it alone, so it waits for these, and those after it see the draw
+    // frozen. (A lock in memory: a row locked FOR SHARE by many at once is rewritten for each.)
+    let draw_key = draw_lock_key(id, e.draw_index);
+    let draw_args: [&(dyn ToSql + Sync); 2] = [&DRAW_LOCK_CLASS, &draw_key];
+    let draw_lock = tx.execute(&draw_st, &draw_args);
     let state_args: [&(dyn ToSql + Sync); 2] = [&id, &n];
-    let state = tx.query_opt(
-        "SELECT state FROM draws WHERE campaign_id = $1 AND draw_index = $2 FOR SHARE",
-        &state_args,
-    );
+    let state = tx.query_opt(&state_st, &state_args);
     let (state, usage) = if counted {
         // One person's entries are counted and stored one at a time, whichever server takes
         // them: the lock is the person's (a keyed hash, so its first bytes are as good as any).
         let lock_key = i32::from_be_bytes([person[0], person[1], person[2], person[3]]);
         let lock_args: [&(dyn ToSql + Sync); 2] = [&PERSON_LOCK_CLASS, &lock_key];
-        let lock = tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &lock_args);
+        let lock = tx.execute(&lock_st, &lock_args);
         let day = i64::from(e.entry_day);
         let count_args: [&(dyn ToSql + Sync); 4] = [&id, &person, &day, &e.leaf.merchant_id];
-        let counts = tx.query_one(
-            "SELECT COUNT(*) FILTER (WHERE entry_day = $3), COUNT(*), COUNT(*) FILTER (WHERE merchant_id = $4)
-             FROM entries WHERE campaign_id = $1 AND participant = $2",
-            &count_args,
-        );
+        let counts = tx.query_one(&count_st, &count_args);
         // Sent together, run in order: one round trip.
-        let (state, _, counts) = tokio::try_join!(state, lock, counts)?;
+        let (_, state, _, counts) = tokio::try_join!(draw_lock, state, lock, counts)?;
         let count = |i: usize| -> sql::Result<u32> {
             u32::try_from(counts.try_get::<_, i64>(i)?).map_err(Error::data)
         };
@@ -520,7 +600,8 @@ async fn accept(
         };
         (state, usage)
     } else {
-        (state.await?, PersonUsage::default())
+        let (_, state) = tokio::try_join!(draw_lock, state)?;
+        (state, PersonUsage::default())
     };
     let state: Option<&str> = state.as_ref().map(|r| r.try_get(0)).transpose()?;
     if state != Some("collecting") {
@@ -530,7 +611,7 @@ async fn accept(
         return Ok(Accepted::Refused(Refusal::Rejected(r)));
     }
     let ticket = e.leaf.ticket_id.0;
-    let place = waiters.register(ticket, (id.to_owned(), e.draw_index));
+    let (wait, place) = waiters.register(ticket, (id.to_owned(), e.draw_index));
     let leaf_json = serde_json::to_string(&e.leaf).map_err(Error::data)?;
     let (ticket_ref, salt_ref) = (ticket.as_slice(), e.phone_salt.as_slice());
     let (day, at, weight) = (
@@ -554,32 +635,24 @@ async fn accept(
         &weight,
         &e.idem_key,
     ];
-    let insert = tx.execute(
-        "INSERT INTO entries (campaign_id, draw_index, ticket_id, fingerprint, participant, leaf_json, phone, receipt, merchant_id, entry_day, entered_at_ms, phone_salt, weight, idem_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (campaign_id, fingerprint) DO NOTHING",
-        &insert_args,
-    );
-    // Delivered at the commit: the sequencer wakes.
-    let notify = tx.execute("SELECT pg_notify('fairdraw_queued', '')", &[]);
-    let outcome = match tokio::try_join!(insert, notify) {
-        Ok((0, _)) => Ok(false),
+    let outcome = match tx.execute(&insert_st, &insert_args).await {
+        Ok(0) => Ok(false),
         Ok(_) => tx.commit().await.map(|()| true).map_err(Error::from),
         Err(e) => Err(Error::from(e)),
     };
     match outcome {
         Ok(true) => Ok(Accepted::Queued {
-            ticket,
+            wait,
             place,
             salt: e.phone_salt,
             replayed: false,
         }),
         Ok(false) => {
-            waiters.forget(&ticket);
+            waiters.forget(&wait);
             Ok(Accepted::Refused(Refusal::Rejected(Rejection::Duplicate)))
         }
         Err(err) => {
-            waiters.forget(&ticket);
+            waiters.forget(&wait);
             Err(err)
         }
     }
@@ -593,20 +666,22 @@ pub fn integrate(p: &PgConn, only: Option<(&str, u32)>, max: i64) -> sql::Result
         let c = &p.client;
         let rows = match only {
             None => {
-                c.query(
-                    "SELECT queued, campaign_id, draw_index, leaf_json FROM entries
-                     WHERE leaf_index IS NULL ORDER BY queued LIMIT $1",
-                    &[&max],
-                )
-                .await?
+                let st = c
+                    .prepare_cached(
+                        "SELECT queued, campaign_id, draw_index, leaf_json FROM entries
+                         WHERE leaf_index IS NULL ORDER BY queued LIMIT $1",
+                    )
+                    .await?;
+                c.query(&st, &[&max]).await?
             }
             Some((id, n)) => {
-                c.query(
-                    "SELECT queued, campaign_id, draw_index, leaf_json FROM entries
-                     WHERE leaf_index IS NULL AND campaign_id = $1 AND draw_index = $2 ORDER BY queued",
-                    &[&id, &i64::from(n)],
-                )
-                .await?
+                let st = c
+                    .prepare_cached(
+                        "SELECT queued, campaign_id, draw_index, leaf_json FROM entries
+                         WHERE leaf_index IS NULL AND campaign_id = $1 AND draw_index = $2 ORDER BY queued",
+                    )
+                    .await?;
+                c.query(&st, &[&id, &i64::from(n)]).await?
             }
         };
         let mut next: HashMap<(String, i64), i64> = HashMap::new();
@@ -642,13 +717,16 @@ pub fn integrate(p: &PgConn, only: Option<(&str, u32)>, max: i64) -> sql::Result
         if queued.is_empty() {
             return Ok(0);
         }
-        c.execute(
-            "UPDATE entries AS e SET leaf_index = u.i, leaf_json = u.j, leaf_hash = u.h
-             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bytea[]) AS u(q, i, j, h)
-             WHERE e.queued = u.q",
-            &[&queued, &index, &json, &hash],
-        )
-        .await?;
+        let st = c
+            .prepare_cached(
+                // `= ANY($1)` lets the planner find the rows by their key: joined on the
+                // unnested arrays alone, it scanned the whole table for each batch.
+                "UPDATE entries AS e SET leaf_index = u.i, leaf_json = u.j, leaf_hash = u.h
+                 FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bytea[]) AS u(q, i, j, h)
+                 WHERE e.queued = u.q AND e.queued = ANY($1)",
+            )
+            .await?;
+        c.execute(&st, &[&queued, &index, &json, &hash]).await?;
         for (id, n) in next.keys() {
             c.execute(
                 "SELECT pg_notify('fairdraw_placed', $1)",
@@ -658,6 +736,29 @@ pub fn integrate(p: &PgConn, only: Option<(&str, u32)>, max: i64) -> sql::Result
         }
         Ok(queued.len())
     })
+}
+
+/// Tells the sequencer that entries are queued: directly when this server is the sequencer,
+/// otherwise with `NOTIFY fairdraw_queued`, at most once every 2 ms however many entries come
+/// in (a notification inside each entry's transaction would serialize their commits, and wake
+/// every listener for each entry).
+async fn announce_queued(
+    pool: Pool,
+    queued: Arc<tokio::sync::Notify>,
+    local: mpsc::Sender<()>,
+    leader: Arc<AtomicBool>,
+) {
+    loop {
+        queued.notified().await;
+        if leader.load(Ordering::SeqCst) {
+            if local.send(()).is_err() {
+                return;
+            }
+        } else if let Ok(c) = pool.get().await {
+            let _ = c.batch_execute("NOTIFY fairdraw_queued").await;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// What the background threads share.
