@@ -52,6 +52,19 @@ fn database_url(base: &str, db: &str) -> String {
     format!("{}/{db}", base.rsplit_once('/').expect("url").0)
 }
 
+/// The database's WAL position, in bytes.
+async fn wal_lsn(url: &str) -> i64 {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    client
+        .query_one("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint", &[])
+        .await
+        .expect("lsn")
+        .get(0)
+}
+
 /// The statements the database spent most time on since the last reset, per entry.
 async fn statement_times(url: &str, entries: u64) {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
@@ -379,9 +392,12 @@ async fn main() {
             support::cpu_seconds(std::process::id()),
             servers_cpu(),
         );
-        if on_pg {
+        let wal_before = if on_pg {
             admin(&url, "SELECT pg_stat_statements_reset()").await;
-        }
+            Some(wal_lsn(&url).await)
+        } else {
+            None
+        };
         let run = support::entries(&addrs, "load", 64, 30_000, 10_000).await;
         let per_entry = |s: f64| s * 1e6 / 30_000.0;
         let cpu_us = per_entry(machine_cpu_seconds() - cpu);
@@ -395,7 +411,11 @@ async fn main() {
             run.rate / raw64,
             cpu_us - server_us - own_us
         );
-        if on_pg {
+        if let Some(before) = wal_before {
+            println!(
+                "  WAL written: {:.0} bytes per entry",
+                (wal_lsn(&url).await - before) as f64 / 30_000.0
+            );
             statement_times(&url, 30_000).await;
         }
         for mut c in children {
