@@ -11,12 +11,14 @@ use fairdraw_core::merkle;
 use fairdraw_core::tree_head::SignedTreeHead;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod process;
+use process::{Server, kill};
 
 const PASSWORD: &str = "cluster-test-organizer";
 const CAMPAIGN: &str = "cluster";
@@ -70,72 +72,8 @@ impl Drop for Postgres {
     }
 }
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
 async fn start(data: &Path, database: &str) -> Server {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fairdraw-server"))
-        .args([
-            "--data",
-            &data.display().to_string(),
-            "--database",
-            database,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--dist",
-            "/nonexistent",
-            // A flood of acknowledged entries on purpose: no rate limits.
-            "--entry-limits",
-            "0,0,0,0",
-        ])
-        .env("FAIRDRAW_ORGANIZER_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn server");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..1_000 {
-        if client
-            .get(format!("{base}/api/server-key"))
-            .timeout(Duration::from_millis(200))
-            .send()
-            .await
-            .is_ok()
-        {
-            return Server { child, base };
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("server exited at start: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not start");
-}
-
-fn kill(s: &mut Server) {
-    // SIGKILL: no shutdown code runs; the database sees the connections drop.
-    let _ = s.child.kill();
-    let _ = s.child.wait();
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        kill(self);
-    }
+    process::start(data, Some(database), PASSWORD).await
 }
 
 fn today() -> CivilDate {
@@ -301,6 +239,66 @@ async fn sequencer(client: &reqwest::Client, servers: &[Server]) -> usize {
     panic!("no server is the sequencer");
 }
 
+/// Three servers running on one database, and shoppers sending entries to them.
+struct Load {
+    bases: Arc<Mutex<Vec<String>>>,
+    seen: Arc<Mutex<Seen>>,
+    stop: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    /// A server on each data folder, and 12 shoppers sending to them.
+    async fn start(dirs: &[PathBuf], pg: &Postgres) -> (Vec<Server>, Load) {
+        let mut servers = Vec::new();
+        for d in dirs {
+            servers.push(start(d, &pg.url).await);
+        }
+        let bases = Arc::new(Mutex::new(
+            servers.iter().map(|s| s.base.clone()).collect::<Vec<_>>(),
+        ));
+        let (seen, stop): (Arc<Mutex<Seen>>, Arc<AtomicU64>) = Default::default();
+        let tasks = shoppers(12, bases.clone(), seen.clone(), stop.clone(), 0);
+        let load = Load {
+            bases,
+            seen,
+            stop,
+            tasks,
+        };
+        (servers, load)
+    }
+
+    /// Tickets acknowledged so far.
+    fn acked(&self) -> usize {
+        self.seen.lock().expect("lock").acked.len()
+    }
+
+    /// Server `i` was restarted at `base`.
+    fn moved(&self, i: usize, base: &str) {
+        self.bases.lock().expect("lock")[i] = base.to_owned();
+    }
+
+    /// Stops the shoppers: what they saw (never a 500), and the servers' addresses.
+    async fn finish(self) -> (Seen, Vec<String>) {
+        self.stop.store(1, Ordering::SeqCst);
+        for t in self.tasks {
+            t.await.expect("shopper");
+        }
+        let seen = Arc::try_unwrap(self.seen)
+            .ok()
+            .expect("shoppers done")
+            .into_inner()
+            .expect("lock");
+        assert!(
+            !seen.statuses.contains_key(&500),
+            "a 500: {:?}",
+            seen.statuses
+        );
+        let bases = self.bases.lock().expect("lock").clone();
+        (seen, bases)
+    }
+}
+
 async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     let r = client.get(url).send().await.expect("get");
     assert!(r.status().is_success(), "{url}: {}", r.status());
@@ -388,16 +386,7 @@ async fn check_ledger(
 async fn three_servers_with_the_sequencer_killed_repeatedly_lose_nothing() {
     let pg = Postgres::start();
     let (dirs, client) = cluster("kill", &pg).await;
-    let mut servers = Vec::new();
-    for d in &dirs {
-        servers.push(start(d, &pg.url).await);
-    }
-    let bases = Arc::new(Mutex::new(
-        servers.iter().map(|s| s.base.clone()).collect::<Vec<_>>(),
-    ));
-    let seen: Arc<Mutex<Seen>> = Arc::default();
-    let stop: Arc<AtomicU64> = Arc::default();
-    let tasks = shoppers(12, bases.clone(), seen.clone(), stop.clone(), 0);
+    let (mut servers, load) = Load::start(&dirs, &pg).await;
     let mut heads = Vec::new();
     let mut longest_gap = Duration::ZERO;
     const KILLS: usize = 9;
@@ -412,11 +401,11 @@ async fn three_servers_with_the_sequencer_killed_repeatedly_lose_nothing() {
         };
         let live = (victim + 1) % servers.len();
         heads.push(tree_head(&client, &servers[live].base).await);
-        let before = seen.lock().expect("lock").acked.len();
+        let before = load.acked();
         let killed = std::time::Instant::now();
         kill(&mut servers[victim]);
         // Another server takes over and entries are placed again, before the victim is back.
-        while seen.lock().expect("lock").acked.len() < before + 20 {
+        while load.acked() < before + 20 {
             assert!(
                 killed.elapsed() < Duration::from_secs(5),
                 "round {round}: no entry placed within 5 s of killing server {victim}"
@@ -425,29 +414,15 @@ async fn three_servers_with_the_sequencer_killed_repeatedly_lose_nothing() {
         }
         longest_gap = longest_gap.max(killed.elapsed());
         servers[victim] = start(&dirs[victim], &pg.url).await;
-        bases.lock().expect("lock")[victim] = servers[victim].base.clone();
+        load.moved(victim, &servers[victim].base);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(1, Ordering::SeqCst);
-    for t in tasks {
-        t.await.expect("shopper");
-    }
-    let seen = Arc::try_unwrap(seen)
-        .ok()
-        .expect("shoppers done")
-        .into_inner()
-        .expect("lock");
-    assert!(
-        !seen.statuses.contains_key(&500),
-        "a 500: {:?}",
-        seen.statuses
-    );
+    let (seen, bases) = load.finish().await;
     assert!(
         seen.acked.len() > 100,
         "too few acknowledged: {:?}",
         seen.statuses
     );
-    let bases = bases.lock().expect("lock").clone();
     check_ledger(&client, &bases, &seen.acked, &heads).await;
     eprintln!(
         "cluster: {KILLS} servers killed with SIGKILL (6 of them the sequencer), {} tickets acknowledged, all in the ledger once; at most {} ms from a kill to 20 more tickets; answers {:?}",
@@ -461,21 +436,12 @@ async fn three_servers_with_the_sequencer_killed_repeatedly_lose_nothing() {
 async fn postgres_crashed_and_restarted_mid_load_loses_nothing_and_answers_503() {
     let pg = Postgres::start();
     let (dirs, client) = cluster("pgcrash", &pg).await;
-    let mut servers = Vec::new();
-    for d in &dirs {
-        servers.push(start(d, &pg.url).await);
-    }
-    let bases = Arc::new(Mutex::new(
-        servers.iter().map(|s| s.base.clone()).collect::<Vec<_>>(),
-    ));
-    let seen: Arc<Mutex<Seen>> = Arc::default();
-    let stop: Arc<AtomicU64> = Arc::default();
-    let tasks = shoppers(12, bases.clone(), seen.clone(), stop.clone(), 0);
+    let (servers, load) = Load::start(&dirs, &pg).await;
     let mut heads = Vec::new();
     for _ in 0..2 {
         tokio::time::sleep(Duration::from_millis(700)).await;
         heads.push(tree_head(&client, &servers[0].base).await);
-        let before = seen.lock().expect("lock").acked.len();
+        let before = load.acked();
         pg.run("crash");
         // Meanwhile every server says the database is out of reach: 503, not 500.
         for s in &servers {
@@ -492,28 +458,14 @@ async fn postgres_crashed_and_restarted_mid_load_loses_nothing_and_answers_503()
         let mut resumed = false;
         for _ in 0..200 {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            if seen.lock().expect("lock").acked.len() > before + 50 {
+            if load.acked() > before + 50 {
                 resumed = true;
                 break;
             }
         }
         assert!(resumed, "no entry acknowledged after PostgreSQL restarted");
     }
-    stop.store(1, Ordering::SeqCst);
-    for t in tasks {
-        t.await.expect("shopper");
-    }
-    let seen = Arc::try_unwrap(seen)
-        .ok()
-        .expect("shoppers done")
-        .into_inner()
-        .expect("lock");
-    assert!(
-        !seen.statuses.contains_key(&500),
-        "a 500: {:?}",
-        seen.statuses
-    );
-    let bases = bases.lock().expect("lock").clone();
+    let (seen, bases) = load.finish().await;
     check_ledger(&client, &bases, &seen.acked, &heads).await;
     eprintln!(
         "cluster: PostgreSQL crashed twice mid-load, {} tickets acknowledged, all in the ledger once; answers {:?}",

@@ -9,71 +9,13 @@ use fairdraw_core::merkle;
 use fairdraw_core::tree_head::SignedTreeHead;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod process;
+
 const ROUNDS: u32 = 24;
 const PASSWORD: &str = "crash-test-organizer";
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-async fn start(data: &std::path::Path) -> Server {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fairdraw-server"))
-        .args([
-            "--data",
-            &data.display().to_string(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--dist",
-            "/nonexistent",
-            // A flood of acknowledged entries on purpose: no rate limits.
-            "--entry-limits",
-            "0,0,0,0",
-        ])
-        .env("FAIRDRAW_ORGANIZER_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn server");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    // Ready when it answers; bounded, and each try waits on the network, not a fixed sleep.
-    for _ in 0..500 {
-        if client
-            .get(format!("{base}/api/server-key"))
-            .timeout(Duration::from_millis(200))
-            .send()
-            .await
-            .is_ok()
-        {
-            return Server { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not start");
-}
-
-fn kill(mut s: Server) {
-    // SIGKILL: no shutdown code runs.
-    let _ = s.child.kill();
-    let _ = s.child.wait();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_entries_survive_sigkill() {
@@ -86,7 +28,7 @@ async fn acknowledged_entries_survive_sigkill() {
         .expect("client");
 
     // A campaign open today, without caps, so every well-formed entry is accepted.
-    let server = start(&data).await;
+    let mut server = process::start(&data, None, PASSWORD).await;
     let r = client
         .post(format!("{}/api/organizer/login", server.base))
         .json(&json!({ "password": PASSWORD }))
@@ -121,13 +63,13 @@ async fn acknowledged_entries_survive_sigkill() {
             r.text().await.unwrap_or_default()
         );
     }
-    kill(server);
+    process::kill(&mut server);
 
     let acked: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
     let mut last_head: Option<SignedTreeHead> = None;
     let mut receipt = 0u64;
     for round in 0..ROUNDS {
-        let server = start(&data).await;
+        let mut server = process::start(&data, None, PASSWORD).await;
         let base = server.base.clone();
 
         // The ledger as it was must still be there, and extend the last signed head.
@@ -229,7 +171,7 @@ async fn acknowledged_entries_survive_sigkill() {
         }
         receipt += 8 * 1_000;
         tokio::time::sleep(Duration::from_millis(20 + u64::from(round * 37 % 280))).await;
-        kill(server);
+        process::kill(&mut server);
         for t in tasks {
             if let Err(e) = t.await {
                 if e.is_panic() {
