@@ -93,46 +93,13 @@ async fn cluster(name: &str, pg: &Postgres) -> (Vec<PathBuf>, reqwest::Client) {
     for d in &dirs {
         std::fs::create_dir_all(d).expect("mkdir");
     }
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
     let first = start(&dirs[0], &pg.url).await;
     for d in &dirs[1..] {
         for key in ["signing.key", "pseudonym.key"] {
             std::fs::copy(dirs[0].join(key), d.join(key)).expect("copy key");
         }
     }
-    let r = client
-        .post(format!("{}/api/organizer/login", first.base))
-        .json(&json!({ "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login");
-    assert!(r.status().is_success());
-    let today = today();
-    let start_day = CivilDate::from_days_since_epoch(today.days_since_epoch() - 3).expect("d");
-    let mut rules = fairdraw_core::demo::demo_rules([0; 32], start_day);
-    rules.id = CAMPAIGN.into();
-    rules.caps = Default::default();
-    for path in [String::new(), format!("/{CAMPAIGN}/open")] {
-        let r = client
-            .post(format!("{}/api/organizer/campaigns{path}", first.base))
-            .header("x-fairdraw-csrf", "1")
-            .json(&if path.is_empty() {
-                json!(rules)
-            } else {
-                json!(null)
-            })
-            .send()
-            .await
-            .expect("setup");
-        assert!(
-            r.status().is_success(),
-            "{}",
-            r.text().await.unwrap_or_default()
-        );
-    }
+    let (client, _) = process::open_campaign(&first.base, PASSWORD, CAMPAIGN, false).await;
     (dirs, client)
 }
 
@@ -323,19 +290,7 @@ async fn check_ledger(
     acked: &BTreeMap<String, u64>,
     heads: &[SignedTreeHead],
 ) {
-    let text = client
-        .get(format!(
-            "{}/api/campaigns/{CAMPAIGN}/draws/0/ledger",
-            bases[0]
-        ))
-        .send()
-        .await
-        .expect("ledger")
-        .text()
-        .await
-        .expect("text");
-    let ledger = fairdraw_core::ledger::Ledger::from_jsonl(&text, |_| {})
-        .expect("ledger parses with consecutive indexes (no gaps)");
+    let ledger = process::ledger(client, &bases[0], CAMPAIGN, 0).await;
     let mut at: BTreeMap<String, u64> = BTreeMap::new();
     for leaf in &ledger.leaves {
         let t = leaf.ticket_id.to_hex();

@@ -3,7 +3,6 @@
 //! the same leaf index, indexes must have no gaps, and the tree must extend the last signed tree
 //! head (checked with a consistency proof).
 
-use fairdraw_core::civil::CivilDate;
 use fairdraw_core::hash::Hash32;
 use fairdraw_core::merkle;
 use fairdraw_core::tree_head::SignedTreeHead;
@@ -22,47 +21,9 @@ async fn acknowledged_entries_survive_sigkill() {
     let data = std::env::temp_dir().join(format!("fairdraw-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).expect("mkdir");
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-
     // A campaign open today, without caps, so every well-formed entry is accepted.
     let mut server = process::start(&data, None, PASSWORD).await;
-    let r = client
-        .post(format!("{}/api/organizer/login", server.base))
-        .json(&json!({ "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login");
-    assert!(r.status().is_success());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("time")
-        .as_millis() as u64;
-    let today = CivilDate::china_date_at(now).expect("today");
-    let start_day = CivilDate::from_days_since_epoch(today.days_since_epoch() - 3).expect("d");
-    let mut rules = fairdraw_core::demo::demo_rules([0; 32], start_day);
-    rules.id = "crash".into();
-    rules.caps = Default::default();
-    for path in ["", "/crash/open"] {
-        let r = client
-            .post(format!("{}/api/organizer/campaigns{path}", server.base))
-            .header("x-fairdraw-csrf", "1")
-            .json(&if path.is_empty() {
-                json!(rules)
-            } else {
-                json!(null)
-            })
-            .send()
-            .await
-            .expect("setup");
-        assert!(
-            r.status().is_success(),
-            "{}",
-            r.text().await.unwrap_or_default()
-        );
-    }
+    let (client, today) = process::open_campaign(&server.base, PASSWORD, "crash", false).await;
     process::kill(&mut server);
 
     let acked: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
@@ -132,16 +93,7 @@ async fn acknowledged_entries_survive_sigkill() {
             );
         }
         // No gaps: the public ledger's indexes run 0..size.
-        let text = client
-            .get(format!("{base}/api/campaigns/crash/draws/0/ledger"))
-            .send()
-            .await
-            .expect("ledger")
-            .text()
-            .await
-            .expect("text");
-        let ledger = fairdraw_core::ledger::Ledger::from_jsonl(&text, |_| {})
-            .expect("ledger parses with consecutive indexes");
+        let ledger = process::ledger(&client, &base, "crash", 0).await;
         assert_eq!(ledger.root(), head.head.root);
         last_head = Some(head);
 

@@ -2,8 +2,10 @@
 //! HTTP client, and one measured run of concurrent entry submissions.
 #![allow(dead_code)] // each benchmark uses a different subset
 
+#[path = "../../tests/process/mod.rs"]
+mod process;
+
 use fairdraw_core::civil::CivilDate;
-use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,58 +71,11 @@ pub fn today() -> CivilDate {
     CivilDate::china_date_at(now).expect("today")
 }
 
-/// Logs in and opens campaign `id` (the demo's rules, open today; `caps`: the demo caps, 5 a
-/// day, 20 per shop, 60 in all, so each entry runs the three cap counts; every entry is a
-/// different person, so none is refused). Returns the logged-in client.
+/// Logs in and opens campaign `id` (the tests' helper: the demo's rules, open today; `caps`: the
+/// demo caps; every entry is a different person, so none is refused). Returns the logged-in
+/// client.
 pub async fn open_campaign(base: &str, password: &str, id: &str, caps: bool) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .pool_max_idle_per_host(128)
-        .build()
-        .expect("client");
-    let mut ready = false;
-    for _ in 0..500 {
-        if client
-            .get(format!("{base}/api/server-key"))
-            .send()
-            .await
-            .is_ok()
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(ready, "server did not start");
-    client
-        .post(format!("{base}/api/organizer/login"))
-        .json(&json!({ "password": password }))
-        .send()
-        .await
-        .expect("login");
-    let today = today();
-    let mut rules = fairdraw_core::demo::demo_rules(
-        [0; 32],
-        CivilDate::from_days_since_epoch(today.days_since_epoch() - 3).expect("d"),
-    );
-    rules.id = id.into();
-    if !caps {
-        rules.caps = Default::default();
-    }
-    for (path, body) in [
-        (String::new(), json!(rules)),
-        (format!("/{id}/open"), json!(null)),
-    ] {
-        let r = client
-            .post(format!("{base}/api/organizer/campaigns{path}"))
-            .header("x-fairdraw-csrf", "1")
-            .json(&body)
-            .send()
-            .await
-            .expect("setup");
-        assert!(r.status().is_success());
-    }
-    client
+    process::open_campaign(base, password, id, caps).await.0
 }
 
 /// One measured run: `total` entries to campaign `id` from `concurrency` keep-alive
