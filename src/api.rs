@@ -107,12 +107,39 @@ pub async fn post(path: &str, body: &Value) -> Result<Value, ApiError> {
 /// `POST` a JSON body that must take effect once: with an `Idempotency-Key` that is the same
 /// for the same body in this tab (a salt kept in sessionStorage, hashed with the body), so a
 /// retry after a lost answer gets the first answer's result back instead of "already entered".
+/// When the server says to try again shortly ([`retried_by_itself`]), it is sent again by
+/// itself, with the same key, after [`RETRY_WAITS_MS`]: the shopper sees the form busy, then the
+/// ticket.
 pub async fn post_once(path: &str, body: &Value) -> Result<Value, ApiError> {
-    let req = Request::post(path)
-        .header("idempotency-key", &idempotency_key(body))
-        .json(body)
-        .map_err(ApiError::network)?;
-    finish(req.send().await).await
+    let key = idempotency_key(body);
+    let mut waits = RETRY_WAITS_MS.iter();
+    loop {
+        let req = Request::post(path)
+            .header("idempotency-key", &key)
+            .json(body)
+            .map_err(ApiError::network)?;
+        match finish(req.send().await).await {
+            Err(e) if retried_by_itself(&e) => match waits.next() {
+                Some(ms) => gloo::timers::future::TimeoutFuture::new(*ms).await,
+                None => return Err(e),
+            },
+            answer => return answer,
+        }
+    }
+}
+
+/// The waits before each automatic retry of [`post_once`], in ms.
+pub const RETRY_WAITS_MS: [u32; 3] = [2_000, 3_000, 5_000];
+
+/// Whether a failed [`post_once`] is sent again by itself: the server answered 503 saying the
+/// request may succeed shortly (busy; not stored; stored but not yet placed in the ledger, whose
+/// ticket the same key gets). Anything else is the shopper's to see at once.
+pub fn retried_by_itself(e: &ApiError) -> bool {
+    e.status == 503
+        && matches!(
+            e.code.as_str(),
+            "SERVER_BUSY" | "STORE_UNAVAILABLE" | "ENTRY_QUEUED"
+        )
 }
 
 fn idempotency_key(body: &Value) -> String {

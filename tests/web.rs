@@ -234,6 +234,74 @@ async fn a_ticket_qr_code_is_drawn_as_svg() {
     root.remove();
 }
 
+/// An entry the server says to send again shortly is sent again by itself (same key); a
+/// refusal, a server error or no network is shown at once.
+#[wasm_bindgen_test]
+fn entries_are_retried_only_when_the_server_says_so() {
+    use fairdraw_web::api::{ApiError, retried_by_itself};
+    let e = |status: u16, code: &str| ApiError {
+        status,
+        code: code.into(),
+        message_zh: String::new(),
+        message_en: String::new(),
+    };
+    for code in ["ENTRY_QUEUED", "STORE_UNAVAILABLE", "SERVER_BUSY"] {
+        assert!(retried_by_itself(&e(503, code)), "{code}");
+    }
+    for (status, code) in [
+        (409, "DUPLICATE_RECEIPT"),
+        (429, "RATE_LIMITED"),
+        (422, "AMOUNT_BELOW_THRESHOLD"),
+        (500, "INTERNAL"),
+        (0, "NETWORK"),
+        (503, "LOGIN_BUSY"),
+    ] {
+        assert!(!retried_by_itself(&e(status, code)), "{code}");
+    }
+}
+
+/// The retry itself, against a stand-in for the server (the page's `fetch` replaced): two
+/// answers of 503 `ENTRY_QUEUED`, then the ticket; the shopper's call gets the ticket, and all
+/// three requests carried the same idempotency key.
+#[wasm_bindgen_test]
+async fn an_entry_the_server_queued_is_sent_again_with_the_same_key() {
+    use js_sys::Reflect;
+    let window: wasm_bindgen::JsValue = web_sys::window().expect("window").into();
+    let original = Reflect::get(&window, &"fetch".into()).expect("fetch");
+    let stand_in = js_sys::Function::new_with_args(
+        "input, init",
+        r#"
+        const calls = (globalThis.__fairdrawCalls = globalThis.__fairdrawCalls || []);
+        calls.push(new Request(input, init).headers.get('idempotency-key'));
+        const json = { 'content-type': 'application/json' };
+        if (calls.length < 3) {
+            return Promise.resolve(new Response(JSON.stringify({ code: 'ENTRY_QUEUED',
+                message_zh: '排队中', message_en: 'queued' }), { status: 503, headers: json }));
+        }
+        return Promise.resolve(new Response(JSON.stringify({ ticket_id: 'ab' }),
+            { status: 201, headers: json }));
+        "#,
+    );
+    Reflect::set(&window, &"fetch".into(), &stand_in).expect("set");
+    let answer = fairdraw_web::api::post_once(
+        "/api/campaigns/x/entries",
+        &serde_json::json!({ "receipt_number": "R-1" }),
+    )
+    .await;
+    Reflect::set(&window, &"fetch".into(), &original).expect("restore");
+    assert_eq!(answer.expect("the ticket")["ticket_id"], "ab");
+    let calls: js_sys::Array = Reflect::get(&window, &"__fairdrawCalls".into())
+        .expect("calls")
+        .dyn_into()
+        .expect("array");
+    let keys: Vec<String> = calls.iter().filter_map(|k| k.as_string()).collect();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(
+        !keys[0].is_empty() && keys.iter().all(|k| *k == keys[0]),
+        "{keys:?}"
+    );
+}
+
 #[wasm_bindgen_test]
 fn the_worker_job_verifies_in_wasm_chunk_by_chunk() {
     use fairdraw_web::verify_job::{WorkerMessage, verify_texts};
