@@ -21,8 +21,8 @@
 //!   thread like SQLite's, each batch holding the write lock; a freeze first sequences what is
 //!   queued for its draw ([`crate::db::settle_entries`]).
 
-use crate::sql::{self, Conn, Error, PgConn};
-use crate::store::{Job, Ledgers, NewEntry, Refusal, StoreClosed, Stored, run_batch};
+use crate::sql::{self, Conn, Error, PgConn, Row};
+use crate::store::{Job, Ledgers, NewEntry, Refusal, StoreClosed, Stored, next_batch, run_batch};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use fairdraw_core::ledger::Leaf;
 use fairdraw_core::receipt::{PersonUsage, Rejection, check_caps};
@@ -439,12 +439,12 @@ impl PgStore {
     pub async fn append(
         &self,
         e: NewEntry,
-        rules: &CampaignRules,
+        row: Arc<crate::db::CampaignRow>,
     ) -> sql::Result<Result<Stored, Refusal>> {
-        let (pool, waiters, caps_rules) = (self.pool.clone(), self.waiters.clone(), rules.clone());
+        let (pool, waiters) = (self.pool.clone(), self.waiters.clone());
         let accepted = self
             .handle
-            .spawn(async move { accept(&pool, &waiters, &e, &caps_rules).await })
+            .spawn(async move { accept(&pool, &waiters, &e, &row.rules).await })
             .await
             .map_err(|e| Error::Unavailable(e.to_string()))??;
         if let Accepted::Queued {
@@ -662,9 +662,9 @@ async fn accept(
 /// indexes of their draws, inside the caller's transaction, which holds the write lock. Each
 /// placed draw is announced on `fairdraw_placed` at the commit. Returns how many were placed.
 pub fn integrate(p: &PgConn, only: Option<(&str, u32)>, max: i64) -> sql::Result<usize> {
-    p.rt.block_on(async {
-        let c = &p.client;
-        let rows = match only {
+    let c = &p.client;
+    let rows = p.rt.block_on(async {
+        match only {
             None => {
                 let st = c
                     .prepare_cached(
@@ -672,7 +672,7 @@ pub fn integrate(p: &PgConn, only: Option<(&str, u32)>, max: i64) -> sql::Result
                          WHERE leaf_index IS NULL ORDER BY queued LIMIT $1",
                     )
                     .await?;
-                c.query(&st, &[&max]).await?
+                c.query(&st, &[&max]).await
             }
             Some((id, n)) => {
                 let st = c
@@ -681,42 +681,38 @@ pub fn integrate(p: &PgConn, only: Option<(&str, u32)>, max: i64) -> sql::Result
                          WHERE leaf_index IS NULL AND campaign_id = $1 AND draw_index = $2 ORDER BY queued",
                     )
                     .await?;
-                c.query(&st, &[&id, &i64::from(n)]).await?
+                c.query(&st, &[&id, &i64::from(n)]).await
+            }
+        }
+    })?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut next: HashMap<(String, u32), u64> = HashMap::new();
+    let (mut queued, mut index, mut json, mut hash) = (
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+        Vec::with_capacity(rows.len()),
+    );
+    for r in &rows {
+        let draw: (String, u32) = (r.text(1)?.to_owned(), r.u32(2)?);
+        let at = match next.entry(draw) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let first = crate::db::next_leaf_index(Conn::Pg(p), &v.key().0, v.key().1)?;
+                v.insert(first)
             }
         };
-        let mut next: HashMap<(String, i64), i64> = HashMap::new();
-        let (mut queued, mut index, mut json, mut hash) = (
-            Vec::with_capacity(rows.len()),
-            Vec::with_capacity(rows.len()),
-            Vec::with_capacity(rows.len()),
-            Vec::with_capacity(rows.len()),
-        );
-        for r in &rows {
-            let draw: (String, i64) = (r.try_get::<_, String>(1)?, r.try_get(2)?);
-            let at = match next.get_mut(&draw) {
-                Some(at) => at,
-                None => {
-                    let first: i64 = c
-                        .query_one(
-                            "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM entries WHERE campaign_id = $1 AND draw_index = $2",
-                            &[&draw.0, &draw.1],
-                        )
-                        .await?
-                        .try_get(0)?;
-                    next.entry(draw).or_insert(first)
-                }
-            };
-            let mut leaf: Leaf = serde_json::from_str(r.try_get(3)?).map_err(Error::data)?;
-            leaf.index = *at as u64;
-            *at += 1;
-            queued.push(r.try_get::<_, i64>(0)?);
-            index.push(leaf.index as i64);
-            hash.push(leaf.leaf_hash().0.to_vec());
-            json.push(serde_json::to_string(&leaf).map_err(Error::data)?);
-        }
-        if queued.is_empty() {
-            return Ok(0);
-        }
+        let mut leaf: Leaf = serde_json::from_str(r.text(3)?).map_err(Error::data)?;
+        leaf.index = *at;
+        *at += 1;
+        queued.push(r.int(0)?);
+        index.push(leaf.index as i64);
+        hash.push(leaf.leaf_hash().0.to_vec());
+        json.push(serde_json::to_string(&leaf).map_err(Error::data)?);
+    }
+    p.rt.block_on(async {
         // One statement for the batch, the rows found by their key. Left to itself the planner
         // scanned the whole table for it whenever the statistics still described the table as
         // small (7 ms a batch, growing with the table); the scan is ruled out for this
@@ -737,8 +733,9 @@ pub fn integrate(p: &PgConn, only: Option<(&str, u32)>, max: i64) -> sql::Result
             )
             .await?;
         }
-        Ok(queued.len())
-    })
+        Ok::<_, Error>(())
+    })?;
+    Ok(queued.len())
 }
 
 /// Tells the sequencer that entries are queued: directly when this server is the sequencer,
@@ -882,7 +879,13 @@ fn placed_loop(
                  WHERE campaign_id = $1 AND draw_index = $2 AND leaf_index >= $3 ORDER BY leaf_index",
                 crate::args![draw.0.as_str(), draw.1, from],
                 |r| {
-                    rows.push((r.u64(0)?, r.bytes(1)?.to_vec(), r.bytes(2)?.to_vec(), r.text(3)?.to_owned()));
+                    let hash = <[u8; 32]>::try_from(r.bytes(2)?).map_err(Error::data)?;
+                    rows.push((
+                        r.u64(0)?,
+                        r.bytes(1)?.to_vec(),
+                        fairdraw_core::hash::Hash32(hash),
+                        r.text(3)?.to_owned(),
+                    ));
                     Ok(())
                 },
             );
@@ -893,16 +896,12 @@ fn placed_loop(
             let Some(last) = rows.last().map(|r| r.0) else {
                 continue;
             };
-            if let Ok(mut map) = ledgers.write() {
-                let tree = &mut map.entry(draw.clone()).or_default().tree;
-                for (i, _, h, _) in &rows {
-                    if *i == tree.size()
-                        && let Ok(h) = <[u8; 32]>::try_from(h.as_slice())
-                    {
-                        tree.push_hash(fairdraw_core::hash::Hash32(h));
-                    }
-                }
-            }
+            crate::store::extend(
+                ledgers,
+                draw.clone(),
+                from,
+                rows.iter().map(|(_, _, h, _)| *h),
+            );
             for (_, ticket, _, json) in &rows {
                 waiters.placed(ticket, json);
             }
@@ -981,9 +980,6 @@ fn migrate(c: Conn) -> sql::Result<()> {
     result.and(unlocked)
 }
 
-/// Largest number of jobs committed in one transaction.
-const MAX_BATCH: usize = 512;
-
 fn writer_loop(
     pool: Pool,
     handle: tokio::runtime::Handle,
@@ -991,14 +987,7 @@ fn writer_loop(
     ledgers: Ledgers,
 ) {
     let mut held: Option<PgConn> = None;
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = next_batch(&rx) {
         let conn = match held.take() {
             Some(c) if !c.client.is_closed() => c,
             _ => match connect(&pool, &handle) {

@@ -320,19 +320,28 @@ pub fn catch_up(c: Conn, ledgers: &Ledgers, campaign_id: &str, draw_index: u32) 
         .get(&key)
         .map_or(0, |l| l.tree.size());
     let more = crate::db::leaf_hashes_from(c, campaign_id, draw_index, known)?;
-    if more.is_empty() {
-        return Ok(());
-    }
-    let mut map = ledgers
-        .write()
-        .map_err(|_| sql::Error::data("ledger lock poisoned"))?;
-    let tree = &mut map.entry(key).or_default().tree;
-    // Another thread may have caught up meanwhile: push only what is still missing.
-    let have = tree.size().saturating_sub(known) as usize;
-    for h in more.into_iter().skip(have) {
-        tree.push_hash(h);
-    }
+    extend(ledgers, key, known, more);
     Ok(())
+}
+
+/// Extends a draw's in-memory ledger with leaf hashes read from the database, the first at
+/// index `from`, in order. Another thread may have extended it meanwhile: only what it still
+/// lacks is pushed.
+pub(crate) fn extend(
+    ledgers: &Ledgers,
+    draw: (String, u32),
+    from: u64,
+    hashes: impl IntoIterator<Item = Hash32>,
+) {
+    let Ok(mut map) = ledgers.write() else {
+        return;
+    };
+    let tree = &mut map.entry(draw).or_default().tree;
+    for (i, h) in (from..).zip(hashes) {
+        if i == tree.size() {
+            tree.push_hash(h);
+        }
+    }
 }
 
 /// Runs one batch of jobs in one transaction (opened by `begin`; on PostgreSQL it takes the
@@ -454,20 +463,26 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
 /// Largest number of jobs committed in one transaction.
 const MAX_BATCH: usize = 512;
 
+/// The next batch for a writer: the first job queued (waiting for it), and whatever else is
+/// queued by then, up to [`MAX_BATCH`]; `None` once the store is gone.
+pub(crate) fn next_batch(rx: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
+    let mut batch = vec![rx.recv().ok()?];
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => batch.push(j),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
 fn writer_loop(
     conn: Connection,
     wal: std::path::PathBuf,
     rx: mpsc::Receiver<Job>,
     ledgers: Ledgers,
 ) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = next_batch(&rx) {
         if let Err(e) = run_batch(Conn::Lite(&conn), "BEGIN IMMEDIATE", batch, &ledgers) {
             tracing::error!(%e, "write batch failed; it is rolled back");
         }

@@ -195,9 +195,7 @@ pub async fn campaign_json(state: &AppState, id: &str, include_drafts: bool) -> 
         Ok(out)
     })
     .await?;
-    for i in 0..row.rules.draws.len() as u32 {
-        state.caught_up(id, i).await?;
-    }
+    state.caught_up(id, 0..row.rules.draws.len() as u32).await?;
     let sizes: Vec<u64> = {
         let map = state.store.ledgers().read().map_err(AppError::internal)?;
         (0..row.rules.draws.len() as u32)
@@ -484,7 +482,7 @@ pub async fn submit_entry(
     };
     let outcome = match &*state.store {
         Store::Sqlite(_) => append_in_writer(&state, entry, row.clone()).await?,
-        Store::Postgres(pg) => pg.append(entry, &row.rules).await?,
+        Store::Postgres(pg) => pg.append(entry, row.clone()).await?,
     };
     let (leaf, phone_salt, replayed) = match outcome {
         Ok(x) => x,
@@ -669,7 +667,7 @@ pub async fn ticket_status(
     let mut v = json!({ "ticket_id": ticket, "campaign_id": id, "draw_index": draw_index, "leaf_index": leaf.index,
         "leaf": leaf, "leaf_hash": leaf_hash, "promise": promise, "status": "waiting_for_freeze" });
     if let Some(f) = draw.and_then(|d| d.freeze.clone()) {
-        state.caught_up(&id, draw_index).await?;
+        state.caught_up(&id, [draw_index]).await?;
         let (_, proof, _) = state.ledger_proof(&id, draw_index, leaf.index, f.freeze.tree_size)?;
         v["status"] = json!("in_frozen_ledger");
         v["freeze"] = json!(f);
@@ -732,7 +730,7 @@ pub async fn ledger(
     req: axum::extract::Request,
 ) -> ApiResult<axum::response::Response> {
     let (_, draws) = load(&state, &id, false).await?;
-    state.caught_up(&id, n).await?;
+    state.caught_up(&id, [n]).await?;
     let current = state.ledger_size(&id, n);
     let draw = draws.iter().find(|d| d.index == n);
     if let Some(f) = draw.and_then(|d| d.freeze.clone()) {
@@ -881,7 +879,7 @@ pub async fn tree_head(
         .iter()
         .find(|d| d.index == n)
         .and_then(|d| d.freeze.clone());
-    state.caught_up(&id, n).await?;
+    state.caught_up(&id, [n]).await?;
     let (size, root) = state.ledger_root(&id, n)?;
     let head = TreeHead {
         rules_hash: row.rules_hash,
@@ -981,7 +979,7 @@ pub async fn checkpoint(
         .iter()
         .find(|d| d.index == n)
         .and_then(|d| d.freeze.as_ref().map(|f| f.freeze.hash()));
-    state.caught_up(&id, n).await?;
+    state.caught_up(&id, [n]).await?;
     let (size, root) = state.ledger_root(&id, n)?;
     let origin = log_origin(&row.rules_hash, &id, n);
     let mut extensions = vec![format!("fairdraw/rules {}", row.rules_hash)];
@@ -1023,7 +1021,7 @@ pub async fn proof(
     Query(q): Query<SizeQuery>,
 ) -> ApiResult<Json<Value>> {
     let (_, draws) = load(&state, &id, false).await?;
-    state.caught_up(&id, n).await?;
+    state.caught_up(&id, [n]).await?;
     let current = state.ledger_size(&id, n);
     let size = q
         .size
@@ -1056,7 +1054,7 @@ pub async fn consistency(
     Query(q): Query<ConsistencyQuery>,
 ) -> ApiResult<Json<Value>> {
     load(&state, &id, false).await?;
-    state.caught_up(&id, n).await?;
+    state.caught_up(&id, [n]).await?;
     let current = state.ledger_size(&id, n);
     let to = q.to.unwrap_or(current);
     if q.from == 0 || q.from > to || to > current {
@@ -1158,15 +1156,21 @@ impl AppState {
         }
     }
 
-    /// Brings a draw's in-memory ledger up to the database before it is read: on PostgreSQL,
-    /// other servers append too (one indexed query; nothing on SQLite, whose only writer is
-    /// this server).
-    pub async fn caught_up(&self, id: &str, n: u32) -> ApiResult<()> {
+    /// Brings draws' in-memory ledgers up to the database before they are read: on PostgreSQL,
+    /// other servers append too (one indexed query a draw, on one connection; nothing on
+    /// SQLite, whose only writer is this server).
+    pub async fn caught_up(&self, id: &str, draws: impl IntoIterator<Item = u32>) -> ApiResult<()> {
         if !self.store.is_postgres() {
             return Ok(());
         }
         let (ledgers, id) = (self.store.ledgers().clone(), id.to_owned());
-        read(self, move |c| crate::store::catch_up(c, &ledgers, &id, n)).await
+        let draws: Vec<u32> = draws.into_iter().collect();
+        read(self, move |c| {
+            draws
+                .iter()
+                .try_for_each(|n| crate::store::catch_up(c, &ledgers, &id, *n))
+        })
+        .await
     }
 
     /// Number of leaves in a draw's ledger now.
